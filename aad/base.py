@@ -1,0 +1,239 @@
+"""The Augmenter contract shared by every transform and generator (see DESIGN.md).
+
+Subclasses store their constructor arguments under the same names and implement small hooks:
+``_augment(x, y, g)``, and for learned ones ``_fit(x, y)``, ``_generate(y, g)``,
+``_get_state()`` / ``_set_state(meta, tensors)``. Validation, seeding and persistence live here.
+"""
+from __future__ import annotations
+
+import copy
+import importlib
+import inspect
+from pathlib import Path
+from typing import Any, ClassVar
+
+import torch
+
+from aad import serialization
+from aad.checks import check_batch, check_labels
+from aad.seeding import as_generator, make_generator
+
+# Every Augmenter subclass, by "module:qualname"; ``load`` only builds classes found here.
+REGISTRY: dict[str, type[Augmenter]] = {}
+# Modules ``load`` may import to find a saved class: the package's own, never a name from the file.
+_LOADABLE_MODULES = ("aad", "aad.image", "aad.text", "aad.audio")
+
+
+class NotFittedError(RuntimeError):
+    """A learned augmenter was used before ``fit``."""
+
+
+class Augmenter:
+    modality: ClassVar[str] = ""          # "image" | "text" | "audio"
+    generative: ClassVar[bool] = False    # can make new samples for requested labels
+    learned: ClassVar[bool] = False       # needs fit() before use
+
+    seed: int | None = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        REGISTRY[f"{cls.__module__}:{cls.__qualname__}"] = cls
+
+    # ---- parameters ---------------------------------------------------------------------------
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        sig = inspect.signature(cls.__init__)
+        return [p.name for p in sig.parameters.values()
+                if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+
+    def get_params(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def set_params(self, **params) -> Augmenter:
+        valid = self._param_names()
+        for name, value in params.items():
+            if name not in valid:
+                raise ValueError(f"{type(self).__name__} has no parameter {name!r}; valid: {valid}")
+            setattr(self, name, value)
+        if "seed" in params:
+            self._rng = None
+        return self
+
+    def clone(self) -> Augmenter:
+        """A new, unfitted augmenter with the same parameters and a fresh stream from the same seed."""
+        return type(self)(**{k: _clone_value(v) for k, v in self.get_params().items()})
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({args})"
+
+    # ---- randomness ---------------------------------------------------------------------------
+    def generator(self, rng=None) -> torch.Generator:
+        """``rng`` when given (a Generator, or an int seed), else this augmenter's own stream."""
+        if rng is not None:
+            return as_generator(rng)
+        if getattr(self, "_rng", None) is None:
+            self._rng = make_generator(self.seed)
+        return self._rng
+
+    def reseed(self, seed: int | None) -> Augmenter:
+        """Restart this augmenter's own stream without changing ``seed``."""
+        self._rng = make_generator(seed)
+        return self
+
+    def __getstate__(self):
+        # torch.Generator does not pickle; keep its state so DataLoader workers can be spawned.
+        state = self.__dict__.copy()
+        rng = state.pop("_rng", None)
+        state["_rng_state"] = None if rng is None else rng.get_state()
+        return state
+
+    def __setstate__(self, state):
+        rng_state = state.pop("_rng_state", None)
+        self.__dict__.update(state)
+        self._rng = None
+        if rng_state is not None:
+            self._rng = torch.Generator()
+            self._rng.set_state(rng_state)
+
+    # ---- the contract -------------------------------------------------------------------------
+    def fit(self, x, y=None) -> Augmenter:
+        """Learn from data; fixed transforms return ``self`` unchanged."""
+        if not self.learned:
+            return self
+        x = self._check_x(x)
+        y = None if y is None else check_labels(y, len(x))
+        self._fit(x, y)
+        return self
+
+    def augment(self, x, y=None, *, rng=None):
+        """One output per input, of the same type, length and device; labels are kept."""
+        x = self._check_x(x)
+        if y is not None:
+            y = check_labels(y, len(x), self._num_classes())
+        self._check_fitted()
+        return self._augment(x, y, self.generator(rng))
+
+    __call__ = augment
+
+    def generate(self, y, *, rng=None):
+        """One new sample per requested label (generative augmenters only)."""
+        if not self.generative:
+            raise TypeError(f"{type(self).__name__} is not generative; use augment(x, y)")
+        self._check_fitted()
+        y = check_labels(y, None, self._num_classes())
+        if len(y) == 0:
+            raise ValueError("y is empty: request at least one label")
+        return self._generate(y, self.generator(rng))
+
+    def is_fitted(self) -> bool:
+        return not self.learned or any(k.endswith("_") and not k.startswith("_") for k in vars(self))
+
+    # ---- hooks for subclasses -----------------------------------------------------------------
+    def _augment(self, x, y, g: torch.Generator):
+        raise NotImplementedError
+
+    def _fit(self, x, y) -> None:
+        raise NotImplementedError
+
+    def _generate(self, y: torch.Tensor, g: torch.Generator):
+        raise NotImplementedError
+
+    def _num_classes(self) -> int | None:
+        """Known number of classes (learned conditional models), to range-check labels."""
+        return None
+
+    def _get_state(self) -> tuple[dict, dict[str, torch.Tensor]]:
+        """Fitted state as (JSON metadata, named tensors)."""
+        return {}, {}
+
+    def _set_state(self, meta: dict, tensors: dict[str, torch.Tensor]) -> None:
+        pass
+
+    # ---- helpers ------------------------------------------------------------------------------
+    def _check_x(self, x):
+        return check_batch(x, self.modality)
+
+    def _check_fitted(self) -> None:
+        if not self.is_fitted():
+            raise NotFittedError(f"{type(self).__name__} is not fitted yet: call fit(x, y) first")
+
+    # ---- persistence --------------------------------------------------------------------------
+    def to_config(self) -> dict:
+        cls = type(self)
+        return {"class": f"{cls.__module__}:{cls.__qualname__}",
+                "params": {k: _encode(v, k) for k, v in self.get_params().items()}}
+
+    def save(self, path: str | Path) -> None:
+        """Write ``config.json`` (+ ``model.safetensors`` for fitted state) into folder ``path``."""
+        path = Path(path)
+        meta, tensors = self._get_state() if self.is_fitted() else ({}, {})
+        config = {**self.to_config(), "fitted": self.is_fitted() and self.learned, "state": meta}
+        if tensors:
+            serialization.save_state(path / "model.safetensors", tensors)
+        serialization.write_json(path / "config.json", config)
+
+    @classmethod
+    def load(cls, path: str | Path, **overrides) -> Augmenter:
+        """Rebuild a saved augmenter; ``overrides`` replace saved parameters (e.g. ``device="cpu"``)."""
+        path = Path(path)
+        if not (path / "config.json").is_file():
+            raise FileNotFoundError(f"path {str(path)!r} holds no config.json: not a saved augmenter")
+        config = serialization.read_json(path / "config.json")
+        obj = from_config(config, **overrides)
+        if not isinstance(obj, cls):
+            raise TypeError(f"{path} holds a {type(obj).__name__}, not a {cls.__name__}")
+        if config.get("fitted"):
+            weights = path / "model.safetensors"
+            tensors = serialization.load_state(weights) if weights.is_file() else {}
+            obj._set_state(config.get("state", {}), tensors)
+        return obj
+
+
+def resolve_class(name: str) -> type[Augmenter]:
+    if name not in REGISTRY:
+        module = name.split(":")[0]
+        if module.split(".")[0] == "aad":
+            for candidate in _LOADABLE_MODULES:  # importing our own packages registers their classes
+                if module == candidate or module.startswith(candidate + "."):
+                    importlib.import_module(candidate)
+    if name not in REGISTRY:
+        raise ValueError(f"unknown augmenter class {name!r}: import the module that defines it first")
+    return REGISTRY[name]
+
+
+def from_config(config: dict, **overrides) -> Augmenter:
+    cls = resolve_class(config["class"])
+    params = {k: _decode(v) for k, v in config["params"].items()}
+    params.update(overrides)
+    return cls(**params)
+
+
+def _encode(value, name: str):
+    if isinstance(value, Augmenter):
+        return {"__augmenter__": value.to_config()}
+    if isinstance(value, (list, tuple)):
+        return [_encode(v, name) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _encode(v, name) for k, v in value.items()}
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    raise TypeError(f"parameter {name!r} of type {type(value).__name__} cannot be saved to config.json")
+
+
+def _decode(value):
+    if isinstance(value, dict) and "__augmenter__" in value:
+        return from_config(value["__augmenter__"])
+    if isinstance(value, list):
+        return [_decode(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _decode(v) for k, v in value.items()}
+    return value
+
+
+def _clone_value(value):
+    if isinstance(value, Augmenter):
+        return value.clone()
+    if isinstance(value, (list, tuple)):
+        return type(value)(_clone_value(v) for v in value)
+    return copy.deepcopy(value)

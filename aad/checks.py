@@ -1,0 +1,107 @@
+"""Input validation shared by every augmenter: clear errors that name the argument."""
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+from torch import Tensor
+
+
+def _require_tensor(x, name: str) -> Tensor:
+    if not isinstance(x, Tensor):
+        hint = " (use torch.from_numpy)" if type(x).__module__ == "numpy" else ""
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}{hint}")
+    return x
+
+
+def _require_float_finite(x: Tensor, name: str) -> None:
+    if not x.is_floating_point():
+        raise TypeError(f"{name} must be a float tensor (float32 expected), got {x.dtype}; "
+                        f"convert integer data first, e.g. x.float() / 255 for images or / 32768 for PCM")
+    if not torch.isfinite(x).all():
+        raise ValueError(f"{name} contains NaN or inf values")
+
+
+def check_images(x, name: str = "x") -> Tensor:
+    """A float image batch ``[B, C, H, W]`` with values in [0, 1]."""
+    x = _require_tensor(x, name)
+    if x.dim() != 4:
+        raise ValueError(f"{name} must be a batch of images [B, C, H, W], got shape {tuple(x.shape)}")
+    if x.shape[0] == 0:
+        raise ValueError(f"{name} is an empty batch")
+    _require_float_finite(x, name)
+    lo, hi = float(x.min()), float(x.max())
+    if lo < -1e-6 or hi > 1 + 1e-6:
+        raise ValueError(f"{name} values must be in [0, 1], got range [{lo:.3g}, {hi:.3g}]")
+    return x
+
+
+def check_audio(x, name: str = "x", min_length: int = 1) -> Tensor:
+    """A float waveform batch ``[B, T]`` (mono), at least ``min_length`` samples long."""
+    x = _require_tensor(x, name)
+    if x.dim() != 2:
+        raise ValueError(f"{name} must be a batch of mono clips [B, T], got shape {tuple(x.shape)}")
+    if x.shape[0] == 0:
+        raise ValueError(f"{name} is an empty batch")
+    _require_float_finite(x, name)
+    if x.shape[1] < min_length:
+        raise ValueError(f"{name} clips are {x.shape[1]} samples long; at least {min_length} are needed")
+    return x
+
+
+def check_texts(x, name: str = "x") -> list[str]:
+    """A non-empty list of strings (a tuple is accepted and copied to a list)."""
+    if isinstance(x, str) or not isinstance(x, (list, tuple)):
+        raise TypeError(f"{name} must be a list of strings, got {type(x).__name__}")
+    if len(x) == 0:
+        raise ValueError(f"{name} is an empty batch")
+    for i, item in enumerate(x):
+        if not isinstance(item, str):
+            raise TypeError(f"{name}[{i}] must be a str, got {type(item).__name__}")
+    return list(x)
+
+
+CHECKERS = {"image": check_images, "audio": check_audio, "text": check_texts}
+
+
+def check_batch(x, modality: str, name: str = "x"):
+    return CHECKERS[modality](x, name)
+
+
+def check_labels(y, n: int | None = None, num_classes: int | None = None, name: str = "y") -> Tensor:
+    """Class indices as int64 ``[B]``; a list of ints is accepted (and copied)."""
+    if isinstance(y, (list, tuple)):
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in y):
+            raise TypeError(f"{name} must contain ints")
+        y = torch.tensor(y, dtype=torch.long)
+    y = _require_tensor(y, name)
+    if y.dtype.is_floating_point or y.dtype == torch.bool or y.dtype.is_complex:
+        raise TypeError(f"{name} must be an integer tensor (int64), got {y.dtype}")
+    if y.dim() != 1:
+        raise ValueError(f"{name} must be 1-D [B], got shape {tuple(y.shape)}")
+    if n is not None and len(y) != n:
+        raise ValueError(f"{name} has {len(y)} labels for a batch of {n}")
+    if num_classes is not None and len(y) and (int(y.min()) < 0 or int(y.max()) >= num_classes):
+        raise ValueError(f"{name} labels must be in [0, {num_classes - 1}], got range "
+                         f"[{int(y.min())}, {int(y.max())}]")
+    return y.long()
+
+
+def check_in_range(value, name: str, low=None, high=None, *, low_inclusive=True) -> None:
+    """Raise ValueError unless ``low <(=) value <= high``."""
+    too_low = low is not None and (value < low if low_inclusive else value <= low)
+    if too_low or (high is not None and value > high):
+        left = "[" if low_inclusive else "("
+        raise ValueError(f"{name} must be in {left}{low}, {high}], got {value}")
+
+
+def check_pair(pair: Sequence[float], name: str, low=None, high=None, *, low_inclusive=True):
+    """A (min, max) pair with min <= max, each within bounds; returns a tuple of floats."""
+    if len(pair) != 2:
+        raise ValueError(f"{name} must be a (min, max) pair, got {pair!r}")
+    lo, hi = float(pair[0]), float(pair[1])
+    check_in_range(lo, f"{name}[0]", low, high, low_inclusive=low_inclusive)
+    check_in_range(hi, f"{name}[1]", low, high, low_inclusive=low_inclusive)
+    if lo > hi:
+        raise ValueError(f"{name} must be (min, max) with min <= max, got {pair!r}")
+    return lo, hi

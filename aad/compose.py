@@ -1,0 +1,194 @@
+"""Compositions are augmenters too: Compose, OneOf, Sometimes, and the Identity control.
+
+Children draw from the composition's random stream, so one seed fixes the whole pipeline.
+Choices (which child, whether to apply) are made per sample, not per batch.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+
+from aad.base import Augmenter
+from aad.checks import check_batch, check_in_range
+
+
+def take(x, idx: torch.Tensor):
+    """The samples of a batch (tensor or list) at ``idx``."""
+    return x[idx.to(x.device)] if isinstance(x, torch.Tensor) else [x[i] for i in idx.tolist()]
+
+
+def put(out, idx: torch.Tensor, values):
+    """Write ``values`` into batch ``out`` (a fresh copy) at ``idx``."""
+    if isinstance(out, torch.Tensor):
+        out[idx.to(out.device)] = values.to(out.dtype)
+    else:
+        for i, v in zip(idx.tolist(), values):
+            out[i] = v
+    return out
+
+
+def copy_batch(x):
+    return x.clone() if isinstance(x, torch.Tensor) else list(x)
+
+
+def infer_modality(x) -> str:
+    if isinstance(x, (list, tuple)):
+        return "text"
+    if isinstance(x, torch.Tensor) and x.dim() == 4:
+        return "image"
+    if isinstance(x, torch.Tensor) and x.dim() == 2:
+        return "audio"
+    raise TypeError(f"x must be an image batch [B, C, H, W], an audio batch [B, T] or a list of "
+                    f"strings, got {type(x).__name__} {tuple(getattr(x, 'shape', ()))}")
+
+
+class _Composite(Augmenter):
+    """Shared behaviour of augmenters that wrap children."""
+
+    def _children(self) -> list[Augmenter]:
+        raise NotImplementedError
+
+    @property
+    def modality(self) -> str:
+        kinds = {child.modality for child in self._children()}
+        if len(kinds) != 1:
+            raise ValueError(f"{type(self).__name__} mixes modalities {sorted(kinds)}; "
+                             f"its augmenters must share one modality")
+        return kinds.pop()
+
+    @property
+    def learned(self) -> bool:
+        return any(child.learned for child in self._children())
+
+    def is_fitted(self) -> bool:
+        return all(child.is_fitted() for child in self._children())
+
+    def _fit(self, x, y) -> None:
+        for child in self._children():
+            child.fit(x, y)
+
+    def _num_classes(self):
+        known = [child._num_classes() for child in self._children()]
+        return next((n for n in known if n is not None), None)
+
+    def _get_state(self):
+        meta, tensors = {}, {}
+        for i, child in enumerate(self._children()):
+            child_meta, child_tensors = child._get_state()
+            meta[str(i)] = child_meta
+            tensors.update({f"{i}/{k}": v for k, v in child_tensors.items()})
+        return meta, tensors
+
+    def _set_state(self, meta, tensors):
+        for i, child in enumerate(self._children()):
+            prefix = f"{i}/"
+            child._set_state(meta.get(str(i), {}),
+                             {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)})
+
+
+def _check_augmenters(augmenters, name="augmenters") -> list[Augmenter]:
+    if isinstance(augmenters, Augmenter) or not isinstance(augmenters, (list, tuple)) or not augmenters:
+        raise TypeError(f"{name} must be a non-empty list of Augmenter, got {augmenters!r}")
+    for i, a in enumerate(augmenters):
+        if not isinstance(a, Augmenter):
+            raise TypeError(f"{name}[{i}] must be an Augmenter, got {type(a).__name__}")
+    return list(augmenters)
+
+
+class Compose(_Composite):
+    """Apply augmenters in sequence. If the first is generative, so is the composition:
+    ``generate(y)`` draws from it and passes the result through the rest."""
+
+    def __init__(self, augmenters: Sequence[Augmenter], seed: int | None = None):
+        self.augmenters = augmenters
+        self.seed = seed
+
+    def _children(self):
+        return _check_augmenters(self.augmenters)
+
+    @property
+    def generative(self) -> bool:
+        return self._children()[0].generative
+
+    def _augment(self, x, y, g):
+        for child in self._children():
+            x = child.augment(x, y, rng=g)
+        return x
+
+    def _generate(self, y, g):
+        first, *rest = self._children()
+        x = first.generate(y, rng=g)
+        for child in rest:
+            x = child.augment(x, y, rng=g)
+        return x
+
+
+class OneOf(_Composite):
+    """Apply one augmenter per sample, picked with probabilities proportional to ``weights``."""
+
+    def __init__(self, augmenters: Sequence[Augmenter], weights: Sequence[float] | None = None,
+                 seed: int | None = None):
+        self.augmenters = augmenters
+        self.weights = weights
+        self.seed = seed
+
+    def _children(self):
+        return _check_augmenters(self.augmenters)
+
+    def _probabilities(self) -> torch.Tensor:
+        n = len(self._children())
+        if self.weights is None:
+            return torch.full((n,), 1.0 / n)
+        w = torch.as_tensor(self.weights, dtype=torch.float64)
+        if w.shape != (n,) or not torch.isfinite(w).all() or (w < 0).any() or w.sum() <= 0:
+            raise ValueError(f"weights must be {n} non-negative numbers with a positive sum, "
+                             f"got {self.weights!r}")
+        return w / w.sum()
+
+    def _augment(self, x, y, g):
+        choice = torch.multinomial(self._probabilities(), len(x), replacement=True, generator=g)
+        out = copy_batch(x)
+        for i, child in enumerate(self._children()):
+            idx = torch.nonzero(choice == i).flatten()
+            if len(idx):
+                sub_y = None if y is None else take(y, idx)
+                out = put(out, idx, child.augment(take(x, idx), sub_y, rng=g))
+        return out
+
+
+class Sometimes(_Composite):
+    """Apply ``augmenter`` to each sample with probability ``p``; leave the rest unchanged."""
+
+    def __init__(self, augmenter: Augmenter, p: float = 0.5, seed: int | None = None):
+        self.augmenter = augmenter
+        self.p = p
+        self.seed = seed
+
+    def _children(self):
+        return _check_augmenters([self.augmenter], "augmenter")
+
+    def _augment(self, x, y, g):
+        check_in_range(self.p, "p", 0.0, 1.0)
+        idx = torch.nonzero(torch.rand(len(x), generator=g) < self.p).flatten()
+        out = copy_batch(x)
+        if len(idx):
+            sub_y = None if y is None else take(y, idx)
+            out = put(out, idx, self.augmenter.augment(take(x, idx), sub_y, rng=g))
+        return out
+
+
+class Identity(Augmenter):
+    """The control: returns a copy of its input. ``modality=None`` accepts any batch type."""
+
+    def __init__(self, modality: str | None = None, seed: int | None = None):
+        self.modality = modality
+        self.seed = seed
+
+    def _check_x(self, x):
+        if self.modality is None:
+            return check_batch(x, infer_modality(x))
+        return super()._check_x(x)
+
+    def _augment(self, x, y, g):
+        return copy_batch(x)

@@ -1,0 +1,42 @@
+"""Explicit random streams: every augmenter owns a ``torch.Generator``; nothing touches global RNG."""
+from __future__ import annotations
+
+import hashlib
+
+import torch
+
+RngLike = "torch.Generator | int | None"
+
+
+def make_generator(seed: int | None = None) -> torch.Generator:
+    """A CPU generator: parameters are drawn on the CPU and moved, so results do not depend on device."""
+    g = torch.Generator()
+    if seed is None:
+        g.seed()
+    else:
+        g.manual_seed(check_seed(seed))
+    return g
+
+
+def check_seed(seed, name: str = "seed") -> int:
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise TypeError(f"{name} must be a non-negative int or None, got {seed!r}")
+    return seed
+
+
+def as_generator(rng, name: str = "rng") -> torch.Generator:
+    """``rng`` as a generator: a Generator is used as is, an int seeds a new one."""
+    if isinstance(rng, torch.Generator):
+        return rng
+    return make_generator(check_seed(rng, name))
+
+
+def derive_seed(*parts) -> int:
+    """A 63-bit seed mixed from ``parts`` (ints or strings); distinct parts give unrelated streams."""
+    digest = hashlib.sha256(repr(parts).encode()).digest()
+    return int.from_bytes(digest[:8], "little") >> 1
+
+
+def spawn(g: torch.Generator) -> torch.Generator:
+    """A new generator seeded from ``g`` (advances ``g``)."""
+    return make_generator(int(torch.randint(0, 2**62, (), generator=g)))

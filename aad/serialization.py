@@ -1,0 +1,84 @@
+"""Safe persistence: JSON configs and safetensors weights, written atomically, never pickled."""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file, save_file
+
+_TENSOR = "__tensor__"
+
+
+def atomic_write(path: str | Path, write) -> None:
+    """Call ``write(tmp_path)`` and move the result over ``path``: readers never see half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_json(path: str | Path, obj: Any) -> None:
+    atomic_write(path, lambda tmp: Path(tmp).write_text(json.dumps(obj, indent=2) + "\n"))
+
+
+def read_json(path: str | Path) -> Any:
+    return json.loads(Path(path).read_text())
+
+
+def flatten_state(obj: Any, prefix: str = "") -> tuple[Any, dict[str, torch.Tensor]]:
+    """Split a nested state (dicts, lists, tensors, numbers) into a JSON skeleton and named tensors.
+
+    Works for module and optimizer ``state_dict()``s alike; keys become strings in the skeleton.
+    """
+    tensors: dict[str, torch.Tensor] = {}
+
+    def walk(value, key):
+        if isinstance(value, torch.Tensor):
+            tensors[key] = value.detach().cpu().contiguous()
+            return {_TENSOR: key}
+        if isinstance(value, dict):
+            return {"__dict__": [[k, walk(v, f"{key}.{k}")] for k, v in value.items()]}
+        if isinstance(value, (list, tuple)):
+            return [walk(v, f"{key}.{i}") for i, v in enumerate(value)]
+        if value is None or isinstance(value, (bool, int, float, str)):
+            return value
+        raise TypeError(f"cannot save state entry {key!r} of type {type(value).__name__}")
+
+    return walk(obj, prefix or "state"), tensors
+
+
+def unflatten_state(skeleton: Any, tensors: dict[str, torch.Tensor]) -> Any:
+    if isinstance(skeleton, dict) and _TENSOR in skeleton:
+        return tensors[skeleton[_TENSOR]]
+    if isinstance(skeleton, dict) and "__dict__" in skeleton:
+        return {k: unflatten_state(v, tensors) for k, v in skeleton["__dict__"]}
+    if isinstance(skeleton, list):
+        return [unflatten_state(v, tensors) for v in skeleton]
+    return skeleton
+
+
+def save_state(path: str | Path, state: Any) -> None:
+    """Write a nested state to one safetensors file (skeleton in its metadata), atomically."""
+    skeleton, tensors = flatten_state(state)
+    # safetensors refuses tensors that share memory; cloning is cheap at our model sizes.
+    tensors = {k: v.clone() for k, v in tensors.items()}
+    atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata={"skeleton": json.dumps(skeleton)}))
+
+
+def load_state(path: str | Path, device: str | torch.device = "cpu") -> Any:
+    """Read a file written by ``save_state``; no code from the file is ever run."""
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as f:
+        skeleton = json.loads(f.metadata()["skeleton"])
+    return unflatten_state(skeleton, load_file(str(path), device=str(device)))
