@@ -50,12 +50,16 @@ class _Composite(Augmenter):
         raise NotImplementedError
 
     @property
-    def modality(self) -> str:
-        kinds = {child.modality for child in self._children()}
-        if len(kinds) != 1:
+    def modality(self) -> str | None:
+        """The children's shared modality (None when every child accepts any batch)."""
+        kinds = {child.modality for child in self._children()} - {None}
+        if len(kinds) > 1:
             raise ValueError(f"{type(self).__name__} mixes modalities {sorted(kinds)}; "
                              f"its augmenters must share one modality")
-        return kinds.pop()
+        return kinds.pop() if kinds else None
+
+    def _check_x(self, x):
+        return check_batch(x, self.modality or infer_modality(x))
 
     @property
     def learned(self) -> bool:
@@ -186,9 +190,7 @@ class Identity(Augmenter):
         self.seed = seed
 
     def _check_x(self, x):
-        if self.modality is None:
-            return check_batch(x, infer_modality(x))
-        return super()._check_x(x)
+        return check_batch(x, self.modality or infer_modality(x))
 
     def _augment(self, x, y, g):
         return copy_batch(x)
