@@ -18,7 +18,7 @@ def epoch(loader):
 
 def test_workers_get_distinct_reproducible_streams():
     data = AugmentedDataset(tiny_dataset(), AddNoise(0.5), seed=3)
-    loader = lambda: DataLoader(data, batch_size=4, num_workers=2,  # noqa: E731
+    loader = lambda: DataLoader(data, batch_size=4, num_workers=2,
                                 generator=torch.Generator().manual_seed(0))
     first, again = epoch(loader()), epoch(loader())
     assert torch.equal(first, again), "same DataLoader seed must give the same augmentations"

@@ -1,8 +1,8 @@
 """One labeled dataset type for every modality, with deterministic splits and few-shot subsets."""
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Mapping, Sequence
 
 import torch
 from torch import Tensor
@@ -46,7 +46,7 @@ class Dataset:
         """The samples at ``indices`` (in that order), as a new Dataset."""
         idx = torch.as_tensor(indices, dtype=torch.long)
         x = self.x[idx] if isinstance(self.x, Tensor) else [self.x[i] for i in idx.tolist()]
-        pick = lambda t: None if t is None else t[idx]  # noqa: E731
+        pick = lambda t: None if t is None else t[idx]
         return replace(self, x=x, y=self.y[idx], groups=pick(self.groups), is_test=pick(self.is_test))
 
     def split(self, test_fraction: float | None = None, seed: int = 0) -> tuple[Dataset, Dataset]:
