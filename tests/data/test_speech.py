@@ -86,6 +86,18 @@ def test_clip_helpers():
     assert len(out) == 16000 and abs(np.abs(out[100:-100]).max() - 1) < 0.01
 
 
+@pytest.mark.skipif(espeak.library_paths("system") is None, reason="apt-get install libespeak-ng1")
+def test_debian_library_route_is_reproducible(tmp_path):
+    first = speech.generate_spoken_digits(tmp_path / "a", speakers=1, takes=1, engine="system")
+    second = speech.generate_spoken_digits(tmp_path / "b", speakers=1, takes=1, engine="system")
+    assert "system" in first["engine"] and first["sha256"] == second["sha256"]
+
+
+def test_unknown_engine_is_rejected(tmp_path):
+    with pytest.raises(ValueError, match="engine must be"):
+        speech.generate_spoken_digits(tmp_path / "x", speakers=1, takes=1, engine="festival")
+
+
 @pytest.mark.skipif(espeak.binary_path() is None, reason="apt-get install espeak-ng")
 def test_binary_fallback_makes_audio(tmp_path):
     manifest = speech.generate_spoken_digits(tmp_path / "bin", speakers=1, takes=1, engine="binary")
