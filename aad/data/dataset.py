@@ -27,6 +27,20 @@ class Dataset:
     groups: Tensor | None = None
     is_test: Tensor | None = None
 
+    def __post_init__(self):
+        n = len(self.y)
+        if len(self.x) != n:
+            raise ValueError(f"x has {len(self.x)} samples but y has {n} labels")
+        if self.y.dtype != torch.long:
+            raise TypeError(f"y must be int64, got {self.y.dtype}")
+        if n and (int(self.y.min()) < 0 or int(self.y.max()) >= len(self.classes)):
+            raise ValueError(f"y must hold class indices in [0, {len(self.classes)}), "
+                             f"got [{int(self.y.min())}, {int(self.y.max())}]")
+        for field_name in ("groups", "is_test"):
+            value = getattr(self, field_name)
+            if value is not None and len(value) != n:
+                raise ValueError(f"{field_name} has {len(value)} entries but y has {n} labels")
+
     def __len__(self) -> int:
         return len(self.y)
 
