@@ -3,9 +3,10 @@ CSV files (``from_folder``, ``from_csv``), and the ``Dataset`` type with splits 
 
 Heavy libraries (mlxtend, scikit-learn, soundfile, PIL) load only inside the loaders that need them.
 """
+from aad.data.augmented import AugmentCollate, AugmentedDataset, PlainDataset
 from aad.data.dataset import Dataset
 from aad.data.folders import from_csv, from_folder
 from aad.data.registry import DATASETS, DatasetInfo, DatasetNotInstalled, catalog, format_table, load
 
-__all__ = ["DATASETS", "Dataset", "DatasetInfo", "DatasetNotInstalled", "catalog", "format_table",
+__all__ = ["AugmentCollate", "AugmentedDataset", "PlainDataset", "DATASETS", "Dataset", "DatasetInfo", "DatasetNotInstalled", "catalog", "format_table",
            "from_csv", "from_folder", "load"]
