@@ -110,7 +110,7 @@ def run(dataset: str, model: str, seconds: float, steps: int, seed: int, lr: flo
     x, y = load(dataset)
     x_train, y_train, x_test, y_test = split(x, y, 0.2, seed)
     g = torch.Generator().manual_seed(seed)
-    judge = train_classifier(x_train, y_train, 10, g, epochs=8)
+    judge = train_classifier(x_train, y_train, 10, g, epochs=4)
     start_wall, start_cpu = time.monotonic(), time.process_time()
     if model == "ConditionalGAN":
         gan = ConditionalGAN(steps=steps, seconds=seconds, lr=lr, progress=False, fit_seed=seed, seed=seed).fit(x_train, y_train)

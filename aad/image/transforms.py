@@ -25,6 +25,8 @@ class ImageTransform(Augmenter):
     def _augment(self, x: Tensor, y, g: torch.Generator) -> Tensor:
         self._check_params()
         chosen = (torch.rand(len(x), generator=g) < self.p).nonzero().squeeze(1)
+        if len(chosen) == len(x):  # every sample: no gather / scatter copies
+            return self.apply(x, self.make_params(len(x), tuple(x.shape[1:]), g))
         out = x.clone()
         if len(chosen):
             params = self.make_params(len(chosen), tuple(x.shape[1:]), g)

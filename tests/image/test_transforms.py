@@ -113,3 +113,10 @@ def test_cuda_matches_cpu():
     t = RandomAffine(seed=0)
     out = t(x.cuda(), rng=0)
     assert out.device.type == "cuda" and torch.allclose(out.cpu(), t(x, rng=0), atol=1e-5)
+
+
+def test_fast_affine_grid_matches_torch():
+    import torch.nn.functional as F
+
+    m = torch.randn(4, 2, 3)
+    assert torch.allclose(Fn.affine_grid(m, (5, 7)), F.affine_grid(m, [4, 1, 5, 7], align_corners=False), atol=1e-5)
