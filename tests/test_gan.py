@@ -15,15 +15,6 @@ from aad.gan import (
 )
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny networks train far faster on one thread, above all on a shared CPU."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.mark.parametrize("shape", [(1, 28, 28), (1, 8, 8), (3, 32, 32), (1, 64, 64), (1, 128, 64), (2, 10, 14)])
 def test_networks_handle_any_shape(shape):
     config = GANConfig(shape, num_classes=3, z_dim=8, g_width=4, d_width=4)
