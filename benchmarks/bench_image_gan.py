@@ -113,7 +113,7 @@ def run(dataset: str, model: str, seconds: float, steps: int, seed: int, lr: flo
     judge = train_classifier(x_train, y_train, 10, g, epochs=4)
     start_wall, start_cpu = time.monotonic(), time.process_time()
     if model == "ConditionalGAN":
-        gan = ConditionalGAN(steps=steps, seconds=seconds, lr=lr, progress=False, fit_seed=seed, seed=seed).fit(x_train, y_train)
+        gan = ConditionalGAN(steps=steps, seconds=seconds, lr=lr, progress=False, seed=seed).fit(x_train, y_train)
         done = gan.steps_done_
         fit_wall, fit_cpu = time.monotonic() - start_wall, time.process_time() - start_cpu
         t = time.perf_counter()

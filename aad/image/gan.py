@@ -8,7 +8,6 @@ from aad.base import Augmenter
 from aad.checks import check_in_range
 from aad.gan import DIFFAUGMENT, ConditionalGenerator, GANConfig, TrainConfig, sample, train_conditional_gan
 from aad.image.classifier import SmallCNN, predict_proba, train_classifier
-from aad.seeding import derive_seed, make_generator
 
 
 class ConditionalGAN(Augmenter):
@@ -26,9 +25,8 @@ class ConditionalGAN(Augmenter):
             redrawn, up to ``max_tries`` times (after that the last draw is kept).
         checkpoint_dir, resume, progress: fit checkpoints (atomic; resumed when present), tqdm bar.
         device: "cpu" (default) or "cuda".
-        fit_seed: seeds the fit (initial weights, batches, noise, DiffAugment): the same data and
-            ``fit_seed`` give the same model on CPU. Apart from ``seed``, which seeds sampling, so that
-            ``rng=`` fixes the output of a given model; vary ``fit_seed`` to get different models.
+        seed: seeds sampling and, through a separate derived stream, the fit (initial weights,
+            batches, noise, DiffAugment): the same data and seed give the same model on CPU.
     """
 
     modality = "image"
@@ -39,7 +37,7 @@ class ConditionalGAN(Augmenter):
                  seconds: float | None = None, batch_size: int = 64, lr: float = 2e-4,
                  ema_decay: float = 0.999, diffaugment=DIFFAUGMENT, mix: float = 0.5,
                  quality_threshold: float | None = None, max_tries: int = 5, checkpoint_dir: str | None = None,
-                 resume: bool = True, progress: bool = True, device: str = "cpu", fit_seed: int = 0,
+                 resume: bool = True, progress: bool = True, device: str = "cpu",
                  seed: int | None = None):
         self.z_dim = z_dim
         self.g_width = g_width
@@ -57,7 +55,6 @@ class ConditionalGAN(Augmenter):
         self.resume = resume
         self.progress = progress
         self.device = device
-        self.fit_seed = fit_seed
         self.seed = seed
 
     # ---- fitting ------------------------------------------------------------------------------
@@ -72,7 +69,7 @@ class ConditionalGAN(Augmenter):
         train = TrainConfig(steps=self.steps, seconds=self.seconds, batch_size=self.batch_size,
                             lr_g=self.lr, lr_d=self.lr, ema_decay=self.ema_decay,
                             diffaugment=tuple(self.diffaugment))
-        g = make_generator(derive_seed(self.fit_seed, "ConditionalGAN.fit"))
+        g = self.fit_generator()
         self.generator_ = train_conditional_gan(x, y, config, train, g, device=self.device,
                                                 checkpoint_dir=self.checkpoint_dir, resume=self.resume,
                                                 progress=self.progress, desc="fit ConditionalGAN")
