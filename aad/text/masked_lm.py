@@ -29,7 +29,8 @@ class MaskedLMReplace(Augmenter):
     ``fit_seconds``); with labels the label text (``label_names[y]`` or ``"label <y>"``) is
     prepended as a first segment during training and augmentation, so fill-ins fit the label.
     A head-less base is first adapted on a general packaged corpus (tweets + fortunes,
-    ``pretrain_steps``); both fits are cached (see :mod:`aad.text.adapt`).
+    ``pretrain_steps``); both fits are cached (see :mod:`aad.text.adapt`). Fitting uses a fixed
+    training seed, not ``seed``: the same data gives the same model, and the cache is shared.
     """
 
     modality = "text"
@@ -63,18 +64,17 @@ class MaskedLMReplace(Augmenter):
         self._validate()
         base = self.model or default_model()
         model, tokenizer, has_head = load_masked_lm(base, self.device)
-        seed = self.seed or 0
         if not has_head and self.pretrain_steps > 0:
             corpus = general_corpus()
             if corpus:
                 model, base = adapt_cached(
                     base, model, tokenizer, corpus, None,
-                    AdaptSettings(steps=self.pretrain_steps, max_length=32, seed=seed),
+                    AdaptSettings(steps=self.pretrain_steps, max_length=32),
                     self.cache_dir, self.progress, self.device)
         n_classes = None if y is None else int(y.max()) + 1
         prefixes = None if y is None else self._prefixes(y, n_classes)
         settings = AdaptSettings(steps=self.fit_steps, seconds=self.fit_seconds,
-                                 batch_size=min(32, len(x)), max_length=min(self.max_length, 64), seed=seed)
+                                 batch_size=min(32, len(x)), max_length=min(self.max_length, 64))
         if self.fit_steps > 0:
             model, _ = adapt_cached(base, model, tokenizer, x, prefixes, settings, self.cache_dir,
                                     self.progress, self.device)
