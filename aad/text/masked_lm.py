@@ -26,7 +26,8 @@ class MaskedLMReplace(Augmenter):
     prediction head and must be adapted with ``fit`` first.
 
     ``fit(texts, labels)`` fine-tunes the masked LM on the corpus for ``fit_steps`` steps (or
-    ``fit_seconds``); with labels the label text (``label_names[y]`` or ``"label <y>"``) is
+    ``fit_seconds``; encoder lr ``fit_lr``, head lr 20x); with labels the label text
+    (``label_names[y]`` or ``"label <y>"``) is
     prepended as a first segment during training and augmentation, so fill-ins fit the label.
     A head-less base is first adapted on a general packaged corpus (tweets + fortunes,
     ``pretrain_steps``); both fits are cached (see :mod:`aad.text.adapt`). Fitting uses a fixed
@@ -40,6 +41,7 @@ class MaskedLMReplace(Augmenter):
                  temperature: float = 1.0, batch_size: int = 256, max_length: int = 128,
                  skip_stopwords: bool = True, protected: list[str] | None = None,
                  label_names: list[str] | None = None, fit_steps: int = 100, fit_seconds: float | None = None,
+                 fit_lr: float = 1e-4,
                  pretrain_steps: int = 600, cache_dir: str | None = None, device: str = "cpu",
                  progress: bool = True, seed: int | None = None):
         self.model = model
@@ -53,6 +55,7 @@ class MaskedLMReplace(Augmenter):
         self.label_names = label_names
         self.fit_steps = fit_steps
         self.fit_seconds = fit_seconds
+        self.fit_lr = fit_lr
         self.pretrain_steps = pretrain_steps
         self.cache_dir = cache_dir
         self.device = device
@@ -73,8 +76,8 @@ class MaskedLMReplace(Augmenter):
                     self.cache_dir, self.progress, self.device)
         n_classes = None if y is None else int(y.max()) + 1
         prefixes = None if y is None else self._prefixes(y, n_classes)
-        settings = AdaptSettings(steps=self.fit_steps, seconds=self.fit_seconds,
-                                 batch_size=min(32, len(x)), max_length=min(self.max_length, 64))
+        settings = AdaptSettings(steps=self.fit_steps, seconds=self.fit_seconds, lr=self.fit_lr,
+                                 head_lr=20 * self.fit_lr, batch_size=min(32, len(x)), max_length=min(self.max_length, 64))
         if self.fit_steps > 0:
             model, _ = adapt_cached(base, model, tokenizer, x, prefixes, settings, self.cache_dir,
                                     self.progress, self.device)
