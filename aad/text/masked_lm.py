@@ -203,6 +203,18 @@ class MaskedLMReplace(Augmenter):
             choice = torch.multinomial(probs, 1, generator=g)
         return [words[i] for i in ids.gather(1, choice).flatten().tolist()]
 
+    @torch.inference_mode()
+    def fill_mask(self, text: str, k: int = 5) -> list[list[str]]:
+        """The model's raw top-``k`` tokens for each mask token in ``text`` (a sanity check), e.g.
+        ``fill_mask("He drove his [MASK] to work.")`` -> ``[["car", ...]]``."""
+        self._check_fitted()
+        model, tokenizer = self._lm()
+        batch = tokenizer([text.replace("[MASK]", tokenizer.mask_token)], return_tensors="pt")
+        positions = batch["input_ids"] == tokenizer.mask_token_id
+        device = next(model.parameters()).device
+        logits = masked_logits(model, {k_: v.to(device) for k_, v in batch.items()}, positions.to(device))
+        return [tokenizer.convert_ids_to_tokens(row.topk(k).indices.tolist()) for row in logits]
+
     def __getstate__(self):
         # tokenizers and the unfitted base reload lazily; only the fitted model travels
         state = super().__getstate__()

@@ -1,5 +1,6 @@
 """MaskedLMReplace on a tiny BertForMaskedLM built from config: mechanics, bad input, fit, cache."""
-import re
+import shutil
+from pathlib import Path
 
 import pytest
 import torch
@@ -82,9 +83,8 @@ def test_head_less_model_must_be_fitted(tmp_path):
     folder = tmp_path / "encoder"
     BertModel.from_pretrained(tiny_mlm_dir()).save_pretrained(folder)
     for name in ("vocab.txt", "tokenizer.json", "tokenizer_config.json"):
-        src = f"{tiny_mlm_dir()}/{name}"
-        if __import__("os").path.exists(src):
-            (folder / name).write_bytes(open(src, "rb").read())
+        if (Path(tiny_mlm_dir()) / name).is_file():
+            shutil.copy(Path(tiny_mlm_dir()) / name, folder / name)
     augmenter = make(tmp_path, pretrain_steps=0, fit_steps=2)
     augmenter.model = str(folder)
     with pytest.raises(NotFittedError, match="fit"):
@@ -112,7 +112,7 @@ def test_fit_is_cached(tmp_path, monkeypatch):
 def test_cache_root_follows_aad_cache(monkeypatch, tmp_path):
     monkeypatch.setenv("AAD_CACHE", str(tmp_path))
     assert cache_root() == tmp_path / "mlm"
-    assert cache_root("/x") == __import__("pathlib").Path("/x")
+    assert cache_root("/x") == Path("/x")
 
 
 def test_label_conditioned_fit_makes_fill_ins_follow_the_label(tmp_path):

@@ -8,7 +8,7 @@ from pathlib import Path
 WORDS = """the movie was really good and actors were great i did not like food at this restaurant all
 weather today is cold grey windy she drove her old car to work every single morning film bad awful nice
 happy sad day night city house dog cat red blue fast slow big small label class positive negative neutral
-""".split()
+""".split()  # noqa: SIM905
 VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", ",", ".", "!", "?", "'", "0", "1", "2", "3",
          "##s", "##ing", "##ed", "##ly", *WORDS]
 
