@@ -32,6 +32,12 @@ class MaskedLMReplace(Augmenter):
     A head-less base is first adapted on a general packaged corpus (tweets + fortunes,
     ``pretrain_steps``); both fits are cached (see :mod:`aad.text.adapt`). Fitting uses a fixed
     training seed, not ``seed``: the same data gives the same model, and the cache is shared.
+    After a labeled fit, ``augment(x, y)`` conditions on ``y`` (``augment(x)`` runs unconditioned);
+    after an unlabeled fit, ``y`` is ignored.
+
+    Offline recipe (no hub access): ``MaskedLMReplace(label_names=classes).fit(texts, labels)`` with
+    the packaged encoder runs the general adaptation once (cached, ~``pretrain_steps`` x 1-4 s on a
+    2-core CPU), then ``fit_steps`` label-conditioned steps on your data.
     """
 
     modality = "text"

@@ -136,3 +136,13 @@ def test_bad_parameters_are_clear_errors(tmp_path):
         make(tmp_path, fraction=2).augment(TEXTS)
     with pytest.raises(TypeError, match="list of strings"):
         make(tmp_path).augment("one string")
+
+
+def test_fill_mask_and_save_load_keep_the_fitted_model(tmp_path):
+    augmenter = make(tmp_path, fit_steps=2).fit(TEXTS, torch.tensor([0, 1, 0, 1]))
+    top = augmenter.fill_mask("the [MASK] was good", k=3)
+    assert len(top) == 1 and len(top[0]) == 3
+    augmenter.save(tmp_path / "saved")
+    loaded = MaskedLMReplace.load(tmp_path / "saved")
+    assert loaded.fill_mask("the [MASK] was good", k=3) == top
+    assert loaded._num_classes() == 2
