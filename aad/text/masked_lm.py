@@ -48,7 +48,7 @@ class MaskedLMReplace(Augmenter):
                  skip_stopwords: bool = True, protected: list[str] | None = None,
                  label_names: list[str] | None = None, fit_steps: int = 100, fit_seconds: float | None = None,
                  fit_lr: float = 1e-4,
-                 pretrain_steps: int = 600, cache_dir: str | None = None, device: str = "cpu",
+                 pretrain_steps: int = 200, cache_dir: str | None = None, device: str = "cpu",
                  progress: bool = True, seed: int | None = None):
         self.model = model
         self.fraction = fraction
