@@ -61,8 +61,8 @@ def changed(originals, augmented) -> float:
 
 def main(quick: bool) -> None:
     torch.set_num_threads(1)  # on a shared 2-core machine one thread is several times faster than two
-    sizes = {"pretrain": 60 if quick else 300, "label_fit": 20 if quick else 120, "n_fit": 2000,
-             "n_judge": 128 if quick else 512, "n_nlpaug": 32 if quick else 128, "repeats": 1 if quick else 3}
+    sizes = {"pretrain": 60 if quick else 200, "label_fit": 20 if quick else 60, "n_fit": 2000,
+             "n_judge": 128 if quick else 512, "n_nlpaug": 32 if quick else 96, "repeats": 1 if quick else 3}
     rows, lines = {}, [f"# Text benchmark ({'quick' if quick else 'full'} run)", "", f"sizes: {sizes}", ""]
     tweets = load("tweets")
     train, test = tweets.split(seed=0)
