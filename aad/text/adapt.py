@@ -60,8 +60,9 @@ def adapt_cached(base: str, model, tokenizer, texts: list[str], prefixes: list[s
         return model.to(device).eval(), str(folder)
     adapt(model, tokenizer, texts, prefixes, settings, checkpoint_dir=folder / "checkpoint",
           progress=progress, device=device)
-    model.save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
+    with quiet_transformers():
+        model.save_pretrained(folder)
+        tokenizer.save_pretrained(folder)
     model.config._name_or_path = str(folder)  # model.name_or_path now names the adapted folder
     done.write_text(json.dumps({"base": base, "settings": asdict(settings), "n_texts": len(texts)}))
     for leftover in (folder / "checkpoint").glob("*"):

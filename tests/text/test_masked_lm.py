@@ -100,13 +100,16 @@ def test_labels_must_fit_the_fitted_classes(tmp_path):
 
 def test_fit_is_cached(tmp_path, monkeypatch):
     y = torch.tensor([0, 1, 0, 1])
-    first = make(tmp_path, fit_steps=3).fit(TEXTS, y)
+    first = make(tmp_path, fit_steps=3, seed=0).fit(TEXTS, y)
     entries = list((tmp_path / "cache").iterdir())
     assert len(entries) == 1 and (entries[0] / "done.json").is_file()
     assert (entries[0] / "model.safetensors").is_file()
-    monkeypatch.setattr("aad.text.adapt.adapt", lambda *a, **k: pytest.fail("the cached fit was redone"))
-    second = make(tmp_path, fit_steps=3, seed=7).fit(TEXTS, y)
+    with monkeypatch.context() as patch:
+        patch.setattr("aad.text.adapt.adapt", lambda *a, **k: pytest.fail("the cached fit was redone"))
+        second = make(tmp_path, fit_steps=3, seed=0).fit(TEXTS, y)
     assert second.augment(TEXTS, y, rng=1) == first.augment(TEXTS, y, rng=1)
+    make(tmp_path, fit_steps=3, seed=7).fit(TEXTS, y)
+    assert len(list((tmp_path / "cache").iterdir())) == 2, "another seed is another fit"
 
 
 def test_cache_root_follows_aad_cache(monkeypatch, tmp_path):
@@ -120,7 +123,7 @@ def test_label_conditioned_fit_makes_fill_ins_follow_the_label(tmp_path):
     good = ["the movie was good", "the movie was great", "the film was good", "the film was great"]
     x, y = bad + good, torch.tensor([0] * 4 + [1] * 4)
     augmenter = make(tmp_path, fraction=1.0, fit_steps=150, fit_lr=2e-3, protected=["movie", "film"],
-                     label_names=["negative", "positive"], top_k=2).fit(x, y)
+                     label_names=["negative", "positive"], top_k=2, seed=0).fit(x, y)
     probe = ["the movie was nice"] * 20
     negative = augmenter.augment(probe, torch.zeros(20, dtype=torch.long), rng=0)
     positive = augmenter.augment(probe, torch.ones(20, dtype=torch.long), rng=0)
