@@ -21,6 +21,25 @@ MIN_RATE, MAX_RATE = 0.1, 10.0   # beyond these a "stretch" is no longer the sam
 CPU_GROUP = 8        # clips per vectorized pass on the CPU
 
 
+def single_threaded(kernel):
+    """Run a CPU kernel on one intra-op thread, then restore the setting.
+
+    The tensors of one clip batch are small; measured here (2 cores, shared with other jobs),
+    torch's intra-op threading on them cost 2-4x in wall time over one thread. CUDA is left alone.
+    """
+    @functools.wraps(kernel)
+    def wrapper(wave, *args, **kwargs):
+        threads = torch.get_num_threads()
+        if not isinstance(wave, Tensor) or wave.device.type != "cpu" or threads == 1:
+            return kernel(wave, *args, **kwargs)
+        torch.set_num_threads(1)
+        try:
+            return kernel(wave, *args, **kwargs)
+        finally:
+            torch.set_num_threads(threads)
+    return wrapper
+
+
 # ---- parameters -------------------------------------------------------------------------------
 def per_clip(value, n: int, name: str, device, low=None, high=None) -> Tensor:
     """A float or a ``[B]`` tensor of per-clip values as a float64 ``[n]`` tensor on ``device``."""
@@ -127,6 +146,7 @@ def stretched_lengths(length: int, rate: Tensor) -> Tensor:
     return torch.round(length / rate.cpu()).long()
 
 
+@single_threaded
 def time_stretch(wave: Tensor, rate, n_fft: int = N_FFT, hop: int = HOP) -> tuple[Tensor, Tensor]:
     """Change duration, keep pitch: a batched phase vocoder with one rate per clip.
 
@@ -154,6 +174,7 @@ def _stretch_group(wave: Tensor, rates: Tensor, out_len: int, n_fft: int, hop: i
     return istft(phase_vocode(spec, positions, valid), out_len, n_fft, hop)
 
 
+@single_threaded
 def change_speed(wave: Tensor, rate, taps: int = 16) -> tuple[Tensor, Tensor]:
     """Play faster or slower by resampling: duration and pitch change together (tape speed).
 
@@ -191,6 +212,7 @@ def _sinc_resample(padded: Tensor, rates: Tensor, out_len: int, offsets: Tensor,
     return (samples * kernel).sum(-1)
 
 
+@single_threaded
 def pitch_shift(wave: Tensor, semitones, n_fft: int = N_FFT, hop: int = HOP) -> Tensor:
     """Shift pitch by ``semitones`` (float or ``[B]``, within +-24), keeping duration ``[B, T]``.
 
@@ -286,6 +308,7 @@ def time_warp_positions(frames: int, centre: Tensor, shift: Tensor) -> Tensor:
     return torch.where(k < c + d, before, after).clamp(0, last)
 
 
+@single_threaded
 def spec_augment(wave: Tensor, freq_spans: Tensor, time_spans: Tensor, warp: Tensor | None = None,
                  n_fft: int = N_FFT, hop: int = HOP) -> Tensor:
     """SpecAugment on waveforms: STFT, optional time warp, frequency/time masks, inverse STFT.
