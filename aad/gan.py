@@ -1,0 +1,282 @@
+"""A modality-neutral, class-conditional GAN for small data, on any ``[C, H, W]`` in [0, 1].
+
+What the small-data GAN literature found to matter, and what this core does:
+- DiffAugment (Zhao et al. 2020): the same random translation / cutout / colour jitter is applied to
+  real and fake batches before the discriminator, so it cannot memorise a few hundred images.
+- A projection discriminator (Miyato & Koyama 2018) with spectral norm and the hinge loss (SNGAN).
+- Conditional batch norm in the generator, so every layer sees the class.
+- An exponential moving average of the generator's weights, used for sampling.
+
+Images, spectrograms or anything else shaped ``[C, H, W]`` with values in [0, 1] can be modelled;
+the networks work internally in [-1, 1]. Training runs on ``aad.training.TrainLoop`` (budget,
+progress bar, atomic checkpoints, resume, rollback on a non-finite loss).
+"""
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch.nn.utils.parametrizations import spectral_norm
+
+from aad.seeding import spawn
+from aad.training import GeneratorState, TrainLoop
+
+DIFFAUGMENT = ("translation", "cutout", "color")
+
+
+# ---- networks -----------------------------------------------------------------------------------
+@dataclass
+class GANConfig:
+    """Network sizes. ``shape`` is ``(C, H, W)``; widths are channel counts of the finest stage."""
+
+    shape: tuple[int, int, int]
+    num_classes: int
+    z_dim: int = 64
+    g_width: int = 32
+    d_width: int = 32
+    max_mult: int = 4          # channels grow by 2 per resolution halving, up to width * max_mult
+
+    def __post_init__(self):
+        self.shape = tuple(int(s) for s in self.shape)
+
+    @property
+    def levels(self) -> int:
+        """Resolution halvings between the data and the generator's first map (side ~4..7)."""
+        return max(0, int(math.log2(min(self.shape[1:]) / 4)))
+
+    def channels(self, width: int, level: int) -> int:
+        return width * min(2 ** level, self.max_mult)
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "shape": list(self.shape)}
+
+
+class ConditionalBatchNorm(nn.Module):
+    """Batch norm whose per-channel gain and bias are looked up from the class label."""
+
+    def __init__(self, channels: int, num_classes: int):
+        super().__init__()
+        self.norm = nn.BatchNorm2d(channels, affine=False)
+        self.gain = nn.Embedding(num_classes, channels)
+        self.bias = nn.Embedding(num_classes, channels)
+        nn.init.ones_(self.gain.weight)
+        nn.init.zeros_(self.bias.weight)
+
+    def forward(self, x: Tensor, y: Tensor) -> Tensor:
+        return self.norm(x) * self.gain(y)[:, :, None, None] + self.bias(y)[:, :, None, None]
+
+
+class UpBlock(nn.Module):
+    def __init__(self, c_in: int, c_out: int, num_classes: int):
+        super().__init__()
+        self.conv = nn.Conv2d(c_in, c_out, 3, padding=1)
+        self.norm = ConditionalBatchNorm(c_out, num_classes)
+
+    def forward(self, x: Tensor, y: Tensor) -> Tensor:
+        x = F.interpolate(x, scale_factor=2, mode="nearest")
+        return F.relu(self.norm(self.conv(x), y))
+
+
+class ConditionalGenerator(nn.Module):
+    """(z, y) -> a ``[C, H, W]`` sample in [-1, 1]: dense map at 1/2^L scale, L upsampling blocks, crop."""
+
+    def __init__(self, config: GANConfig):
+        super().__init__()
+        c, h, w = config.shape
+        n, self.config = config.levels, config
+        self.start = (math.ceil(h / 2 ** n), math.ceil(w / 2 ** n))
+        c0 = config.channels(config.g_width, n)
+        self.embed = nn.Embedding(config.num_classes, config.z_dim)
+        self.dense = nn.Linear(2 * config.z_dim, c0 * self.start[0] * self.start[1])
+        self.norm0 = ConditionalBatchNorm(c0, config.num_classes)
+        self.blocks = nn.ModuleList(
+            UpBlock(config.channels(config.g_width, i + 1), config.channels(config.g_width, i),
+                    config.num_classes) for i in reversed(range(n)))
+        self.out = nn.Conv2d(config.g_width, c, 3, padding=1)
+
+    def forward(self, z: Tensor, y: Tensor) -> Tensor:
+        x = self.dense(torch.cat([z, self.embed(y)], dim=1))
+        x = F.relu(self.norm0(x.view(len(z), -1, *self.start), y))
+        for block in self.blocks:
+            x = block(x, y)
+        _, h, w = self.config.shape
+        return torch.tanh(self.out(x))[:, :, :h, :w]
+
+
+class ProjectionDiscriminator(nn.Module):
+    """Strided spectral-norm convs -> summed features f; score = w.f + <embed(y), f>."""
+
+    def __init__(self, config: GANConfig):
+        super().__init__()
+        c, n, width = config.shape[0], config.levels, config.d_width
+        layers = [spectral_norm(nn.Conv2d(c, width, 3, padding=1)), nn.LeakyReLU(0.2)]
+        for i in range(n):
+            c_in, c_out = config.channels(width, i), config.channels(width, i + 1)
+            layers += [spectral_norm(nn.Conv2d(c_in, c_out, 4, stride=2, padding=1)), nn.LeakyReLU(0.2)]
+        self.features = nn.Sequential(*layers)
+        c_last = config.channels(width, n)
+        self.linear = spectral_norm(nn.Linear(c_last, 1))
+        self.embed = spectral_norm(nn.Embedding(config.num_classes, c_last))
+
+    def forward(self, x: Tensor, y: Tensor) -> Tensor:
+        f = self.features(x).sum(dim=(2, 3))
+        return self.linear(f).squeeze(1) + (self.embed(y) * f).sum(dim=1)
+
+
+# ---- DiffAugment: differentiable, per-sample random, applied to real and fake alike ---------------
+def diff_augment(x: Tensor, g: torch.Generator, policy=DIFFAUGMENT) -> Tensor:
+    """Random translation (1/8 of the size), cutout (1/2 of the size) and colour jitter on ``[B,C,H,W]``."""
+    for name in policy:
+        x = _DIFFAUGMENT_OPS[name](x, g)
+    return x
+
+
+def _rand(g, x, *shape) -> Tensor:
+    return torch.rand(*shape, generator=g).to(x.device, x.dtype)
+
+
+def _color(x: Tensor, g) -> Tensor:
+    b = len(x)
+    x = x + (_rand(g, x, b, 1, 1, 1) - 0.5)                                  # brightness
+    if x.shape[1] > 1:                                                        # saturation
+        mean = x.mean(dim=1, keepdim=True)
+        x = (x - mean) * (_rand(g, x, b, 1, 1, 1) * 2) + mean
+    mean = x.mean(dim=(1, 2, 3), keepdim=True)                               # contrast
+    return (x - mean) * (_rand(g, x, b, 1, 1, 1) + 0.5) + mean
+
+
+def _translation(x: Tensor, g, ratio: float = 0.125) -> Tensor:
+    b, _, h, w = x.shape
+    dh, dw = int(h * ratio + 0.5), int(w * ratio + 0.5)
+    ty = torch.randint(-dh, dh + 1, (b, 1, 1), generator=g).to(x.device)
+    tx = torch.randint(-dw, dw + 1, (b, 1, 1), generator=g).to(x.device)
+    rows = (torch.arange(h, device=x.device)[None, :, None] + ty + 1).clamp(0, h + 1)
+    cols = (torch.arange(w, device=x.device)[None, None, :] + tx + 1).clamp(0, w + 1)
+    padded = F.pad(x, [1, 1, 1, 1]).permute(0, 2, 3, 1)                     # zeros beyond the edge
+    batch = torch.arange(b, device=x.device)[:, None, None]
+    return padded[batch, rows, cols].permute(0, 3, 1, 2)
+
+
+def _cutout(x: Tensor, g, ratio: float = 0.5) -> Tensor:
+    b, _, h, w = x.shape
+    ch, cw = int(h * ratio + 0.5), int(w * ratio + 0.5)
+    cy = torch.randint(0, h + (1 - ch % 2), (b, 1, 1), generator=g).to(x.device)
+    cx = torch.randint(0, w + (1 - cw % 2), (b, 1, 1), generator=g).to(x.device)
+    rows = torch.arange(h, device=x.device)[None, :, None]
+    cols = torch.arange(w, device=x.device)[None, None, :]
+    inside = ((rows - cy).abs() <= ch // 2) & ((cols - cx).abs() <= cw // 2)
+    return x * (~inside).unsqueeze(1).to(x.dtype)
+
+
+_DIFFAUGMENT_OPS = {"color": _color, "translation": _translation, "cutout": _cutout}
+
+
+# ---- losses and EMA -----------------------------------------------------------------------------
+def hinge_d_loss(real_scores: Tensor, fake_scores: Tensor) -> Tensor:
+    return F.relu(1 - real_scores).mean() + F.relu(1 + fake_scores).mean()
+
+
+def hinge_g_loss(fake_scores: Tensor) -> Tensor:
+    return -fake_scores.mean()
+
+
+@torch.no_grad()
+def update_ema(ema: nn.Module, model: nn.Module, decay: float) -> None:
+    """ema <- decay * ema + (1 - decay) * model, for parameters; buffers (BN statistics) are copied."""
+    for e, m in zip(ema.parameters(), model.parameters()):
+        e.lerp_(m, 1 - decay)
+    for e, m in zip(ema.buffers(), model.buffers()):
+        e.copy_(m)
+
+
+# ---- training -----------------------------------------------------------------------------------
+@dataclass
+class TrainConfig:
+    """Optimisation settings. ``steps``/``seconds``: the budget (whichever ends first)."""
+
+    steps: int = 2000
+    seconds: float | None = None
+    batch_size: int = 64
+    lr_g: float = 2e-4
+    lr_d: float = 2e-4
+    betas: tuple[float, float] = (0.0, 0.99)
+    ema_decay: float = 0.999
+    diffaugment: tuple[str, ...] = DIFFAUGMENT
+    checkpoint_every: int = 200
+    history: list = field(default_factory=list)
+
+
+def build_networks(config: GANConfig, g: torch.Generator, device="cpu"):
+    """Generator, its EMA copy and the discriminator, initialised from ``g`` (global RNG untouched)."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(int(torch.randint(0, 2**62, (), generator=g)))
+        generator, discriminator = ConditionalGenerator(config), ProjectionDiscriminator(config)
+    ema = copy.deepcopy(generator).eval().requires_grad_(False)
+    return generator.to(device), ema.to(device), discriminator.to(device)
+
+
+def train_conditional_gan(x: Tensor, y: Tensor, config: GANConfig, train: TrainConfig, g: torch.Generator,
+                          *, device="cpu", checkpoint_dir: str | Path | None = None, resume: bool = True,
+                          progress: bool = True, desc: str = "fit GAN"):
+    """Fit a conditional GAN to ``x`` in [0, 1] ``[N, C, H, W]`` and labels ``y``; returns the EMA generator.
+
+    All randomness (init, batches, noise, DiffAugment) comes from ``g``, so a seeded CPU fit is
+    deterministic. ``train.history`` receives the logged losses.
+    """
+    generator, ema, discriminator = build_networks(config, g, device)
+    opt_g = torch.optim.Adam(generator.parameters(), train.lr_g, betas=tuple(train.betas))
+    opt_d = torch.optim.Adam(discriminator.parameters(), train.lr_d, betas=tuple(train.betas))
+    real_all, labels_all = x.to(device) * 2 - 1, y.to(device)
+    step_g = spawn(g)  # the training stream, saved in checkpoints so a resumed run draws the same
+    b = min(train.batch_size, len(x))
+
+    def step(i: int) -> dict[str, float]:
+        idx = torch.randint(0, len(x), (b,), generator=step_g).to(device)
+        fake_y = labels_all[torch.randint(0, len(x), (b,), generator=step_g).to(device)]
+        z = torch.randn(b, config.z_dim, generator=step_g).to(device)
+        fake = generator(z, fake_y)
+        # discriminator: the same kind of augmentation on real and fake
+        real_aug = diff_augment(real_all[idx], step_g, train.diffaugment)
+        fake_aug = diff_augment(fake.detach(), step_g, train.diffaugment)
+        d_loss = hinge_d_loss(discriminator(real_aug, labels_all[idx]), discriminator(fake_aug, fake_y))
+        opt_d.zero_grad(set_to_none=True)
+        d_loss.backward()
+        opt_d.step()
+        # generator: reuse this step's fake batch (saves one generator forward pass)
+        g_loss = hinge_g_loss(discriminator(diff_augment(fake, step_g, train.diffaugment), fake_y))
+        opt_g.zero_grad(set_to_none=True)
+        g_loss.backward()
+        opt_g.step()
+        update_ema(ema, generator, min(train.ema_decay, (1 + i) / (10 + i)))
+        return {"d_loss": d_loss.item(), "g_loss": g_loss.item()}
+
+    def halve_lr(_: int) -> None:
+        for opt in (opt_g, opt_d):
+            for group in opt.param_groups:
+                group["lr"] /= 2
+
+    loop = TrainLoop(state={"generator": generator, "ema": ema, "discriminator": discriminator,
+                            "opt_g": opt_g, "opt_d": opt_d, "rng": GeneratorState(step_g)},
+                     steps=train.steps, seconds=train.seconds, checkpoint_dir=checkpoint_dir,
+                     checkpoint_every=train.checkpoint_every, resume=resume, progress=progress,
+                     desc=desc, on_rollback=halve_lr, history=train.history)
+    generator.train()
+    discriminator.train()
+    loop.run(step)
+    return ema
+
+
+@torch.no_grad()
+def sample(generator: nn.Module, y: Tensor, g: torch.Generator, chunk: int = 512) -> Tensor:
+    """One sample in [0, 1] per label in ``y``, on the generator's device; noise drawn from ``g``."""
+    generator.eval()
+    device = next(generator.parameters()).device
+    z = torch.randn(len(y), generator.config.z_dim, generator=g)
+    out = [generator(z[i:i + chunk].to(device), y[i:i + chunk].to(device))
+           for i in range(0, len(y), chunk)]
+    return ((torch.cat(out) + 1) / 2).clamp(0, 1)
