@@ -120,6 +120,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="tiny budget: checks the script, not the model")
     parser.add_argument("--seconds", type=float, default=900.0, help="GAN fit budget, wall seconds (CPU)")
     parser.add_argument("--checkpoint-dir", default=None, help="where the fit checkpoints (default: none)")
+    parser.add_argument("--diffaugment", default="translation,cutout,color",
+                        help="DiffAugment ops for the discriminator, comma-separated")
+    parser.add_argument("--tag", default="", help="suffix of the result files (to keep several runs)")
     parser.add_argument("--per-class", type=int, default=50, help="generated clips per class")
     args = parser.parse_args()
     seconds = 20.0 if args.quick else args.seconds
@@ -136,8 +139,8 @@ def main() -> None:
     judge_acc = float((real_p.argmax(1) == test.y).float().mean())
 
     gan = SpectrogramGAN(g_width=16, d_width=16, batch_size=32, lr=3e-4, ema_decay=0.995, steps=100_000,
-                         seconds=seconds, seed=0, progress=False, checkpoint_dir=args.checkpoint_dir,
-                         resume=False)
+                         seconds=seconds, seed=0, progress=False, diffaugment=tuple(args.diffaugment.split(",")),
+                         checkpoint_dir=args.checkpoint_dir, resume=False)
     t0 = time.time()
     cpu0 = time.process_time()
     gan.fit(train.x, train.y)
@@ -150,7 +153,7 @@ def main() -> None:
     gen_time = time.time() - t0
     fake_p = judge.probabilities(fake)
     label_acc = float((fake_p.argmax(1) == y).float().mean())
-    names = save_examples(RESULTS / "bench_audio_gan", gan, data.classes)
+    names = save_examples(RESULTS / f"bench_audio_gan{args.tag}", gan, data.classes)
 
     row = {"judge_test_accuracy": judge_acc, "judge_train_s": judge_time, "gan_fit_wall_s": fit_wall,
            "gan_fit_cpu_s": fit_cpu, "gan_steps": steps, "generated": len(y), "generate_s": gen_time,
@@ -167,10 +170,10 @@ def main() -> None:
     lines += ["", "Label accuracy per class: " + ", ".join(f"{k} {v:.2f}" for k, v in per_class.items()),
               "", "Examples: `bench_audio_gan/generated_spectrograms.png` and WAVs " + ", ".join(names[:4]) + ", ..."]
     markdown = "\n".join(lines)
-    name = "bench_audio_gan_quick" if args.quick else "bench_audio_gan"
+    name = ("bench_audio_gan_quick" if args.quick else "bench_audio_gan") + args.tag
     (RESULTS / f"{name}.json").write_text(json.dumps(
         {"benchmark": name, "machine": machine, "rows": [row], "per_class_label_accuracy": per_class,
-         "history": gan.history_[-20:], "wavs": names}, indent=2) + "\n")
+         "diffaugment": args.diffaugment, "history": gan.history_[-20:], "wavs": names}, indent=2) + "\n")
     (RESULTS / f"{name}.md").write_text(markdown + "\n")
     print(markdown)
 
