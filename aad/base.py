@@ -16,7 +16,7 @@ import torch
 
 from aad import serialization
 from aad.checks import check_batch, check_labels
-from aad.seeding import as_generator, make_generator
+from aad.seeding import as_generator, derive_seed, make_generator
 
 # Every Augmenter subclass, by "module:qualname"; ``load`` only builds classes found here.
 REGISTRY: dict[str, type[Augmenter]] = {}
@@ -75,6 +75,11 @@ class Augmenter:
         if getattr(self, "_rng", None) is None:
             self._rng = make_generator(self.seed)
         return self._rng
+
+    def fit_generator(self) -> torch.Generator:
+        """The stream a fit draws from (initial weights, batches, noise): derived from ``seed`` and
+        apart from the sampling stream, so the same data and seed give the same model."""
+        return make_generator(None if self.seed is None else derive_seed(self.seed, type(self).__name__, "fit"))
 
     def reseed(self, seed: int | None) -> Augmenter:
         """Restart this augmenter's own stream without changing ``seed``."""

@@ -208,7 +208,9 @@ class TrainConfig:
     ema_decay: float = 0.999
     diffaugment: tuple[str, ...] = DIFFAUGMENT
     checkpoint_every: int = 200
+    # filled in by training: logged losses every 25 steps, and the steps completed
     history: list = field(default_factory=list)
+    steps_done: int = 0
 
 
 def build_networks(config: GANConfig, g: torch.Generator, device="cpu"):
@@ -267,7 +269,7 @@ def train_conditional_gan(x: Tensor, y: Tensor, config: GANConfig, train: TrainC
                      desc=desc, on_rollback=halve_lr, history=train.history)
     generator.train()
     discriminator.train()
-    loop.run(step)
+    train.steps_done = loop.run(step)
     return ema
 
 

@@ -60,12 +60,19 @@ class TestContract:
     def test_rng_override(self, case):
         a, x, y = ready(case, seed=0)
         a.augment(x, y)  # advance its own stream: rng= must not depend on it
-        b, _, _ = ready(case, seed=1)
+        b, _, _ = ready(case, seed=0)
         assert same(a.augment(x, y, rng=5), b.augment(x, y, rng=5))
         g1, g2 = torch.Generator().manual_seed(5), torch.Generator().manual_seed(5)
         assert same(a.augment(x, y, rng=g1), a.augment(x, y, rng=g2))
         if case.random:
             assert not same(a.augment(x, y, rng=1), a.augment(x, y, rng=2))
+
+    def test_seed_drives_the_fit(self, case):
+        a, x, y = ready(case, seed=0)
+        if not (a.learned and case.random):
+            pytest.skip("nothing learned")
+        b, _, _ = ready(case, seed=1)
+        assert not same(a.augment(x, y, rng=5), b.augment(x, y, rng=5)), "another seed, another model"
 
     def test_stream_advances(self, case):
         if not case.random:

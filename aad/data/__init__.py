@@ -8,5 +8,17 @@ from aad.data.dataset import Dataset
 from aad.data.folders import from_csv, from_folder
 from aad.data.registry import DATASETS, DatasetInfo, DatasetNotInstalled, catalog, format_table, load
 
-__all__ = ["AugmentCollate", "AugmentedDataset", "PlainDataset", "DATASETS", "Dataset", "DatasetInfo", "DatasetNotInstalled", "catalog", "format_table",
-           "from_csv", "from_folder", "load"]
+__all__ = [
+           "DATASETS",
+           "AugmentCollate",
+           "AugmentedDataset",
+           "Dataset",
+           "DatasetInfo",
+           "DatasetNotInstalled",
+           "PlainDataset",
+           "catalog",
+           "format_table",
+           "from_csv",
+           "from_folder",
+           "load",
+]

@@ -1,0 +1,24 @@
+"""Images: batched classic transforms with per-sample parameters, and a class-conditional GAN."""
+from aad.image.gan import ConditionalGAN
+from aad.image.grid import save_grid
+from aad.image.transforms import (
+                                  ElasticDistortion,
+                                  GaussianNoise,
+                                  RandomAffine,
+                                  RandomBrightnessContrast,
+                                  RandomErasing,
+                                  RandomHorizontalFlip,
+                                  RandomVerticalFlip,
+)
+
+__all__ = [
+                                  "ConditionalGAN",
+                                  "ElasticDistortion",
+                                  "GaussianNoise",
+                                  "RandomAffine",
+                                  "RandomBrightnessContrast",
+                                  "RandomErasing",
+                                  "RandomHorizontalFlip",
+                                  "RandomVerticalFlip",
+                                  "save_grid",
+]

@@ -1,0 +1,9 @@
+"""Text augmenters: word ops (EDA), masked-LM replacement with label-conditioned adaptation, nlpaug adapter.
+
+Batches are ``list[str]``; every op keeps the text's spacing and punctuation outside the words it edits.
+"""
+from aad.text.masked_lm import MaskedLMReplace
+from aad.text.nlpaug_adapter import Nlpaug
+from aad.text.ops import RandomDelete, RandomInsert, RandomSwap, SynonymReplace
+
+__all__ = ["MaskedLMReplace", "Nlpaug", "RandomDelete", "RandomInsert", "RandomSwap", "SynonymReplace"]

@@ -1,0 +1,69 @@
+"""Class balancing with a generator: top up every class to the largest class's count (or a target).
+
+Modality-neutral: works for tensors (images ``[B, C, H, W]``, audio ``[B, T]``) and lists of strings.
+"""
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from aad.checks import check_labels
+
+
+def shortfall(y, target: int | None = None, num_classes: int | None = None) -> Tensor:
+    """Labels still needed, ``[N]`` int64, sorted by class: ``target - count`` of each class (never < 0).
+
+    ``target`` defaults to the largest class's count; ``num_classes`` (default ``max(y) + 1``) also
+    counts classes absent from ``y``.
+    """
+    y = check_labels(y)
+    if len(y) == 0 and num_classes is None:
+        raise ValueError("y is empty: pass num_classes (and target) to top up from nothing")
+    k = num_classes if num_classes is not None else int(y.max()) + 1
+    if len(y) and int(y.max()) >= k:
+        raise ValueError(f"y has label {int(y.max())} but num_classes is {k}")
+    counts = torch.bincount(y.cpu(), minlength=k)
+    if target is None:
+        target = int(counts.max())
+    if isinstance(target, bool) or not isinstance(target, int) or target < 0:
+        raise ValueError(f"target must be a non-negative int (samples per class), got {target!r}")
+    need = (target - counts).clamp_min(0)
+    return torch.arange(k).repeat_interleave(need)
+
+
+def top_up(x, y, generator, target: int | None = None, *, num_classes: int | None = None, rng=None):
+    """New samples that bring every class up to ``target`` (default: the largest class's count).
+
+    Args:
+        x, y: the data (a tensor batch or a list of strings) and its int64 labels ``[B]``.
+        generator: a fitted generative Augmenter (``generate(labels, rng=)``), or any callable
+            ``labels -> samples`` returning one sample per label.
+        target: samples per class after topping up; classes already at or above it get none.
+        num_classes: number of classes, to include classes absent from ``y``.
+        rng: passed to ``generator.generate``.
+
+    Returns:
+        ``(x_new, y_new)``: only the generated samples and their labels (empty when balanced);
+        use ``balance`` for the data with them appended.
+    """
+    labels = shortfall(y, target, num_classes)
+    if len(labels) == 0:
+        return x[:0], labels
+    if hasattr(generator, "generate"):
+        x_new = generator.generate(labels, rng=rng)
+    else:
+        x_new = generator(labels)
+    if len(x_new) != len(labels):
+        raise ValueError(f"generator returned {len(x_new)} samples for {len(labels)} requested labels")
+    return x_new, labels
+
+
+def balance(x, y, generator, target: int | None = None, *, num_classes: int | None = None, rng=None):
+    """``x``, ``y`` with ``top_up``'s new samples appended (tensors concatenated, lists extended)."""
+    x_new, y_new = top_up(x, y, generator, target, num_classes=num_classes, rng=rng)
+    y = check_labels(y)
+    if isinstance(x, Tensor):
+        x_all = torch.cat([x, x_new.to(x.device, x.dtype)])
+    else:
+        x_all = list(x) + list(x_new)
+    return x_all, torch.cat([y, y_new.to(y.device)])

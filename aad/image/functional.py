@@ -1,0 +1,155 @@
+"""Pure batched image kernels on ``[B, C, H, W]`` float tensors in [0, 1], CPU or CUDA.
+
+Every kernel takes per-sample parameters as tensors with a leading batch dimension, so each image
+gets its own rotation, box or noise level in one call. Parameters are drawn elsewhere (transforms.py).
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+
+def affine_matrices(angle: Tensor, translate: Tensor, scale: Tensor, shear: Tensor, size) -> Tensor:
+    """``[B, 2, 3]`` sampling matrices for ``affine``, from per-sample parameters.
+
+    angle: degrees, counter-clockwise. translate: ``[B, 2]`` (x, y) as fractions of width/height.
+    scale: zoom factor (> 1 enlarges). shear: degrees, along x. ``size``: (H, W). The image centre
+    is fixed; the matrices map output to input positions in ``affine_grid``'s normalised units.
+    """
+    h, w = size
+    a, s = torch.deg2rad(angle), torch.tan(torch.deg2rad(shear))
+    cos, sin = torch.cos(a), torch.sin(a)
+    # forward map in pixels (x right, y down): rotation @ shear @ scale
+    rot = torch.stack([torch.stack([cos, sin], -1), torch.stack([-sin, cos], -1)], -2)
+    shear_m = torch.stack([torch.stack([torch.ones_like(s), s], -1),
+                           torch.stack([torch.zeros_like(s), torch.ones_like(s)], -1)], -2)
+    forward = rot @ shear_m * scale[:, None, None]
+    inverse = torch.linalg.inv(forward)
+    half = torch.tensor([w / 2, h / 2], dtype=angle.dtype, device=angle.device)
+    # normalised -> pixels (x half), inverse map, pixels -> normalised (/ half)
+    linear = inverse * half[None, None, :] / half[None, :, None]
+    shift_px = translate * torch.tensor([w, h], dtype=angle.dtype, device=angle.device)
+    offset = -(inverse @ shift_px[:, :, None]).squeeze(2) / half
+    return torch.cat([linear, offset[:, :, None]], dim=2)
+
+
+def affine(images: Tensor, matrices: Tensor, fill: float = 0.0, mode: str = "bilinear") -> Tensor:
+    """Warp each image by its ``[2, 3]`` matrix (see ``affine_matrices``); outside pixels get ``fill``."""
+    grid = affine_grid(matrices.to(images.device, images.dtype), images.shape[2:])
+    return _sample(images, grid, fill, mode)
+
+
+def affine_grid(matrices: Tensor, size) -> Tensor:
+    """``F.affine_grid(matrices, align_corners=False)`` as one small matmul (~100x faster on CPU)."""
+    h, w = size
+    gx, gy = pixel_centres(h, w, matrices)
+    points = torch.stack([gx.flatten(), gy.flatten()])                       # [2, H*W]
+    grid = matrices[:, :, :2] @ points + matrices[:, :, 2:]                  # [B, 2, H*W]
+    return grid.transpose(1, 2).reshape(len(matrices), h, w, 2)
+
+
+def pixel_centres(h: int, w: int, like: Tensor) -> tuple[Tensor, Tensor]:
+    """Normalised x and y of every pixel centre, each ``[H, W]`` in (-1, 1)."""
+    ys = (torch.arange(h, device=like.device, dtype=like.dtype) * 2 + 1) / h - 1
+    xs = (torch.arange(w, device=like.device, dtype=like.dtype) * 2 + 1) / w - 1
+    gy, gx = torch.meshgrid(ys, xs, indexing="ij")
+    return gx, gy
+
+
+def elastic_displacement(shape, alpha: Tensor, sigma: float, g: torch.Generator) -> Tensor:
+    """A smooth random displacement field ``[B, H, W, 2]`` in pixels (Simard et al. 2003).
+
+    White noise in [-1, 1] blurred by a Gaussian of ``sigma`` pixels, rescaled so each sample's
+    largest displacement is ``alpha[i]`` pixels.
+    """
+    b, h, w = shape
+    field = torch.rand(b * 2, 1, h, w, generator=g) * 2 - 1
+    radius = max(1, int(3 * sigma))
+    t = torch.arange(-radius, radius + 1, dtype=torch.float32)
+    kernel = torch.exp(-t ** 2 / (2 * sigma ** 2))
+    kernel = kernel / kernel.sum()
+    field = F.conv2d(F.pad(field, [radius] * 4, mode="reflect" if radius < min(h, w) else "replicate"),
+                     kernel.view(1, 1, 1, -1))
+    field = F.conv2d(field, kernel.view(1, 1, -1, 1)).view(b, 2, h, w)
+    field = field / field.abs().amax(dim=(1, 2, 3), keepdim=True).clamp_min(1e-8)
+    return (field * alpha.view(b, 1, 1, 1)).permute(0, 2, 3, 1)
+
+
+def elastic(images: Tensor, displacement: Tensor, fill: float = 0.0, mode: str = "bilinear") -> Tensor:
+    """Move each pixel by ``displacement`` ``[B, H, W, 2]`` (x, y in pixels): output(p) = input(p + d)."""
+    _, _, h, w = images.shape
+    identity = torch.stack(pixel_centres(h, w, images), dim=-1)             # [H, W, 2] as (x, y)
+    scale = torch.tensor([2 / w, 2 / h], device=images.device, dtype=images.dtype)
+    grid = identity[None] + displacement.to(images.device, images.dtype) * scale
+    return _sample(images, grid, fill, mode)
+
+
+def _sample(images: Tensor, grid: Tensor, fill: float, mode: str) -> Tensor:
+    # Bilinear/nearest outputs are convex mixtures of inputs and fill, so they stay in [0, 1].
+    if fill == 0:
+        return F.grid_sample(images, grid, mode=mode, padding_mode="zeros", align_corners=False)
+    # grid_sample pads with zeros: shift by fill so that outside pixels come out as fill
+    return F.grid_sample(images - fill, grid, mode=mode, padding_mode="zeros", align_corners=False) + fill
+
+
+def flip(images: Tensor, horizontal: bool = True) -> Tensor:
+    """Mirror every image left-right (or top-bottom)."""
+    return images.flip(-1 if horizontal else -2)
+
+
+def erase(images: Tensor, boxes: Tensor, values: Tensor | float = 0.0) -> Tensor:
+    """Set box ``boxes[i] = (top, left, height, width)`` (pixels) of image i to ``values``.
+
+    ``values``: a float, or a tensor broadcastable to ``images`` (e.g. noise of the same shape).
+    """
+    _, _, h, w = images.shape
+    boxes = boxes.to(images.device)
+    top, left, height, width = (boxes[:, i, None, None] for i in range(4))
+    rows = torch.arange(h, device=images.device)[None, :, None]
+    cols = torch.arange(w, device=images.device)[None, None, :]
+    inside = (rows >= top) & (rows < top + height) & (cols >= left) & (cols < left + width)
+    values = torch.as_tensor(values, dtype=images.dtype, device=images.device)
+    return torch.where(inside[:, None], values, images)
+
+
+def gaussian_noise(images: Tensor, std: Tensor, noise: Tensor) -> Tensor:
+    """Add ``std[i] * noise`` (``noise`` standard normal, same shape) and clip to [0, 1]."""
+    std = std.to(images.device, images.dtype).view(-1, 1, 1, 1)
+    return (images + std * noise.to(images.device, images.dtype)).clamp(0, 1)
+
+
+def adjust_brightness(images: Tensor, factor: Tensor) -> Tensor:
+    """Multiply intensities by ``factor[i]`` (1 keeps the image, 0 gives black), clipped to [0, 1]."""
+    return (images * factor.to(images.device, images.dtype).view(-1, 1, 1, 1)).clamp(0, 1)
+
+
+def adjust_contrast(images: Tensor, factor: Tensor) -> Tensor:
+    """Scale deviations from each image's mean grey level by ``factor[i]`` (0 gives flat grey)."""
+    mean = images.mean(dim=(1, 2, 3), keepdim=True)
+    factor = factor.to(images.device, images.dtype).view(-1, 1, 1, 1)
+    return ((images - mean) * factor + mean).clamp(0, 1)
+
+
+def box_from_area(area: Tensor, aspect: Tensor, size) -> tuple[Tensor, Tensor]:
+    """(height, width) in whole pixels of boxes covering ``area`` (fraction) with ``aspect`` = h / w."""
+    h, w = size
+    pixels = area * h * w
+    height = torch.sqrt(pixels * aspect).round().clamp(1, h)
+    width = torch.sqrt(pixels / aspect).round().clamp(1, w)
+    return height.long(), width.long()
+
+
+__all__ = [
+    "adjust_brightness",
+    "adjust_contrast",
+    "affine",
+    "affine_grid",
+    "affine_matrices",
+    "box_from_area",
+    "elastic",
+    "elastic_displacement",
+    "erase",
+    "flip",
+    "gaussian_noise",
+]

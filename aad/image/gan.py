@@ -1,0 +1,135 @@
+"""ConditionalGAN: a class-conditional image generator for small labeled sets (aad.gan underneath)."""
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from aad.base import Augmenter
+from aad.checks import check_in_range
+from aad.gan import DIFFAUGMENT, ConditionalGenerator, GANConfig, TrainConfig, sample, train_conditional_gan
+from aad.image.classifier import SmallCNN, predict_proba, train_classifier
+
+
+class ConditionalGAN(Augmenter):
+    """Learns p(image | label) and draws new labeled images; ``augment`` swaps in a fraction ``mix``.
+
+    Args:
+        z_dim, g_width, d_width: noise size and the channel widths of the finest generator /
+            discriminator stage (they double per halving of resolution, up to 4x).
+        steps, seconds: the fit budget, whichever ends first (``seconds`` of wall time, or None).
+        batch_size, lr, ema_decay: optimisation (Adam, betas (0, 0.99), same lr for both nets).
+        diffaugment: DiffAugment ops applied to real and fake before the discriminator.
+        mix: fraction of samples ``augment`` replaces by generated ones of the same label, in [0, 1].
+        quality_threshold: if set (in (0, 1]), ``fit`` also trains a classifier on the real data and
+            generated samples it does not assign to their label with at least this probability are
+            redrawn, up to ``max_tries`` times (after that the last draw is kept).
+        checkpoint_dir, resume, progress: fit checkpoints (atomic; resumed when present), tqdm bar.
+        device: "cpu" (default) or "cuda".
+        seed: seeds sampling and, through a separate derived stream, the fit (initial weights,
+            batches, noise, DiffAugment): the same data and seed give the same model on CPU.
+    """
+
+    modality = "image"
+    generative = True
+    learned = True
+
+    def __init__(self, z_dim: int = 64, g_width: int = 16, d_width: int = 32, steps: int = 2000,
+                 seconds: float | None = None, batch_size: int = 64, lr: float = 2e-4,
+                 ema_decay: float = 0.999, diffaugment=DIFFAUGMENT, mix: float = 0.5,
+                 quality_threshold: float | None = None, max_tries: int = 5, checkpoint_dir: str | None = None,
+                 resume: bool = True, progress: bool = True, device: str = "cpu",
+                 seed: int | None = None):
+        self.z_dim = z_dim
+        self.g_width = g_width
+        self.d_width = d_width
+        self.steps = steps
+        self.seconds = seconds
+        self.batch_size = batch_size
+        self.lr = lr
+        self.ema_decay = ema_decay
+        self.diffaugment = diffaugment
+        self.mix = mix
+        self.quality_threshold = quality_threshold
+        self.max_tries = max_tries
+        self.checkpoint_dir = checkpoint_dir
+        self.resume = resume
+        self.progress = progress
+        self.device = device
+        self.seed = seed
+
+    # ---- fitting ------------------------------------------------------------------------------
+    def _fit(self, x: Tensor, y: Tensor | None) -> None:
+        if y is None:
+            raise ValueError("y is required: ConditionalGAN learns p(x | y) and needs a label per image")
+        check_in_range(self.mix, "mix", 0, 1)
+        if self.quality_threshold is not None:
+            check_in_range(self.quality_threshold, "quality_threshold", 0, 1, low_inclusive=False)
+        num_classes = int(y.max()) + 1
+        config = GANConfig(tuple(x.shape[1:]), num_classes, self.z_dim, self.g_width, self.d_width)
+        train = TrainConfig(steps=self.steps, seconds=self.seconds, batch_size=self.batch_size,
+                            lr_g=self.lr, lr_d=self.lr, ema_decay=self.ema_decay,
+                            diffaugment=tuple(self.diffaugment))
+        g = self.fit_generator()
+        self.generator_ = train_conditional_gan(x, y, config, train, g, device=self.device,
+                                                checkpoint_dir=self.checkpoint_dir, resume=self.resume,
+                                                progress=self.progress, desc="fit ConditionalGAN")
+        self.history_ = train.history
+        self.steps_done_ = train.steps_done
+        self.filter_ = None
+        if self.quality_threshold is not None:
+            self.filter_ = train_classifier(x.to(self.device), y.to(self.device), num_classes, g)
+
+    def _num_classes(self) -> int | None:
+        return self.generator_.config.num_classes if self.is_fitted() else None
+
+    # ---- sampling -----------------------------------------------------------------------------
+    def _generate(self, y: Tensor, g: torch.Generator) -> Tensor:
+        out = sample(self.generator_, y, g)
+        if self.filter_ is None:
+            return out
+        y_dev = y.to(out.device)
+        for _ in range(self.max_tries):
+            confidence = predict_proba(self.filter_, out).gather(1, y_dev[:, None]).squeeze(1)
+            redo = (confidence < self.quality_threshold).nonzero().squeeze(1)
+            if len(redo) == 0:
+                break
+            out[redo] = sample(self.generator_, y_dev[redo].cpu(), g)
+        return out
+
+    def _augment(self, x: Tensor, y: Tensor | None, g: torch.Generator) -> Tensor:
+        if y is None:
+            raise ValueError("y is required: ConditionalGAN.augment replaces samples by generated ones "
+                             "of the same label")
+        shape = self.generator_.config.shape
+        if tuple(x.shape[1:]) != shape:
+            raise ValueError(f"x must hold images of shape {shape} (the shape fitted), got {tuple(x.shape[1:])}")
+        replace = (torch.rand(len(x), generator=g) < self.mix).nonzero().squeeze(1)
+        out = x.clone()
+        if len(replace):
+            out[replace.to(x.device)] = self._generate(y[replace.to(y.device)].cpu(), g).to(x.device, x.dtype)
+        return out
+
+    # ---- persistence --------------------------------------------------------------------------
+    def _get_state(self):
+        tensors = {f"generator.{k}": v for k, v in self.generator_.state_dict().items()}
+        if self.filter_ is not None:
+            tensors.update({f"filter.{k}": v for k, v in self.filter_.state_dict().items()})
+        meta = {"gan": self.generator_.config.to_dict(), "filter": self.filter_ is not None,
+                "steps_done": self.steps_done_}
+        return meta, tensors
+
+    def _set_state(self, meta, tensors):
+        config = GANConfig(**meta["gan"])
+        self.generator_ = _load_module(ConditionalGenerator(config), "generator.", tensors, self.device)
+        self.filter_ = None
+        self.history_ = []
+        self.steps_done_ = meta.get("steps_done", 0)
+        if meta["filter"]:
+            model = SmallCNN(config.shape[0], config.num_classes)
+            self.filter_ = _load_module(model, "filter.", tensors, self.device)
+
+
+def _load_module(module, prefix: str, tensors: dict, device):
+    state = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+    module.load_state_dict(state)
+    return module.to(device).eval().requires_grad_(False)

@@ -1,0 +1,222 @@
+"""Classic image transforms with independent random parameters per sample, batched in torch.
+
+Each transform draws its parameters on the CPU from the augmenter's generator (``make_params``),
+then applies a kernel from ``aad.image.functional`` to the selected samples on their own device.
+``p`` is the per-sample probability of being transformed; ranges are ``(min, max)`` pairs.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor
+
+from aad.base import Augmenter
+from aad.checks import check_in_range, check_pair
+from aad.image import functional as Fn
+
+
+class ImageTransform(Augmenter):
+    """Shared mechanics: pick the samples (probability ``p``), draw their parameters, apply."""
+
+    modality = "image"
+    p: float = 1.0
+
+    def _augment(self, x: Tensor, y, g: torch.Generator) -> Tensor:
+        self._check_params()
+        chosen = (torch.rand(len(x), generator=g) < self.p).nonzero().squeeze(1)
+        if len(chosen) == len(x):  # every sample: no gather / scatter copies
+            return self.apply(x, self.make_params(len(x), tuple(x.shape[1:]), g))
+        out = x.clone()
+        if len(chosen):
+            params = self.make_params(len(chosen), tuple(x.shape[1:]), g)
+            out[chosen.to(x.device)] = self.apply(x[chosen.to(x.device)], params)
+        return out
+
+    def _check_params(self) -> None:
+        check_in_range(self.p, "p", 0, 1)
+
+    def make_params(self, n: int, shape: tuple, g: torch.Generator) -> dict:
+        """Per-sample parameters for ``n`` images of ``shape`` (C, H, W), as CPU tensors."""
+        return {}
+
+    def apply(self, x: Tensor, params: dict) -> Tensor:
+        raise NotImplementedError
+
+
+def uniform(n: int, pair, g: torch.Generator) -> Tensor:
+    lo, hi = pair
+    return lo + (hi - lo) * torch.rand(n, generator=g)
+
+
+class RandomAffine(ImageTransform):
+    """Rotate, translate, scale and shear each image by its own random amounts, about its centre.
+
+    Args:
+        degrees: rotation range in degrees (counter-clockwise positive), e.g. (-15, 15).
+        translate: shift range as a fraction of width (x) and height (y), drawn independently per axis.
+        scale: zoom range (1 = unchanged, > 1 enlarges), each > 0.
+        shear: x-shear angle range in degrees, within (-90, 90).
+        fill: value for pixels that come from outside the image, in [0, 1].
+        p: probability that a sample is transformed.
+    """
+
+    def __init__(self, degrees=(-15.0, 15.0), translate=(-0.1, 0.1), scale=(0.9, 1.1), shear=(0.0, 0.0),
+                 fill: float = 0.0, p: float = 1.0, seed: int | None = None):
+        self.degrees = degrees
+        self.translate = translate
+        self.scale = scale
+        self.shear = shear
+        self.fill = fill
+        self.p = p
+        self.seed = seed
+
+    def _check_params(self) -> None:
+        super()._check_params()
+        check_pair(self.degrees, "degrees", -360, 360)
+        check_pair(self.translate, "translate", -1, 1)
+        check_pair(self.scale, "scale", 0, None, low_inclusive=False)
+        check_pair(self.shear, "shear", -89.9, 89.9)
+        check_in_range(self.fill, "fill", 0, 1)
+
+    def make_params(self, n, shape, g):
+        angle, scale, shear = (uniform(n, r, g) for r in (self.degrees, self.scale, self.shear))
+        translate = torch.stack([uniform(n, self.translate, g), uniform(n, self.translate, g)], dim=1)
+        return {"matrices": Fn.affine_matrices(angle, translate, scale, shear, shape[1:])}
+
+    def apply(self, x, params):
+        return Fn.affine(x, params["matrices"].to(x.device), self.fill)
+
+
+class RandomHorizontalFlip(ImageTransform):
+    """Mirror left-right with probability ``p`` per sample."""
+
+    def __init__(self, p: float = 0.5, seed: int | None = None):
+        self.p = p
+        self.seed = seed
+
+    def apply(self, x, params):
+        return Fn.flip(x, horizontal=True)
+
+
+class RandomVerticalFlip(ImageTransform):
+    """Mirror top-bottom with probability ``p`` per sample."""
+
+    def __init__(self, p: float = 0.5, seed: int | None = None):
+        self.p = p
+        self.seed = seed
+
+    def apply(self, x, params):
+        return Fn.flip(x, horizontal=False)
+
+
+class RandomErasing(ImageTransform):
+    """Blank a random box per sample (random erasing, Zhong et al. 2017; cutout with area fixed, aspect 1).
+
+    Args:
+        area: box area range as a fraction of the image, in (0, 1].
+        aspect: box height / width range, > 0.
+        value: fill in [0, 1], or "random" for uniform noise.
+        p: probability that a sample is erased.
+    """
+
+    def __init__(self, area=(0.02, 0.33), aspect=(0.3, 3.3), value: float | str = 0.0, p: float = 0.5,
+                 seed: int | None = None):
+        self.area = area
+        self.aspect = aspect
+        self.value = value
+        self.p = p
+        self.seed = seed
+
+    def _check_params(self) -> None:
+        super()._check_params()
+        check_pair(self.area, "area", 0, 1, low_inclusive=False)
+        check_pair(self.aspect, "aspect", 0, None, low_inclusive=False)
+        if self.value != "random":
+            check_in_range(self.value, "value", 0, 1)
+
+    def make_params(self, n, shape, g):
+        h, w = shape[1:]
+        aspect = torch.exp(uniform(n, [math.log(a) for a in self.aspect], g))  # log-uniform
+        height, width = Fn.box_from_area(uniform(n, self.area, g), aspect, (h, w))
+        top = (torch.rand(n, generator=g) * (h - height + 1)).long()
+        left = (torch.rand(n, generator=g) * (w - width + 1)).long()
+        params = {"boxes": torch.stack([top, left, height, width], dim=1)}
+        if self.value == "random":
+            params["noise"] = torch.rand(n, 1, h, w, generator=g)
+        return params
+
+    def apply(self, x, params):
+        value = params["noise"].to(x.device) if self.value == "random" else float(self.value)
+        return Fn.erase(x, params["boxes"], value)
+
+
+class ElasticDistortion(ImageTransform):
+    """Warp each image by a smooth random displacement field (Simard et al. 2003).
+
+    Args:
+        alpha: range of the largest displacement, in pixels (e.g. (1, 3) for 28x28 digits).
+        sigma: smoothness of the field: Gaussian standard deviation in pixels, > 0.
+        fill: value for pixels from outside the image, in [0, 1].
+        p: probability that a sample is distorted.
+    """
+
+    def __init__(self, alpha=(1.0, 3.0), sigma: float = 4.0, fill: float = 0.0, p: float = 1.0,
+                 seed: int | None = None):
+        self.alpha = alpha
+        self.sigma = sigma
+        self.fill = fill
+        self.p = p
+        self.seed = seed
+
+    def _check_params(self) -> None:
+        super()._check_params()
+        check_pair(self.alpha, "alpha", 0, None)
+        check_in_range(self.sigma, "sigma", 0, None, low_inclusive=False)
+        check_in_range(self.fill, "fill", 0, 1)
+
+    def make_params(self, n, shape, g):
+        return {"displacement": Fn.elastic_displacement((n, *shape[1:]), uniform(n, self.alpha, g), self.sigma, g)}
+
+    def apply(self, x, params):
+        return Fn.elastic(x, params["displacement"], self.fill)
+
+
+class GaussianNoise(ImageTransform):
+    """Add Gaussian noise whose standard deviation (in [0, 1] intensity units) is drawn from ``std``."""
+
+    def __init__(self, std=(0.0, 0.1), p: float = 1.0, seed: int | None = None):
+        self.std = std
+        self.p = p
+        self.seed = seed
+
+    def _check_params(self) -> None:
+        super()._check_params()
+        check_pair(self.std, "std", 0, None)
+
+    def make_params(self, n, shape, g):
+        return {"std": uniform(n, self.std, g), "noise": torch.randn(n, *shape, generator=g)}
+
+    def apply(self, x, params):
+        return Fn.gaussian_noise(x, params["std"], params["noise"])
+
+
+class RandomBrightnessContrast(ImageTransform):
+    """Multiply brightness and contrast by factors drawn from ``brightness`` and ``contrast`` (1 = unchanged)."""
+
+    def __init__(self, brightness=(0.8, 1.2), contrast=(0.8, 1.2), p: float = 1.0, seed: int | None = None):
+        self.brightness = brightness
+        self.contrast = contrast
+        self.p = p
+        self.seed = seed
+
+    def _check_params(self) -> None:
+        super()._check_params()
+        check_pair(self.brightness, "brightness", 0, None)
+        check_pair(self.contrast, "contrast", 0, None)
+
+    def make_params(self, n, shape, g):
+        return {"brightness": uniform(n, self.brightness, g), "contrast": uniform(n, self.contrast, g)}
+
+    def apply(self, x, params):
+        return Fn.adjust_contrast(Fn.adjust_brightness(x, params["brightness"]), params["contrast"])

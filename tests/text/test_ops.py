@@ -1,0 +1,88 @@
+"""Word ops: what they change, what they keep (spacing, punctuation, casing), and bad input."""
+import re
+from pathlib import Path
+
+import pytest
+import torch
+
+from aad.text import RandomDelete, RandomInsert, RandomSwap, SynonymReplace
+from aad.text import functional as F
+from aad.text.wordnet import find_wordnet
+
+TEXT = "The Movie was  really good,\tand the actors were GREAT !"
+ODD = ["", "   ", "word", "🙂 🙂", "naïve café über"]
+
+
+def g(seed=0):
+    return torch.Generator().manual_seed(seed)
+
+
+def whitespace(text):
+    return re.findall(r"\s+", text)
+
+
+def test_swap_keeps_words_and_spacing():
+    out = F.random_swap(TEXT, 0.3, g())
+    assert out != TEXT
+    assert sorted(out.split()) == sorted(TEXT.split())
+    assert whitespace(out) == whitespace(TEXT)
+
+
+def test_delete_removes_words_but_never_all():
+    out = F.random_delete(TEXT, 0.5, g())
+    assert 0 < len(out.split()) < len(TEXT.split())
+    assert all(word in TEXT.split() for word in out.split())
+    assert len(F.random_delete("a b c", 1.0, g()).split()) == 1
+
+
+def test_insert_adds_words_from_the_sentence():
+    out = F.random_insert(TEXT, 0.3, g(), lambda word, _: word)
+    added = len(out.split()) - len(TEXT.split())
+    assert added == round(0.3 * len(TEXT.split()))
+    assert set(out.split()) == set(TEXT.split())
+
+
+@pytest.mark.parametrize("op", [RandomSwap(0.5), RandomDelete(0.5), RandomInsert(0.5, source="sentence"),
+                                SynonymReplace(0.5)], ids=lambda op: type(op).__name__)
+def test_odd_texts_do_not_crash_and_blank_ones_come_back(op):
+    out = op.augment(ODD, rng=0)
+    assert out[0] == "" and out[1] == "   "
+    assert all(isinstance(t, str) for t in out)
+
+
+def test_fraction_out_of_range_is_a_clear_error():
+    with pytest.raises(ValueError, match="fraction"):
+        RandomSwap(1.5).augment(["a b"])
+    with pytest.raises(ValueError, match="source"):
+        RandomInsert(source="thesaurus").augment(["a b"])
+
+
+def test_non_string_item_is_a_type_error():
+    with pytest.raises(TypeError, match=r"x\[1\]"):
+        RandomSwap().augment(["ok", None])
+
+
+needs_wordnet = pytest.mark.skipif(not Path("/usr/share/wordnet/index.noun").is_file(),
+                                   reason="Debian wordnet-base not installed")
+
+
+@needs_wordnet
+def test_synonym_replace_uses_wordnet_and_keeps_case_and_punctuation():
+    out = SynonymReplace(1.0, seed=0).augment(["The Movie was GREAT !"])[0]
+    words = out.split()
+    assert words[0] == "The" and words[-1] == "!"
+    assert out != "The Movie was GREAT !"
+    assert words[1][0].isupper()
+
+
+@needs_wordnet
+def test_synonym_insert_adds_a_synonym():
+    out = RandomInsert(0.1, seed=0).augment(["movie car"])[0]
+    assert len(out.split()) > 2
+
+
+def test_missing_wordnet_says_what_to_install(tmp_path):
+    with pytest.raises(FileNotFoundError, match="wordnet-base"):
+        find_wordnet(str(tmp_path))
+    with pytest.raises(FileNotFoundError, match="wordnet-base"):
+        SynonymReplace(wordnet_dir=str(tmp_path)).augment(["a movie"])
