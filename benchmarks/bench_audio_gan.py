@@ -145,7 +145,7 @@ def main() -> None:
     cpu0 = time.process_time()
     gan.fit(train.x, train.y)
     fit_wall, fit_cpu = time.time() - t0, time.process_time() - cpu0
-    steps = gan.history_[-1]["step"] if gan.history_ else 0
+    steps = gan.steps_done_
 
     y = torch.arange(data.num_classes).repeat_interleave(args.per_class)
     t0 = time.time()

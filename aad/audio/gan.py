@@ -111,6 +111,7 @@ class SpectrogramGAN(Augmenter):
                                                 progress=self.progress, desc="fit SpectrogramGAN")
         self.mel_mean_, self.mel_std_ = mean.cpu(), std.cpu()
         self.history_ = train.history
+        self.steps_done_ = train.steps_done
 
     def _num_classes(self) -> int | None:
         return self.generator_.config.num_classes if self.is_fitted() else None
@@ -141,7 +142,7 @@ class SpectrogramGAN(Augmenter):
     def _get_state(self):
         tensors = {f"generator.{k}": v for k, v in self.generator_.state_dict().items()}
         tensors.update({"mel_mean": self.mel_mean_, "mel_std": self.mel_std_})
-        return {"gan": self.generator_.config.to_dict()}, tensors
+        return {"gan": self.generator_.config.to_dict(), "steps_done": self.steps_done_}, tensors
 
     def _set_state(self, meta, tensors):
         generator = ConditionalGenerator(GANConfig(**meta["gan"]))
@@ -150,3 +151,4 @@ class SpectrogramGAN(Augmenter):
         self.generator_ = generator.to(self.device).eval().requires_grad_(False)
         self.mel_mean_, self.mel_std_ = tensors["mel_mean"].float(), tensors["mel_std"].float()
         self.history_ = []
+        self.steps_done_ = meta.get("steps_done", 0)

@@ -43,6 +43,7 @@ def test_checkpoint_and_resume(tmp_path):
     assert (tmp_path / "checkpoint.safetensors").is_file()
     resumed = tiny(steps=3, checkpoint_dir=str(tmp_path))
     resumed.fit(x, y)   # nothing left to do: resumes at step 3 and stops
+    assert resumed.steps_done_ == 3
     fresh = tiny(steps=3).fit(x, y)
     assert torch.allclose(resumed.generate(y, rng=1), fresh.generate(y, rng=1), atol=1e-5)
 
