@@ -120,7 +120,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="tiny budget: checks the script, not the model")
     parser.add_argument("--seconds", type=float, default=900.0, help="GAN fit budget, wall seconds (CPU)")
     parser.add_argument("--checkpoint-dir", default=None, help="where the fit checkpoints (default: none)")
-    parser.add_argument("--diffaugment", default="translation,cutout,color",
+    parser.add_argument("--diffaugment", default="color,cutout",
                         help="DiffAugment ops for the discriminator, comma-separated")
     parser.add_argument("--tag", default="", help="suffix of the result files (to keep several runs)")
     parser.add_argument("--per-class", type=int, default=50, help="generated clips per class")
