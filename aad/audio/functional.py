@@ -1,0 +1,326 @@
+"""Pure, batched audio kernels on float waveforms ``[B, T]`` (CPU or CUDA, any float dtype).
+
+Random parameters are drawn by the transform classes (``aad.audio.transforms``) and passed in
+here as tensors, one value per clip, so every kernel is deterministic and testable on its own.
+The phase vocoder takes a per-clip grid of fractional frame positions: time stretch, pitch shift
+and SpecAugment's time warp are all one vectorized call over the whole batch.
+"""
+from __future__ import annotations
+
+import functools
+import math
+
+import torch
+from torch import Tensor
+
+from aad.checks import check_audio
+
+N_FFT = 512          # 32 ms at 16 kHz: a speech-sized window
+HOP = 128            # 4x overlap, as librosa's default ratio
+MIN_RATE, MAX_RATE = 0.1, 10.0   # beyond these a "stretch" is no longer the same utterance
+CPU_GROUP = 8        # clips per vectorized pass on the CPU
+
+
+def single_threaded(kernel):
+    """Run a CPU kernel on one intra-op thread, then restore the setting.
+
+    The tensors of one clip batch are small; measured here (2 cores, shared with other jobs),
+    torch's intra-op threading on them cost 2-4x in wall time over one thread. CUDA is left alone.
+    """
+    @functools.wraps(kernel)
+    def wrapper(wave, *args, **kwargs):
+        threads = torch.get_num_threads()
+        if not isinstance(wave, Tensor) or wave.device.type != "cpu" or threads == 1:
+            return kernel(wave, *args, **kwargs)
+        torch.set_num_threads(1)
+        try:
+            return kernel(wave, *args, **kwargs)
+        finally:
+            torch.set_num_threads(threads)
+    return wrapper
+
+
+# ---- parameters -------------------------------------------------------------------------------
+def per_clip(value, n: int, name: str, device, low=None, high=None) -> Tensor:
+    """A float or a ``[B]`` tensor of per-clip values as a float64 ``[n]`` tensor on ``device``."""
+    v = torch.as_tensor(value, dtype=torch.float64)
+    if v.dim() == 0:
+        v = v.expand(n)
+    if v.shape != (n,):
+        raise ValueError(f"{name} must be a number or one value per clip ({n}), got shape {tuple(v.shape)}")
+    if not torch.isfinite(v).all():
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    if low is not None and (v <= low).any() or high is not None and (v > high).any():
+        raise ValueError(f"{name} must be in ({low}, {high}], got range "
+                         f"[{float(v.min()):.4g}, {float(v.max()):.4g}]")
+    return v.to(device)
+
+
+def check_rates(rate, n: int, name: str = "rate", device=None) -> Tensor:
+    """Stretch/speed factors: > 1 is faster (shorter), < 1 slower (longer); 0.1 .. 10."""
+    v = per_clip(rate, n, name, device)
+    if (v < MIN_RATE).any() or (v > MAX_RATE).any():
+        raise ValueError(f"{name} must be in [{MIN_RATE}, {MAX_RATE}] (> 1 faster, < 1 slower), got range "
+                         f"[{float(v.min()):.4g}, {float(v.max()):.4g}]")
+    return v
+
+
+# ---- STFT helpers -----------------------------------------------------------------------------
+@functools.lru_cache(maxsize=16)
+def _window(n_fft: int, device: torch.device, dtype: torch.dtype) -> Tensor:
+    return torch.hann_window(n_fft, device=device, dtype=dtype)
+
+
+@functools.lru_cache(maxsize=16)
+def _overlap_envelope(n_fft: int, hop: int, frames: int, device: torch.device, dtype) -> Tensor:
+    """1 / (sum of squared windows) at every output sample of ``frames`` overlapped frames."""
+    squared = _window(n_fft, device, dtype).pow(2).view(n_fft // hop, hop)
+    envelope = squared.new_zeros(frames + n_fft // hop - 1, hop)
+    for j in range(n_fft // hop):
+        envelope[j:j + frames] += squared[j]
+    return 1 / envelope.clamp_min(1e-8)
+
+
+def stft(wave: Tensor, n_fft: int = N_FFT, hop: int = HOP) -> Tensor:
+    """Complex STFT ``[B, n_fft // 2 + 1, T // hop + 1]`` with a Hann window, centred frames."""
+    window = _window(n_fft, wave.device, wave.dtype)
+    return torch.stft(wave, n_fft, hop, window=window, center=True, return_complex=True)
+
+
+def istft(spec: Tensor, length: int, n_fft: int = N_FFT, hop: int = HOP) -> Tensor:
+    """Inverse of ``stft`` (least-squares overlap-add), cropped or zero-padded to ``length`` samples.
+
+    Overlap-add by shifted slices when ``hop`` divides ``n_fft``: about twice as fast as
+    ``torch.istft`` on the CPU, whose fold-based add dominates its time.
+    """
+    window = _window(n_fft, spec.device, spec.real.dtype)
+    if n_fft % hop:
+        frames = spec.shape[-1]
+        out = torch.istft(spec, n_fft, hop, window=window, center=True, length=(frames - 1) * hop)
+        return fit_length(out, length)
+    frames = torch.fft.irfft(spec.transpose(1, 2), n=n_fft) * window      # [B, K, n_fft]
+    b, k, _ = frames.shape
+    overlap = n_fft // hop
+    pieces = frames.view(b, k, overlap, hop)
+    out = frames.new_zeros(b, k + overlap - 1, hop)
+    for j in range(overlap):
+        out[:, j:j + k] += pieces[:, :, j]
+    out *= _overlap_envelope(n_fft, hop, k, spec.device, window.dtype)
+    return fit_length(out.view(b, -1)[:, n_fft // 2:], length)
+
+
+def _check_wave(wave, n_fft: int, name: str = "wave") -> Tensor:
+    return check_audio(wave, name, min_length=n_fft)
+
+
+def phase_vocode(spec: Tensor, positions: Tensor, valid: Tensor) -> Tensor:
+    """Resample STFT frames at fractional ``positions`` ``[B, K]``, keeping each bin's frequency.
+
+    Magnitudes are interpolated between neighbouring frames; each bin's phase advances by the
+    phase step measured between those frames (its instantaneous frequency times one hop), so
+    pitch is kept whatever the frame spacing (as librosa's and torchaudio's ``phase_vocoder``).
+    The steps are kept as unit phasors and chained by a cumulative product: no angle/polar calls.
+    Frames where ``valid`` ``[B, K]`` is False come out silent.
+    """
+    b, f, n = spec.shape
+    tiny = 1e-20   # a silent bin keeps its phase (step 1) instead of poisoning the product with 0
+    magnitude = torch.sqrt(spec.real.square() + spec.imag.square())      # [B, F, n]
+    steps = (spec[..., 1:] * spec[..., :-1].conj() + tiny) / (magnitude[..., 1:] * magnitude[..., :-1] + tiny)
+    start = (spec[..., :1] + tiny) / (magnitude[..., :1] + tiny)
+    table = torch.cat([start, steps], dim=-1)                            # [B, F, n]: 0 = start phase
+    i0 = positions.floor().long().clamp(0, n - 1)
+    i1 = (i0 + 1).clamp(max=n - 1)
+    # output frame k takes the start phase, then the steps of the input frames before it
+    chain = torch.cat([torch.zeros_like(i0[:, :1]), i0[:, :-1].clamp(max=n - 2) + 1], dim=1)
+    phasor = torch.cumprod(table.gather(2, chain.unsqueeze(1).expand(b, f, -1)), dim=-1)
+    alpha = ((positions - i0) * valid).to(magnitude.dtype).unsqueeze(1)   # [B, 1, K]
+    mag0 = magnitude.gather(2, i0.unsqueeze(1).expand(b, f, -1))
+    mag1 = magnitude.gather(2, i1.unsqueeze(1).expand(b, f, -1))
+    out_mag = torch.lerp(mag0, mag1, alpha) * valid.unsqueeze(1)
+    return torch.view_as_complex(torch.view_as_real(phasor) * out_mag.unsqueeze(-1))
+
+
+# ---- time and pitch ---------------------------------------------------------------------------
+def stretched_lengths(length: int, rate: Tensor) -> Tensor:
+    """Samples of a clip of ``length`` after stretching by ``rate`` (round(length / rate))."""
+    return torch.round(length / rate.cpu()).long()
+
+
+@single_threaded
+def time_stretch(wave: Tensor, rate, n_fft: int = N_FFT, hop: int = HOP) -> tuple[Tensor, Tensor]:
+    """Change duration, keep pitch: a batched phase vocoder with one rate per clip.
+
+    wave: float ``[B, T]``, at least ``n_fft`` samples. rate: float or ``[B]`` in [0.1, 10];
+    > 1 compresses (faster, shorter), < 1 stretches (slower, longer).
+    Returns ``(out, lengths)``: ``out`` ``[B, max(lengths)]``, clip ``i`` valid up to
+    ``lengths[i] = round(T / rate[i])`` and zero after. Silence stays silence.
+    """
+    wave = _check_wave(wave, n_fft)
+    rates = check_rates(rate, len(wave), device=wave.device)
+    lengths = stretched_lengths(wave.shape[1], rates)
+    out_len = int(lengths.max())
+    # on the CPU, groups of a few clips stay in cache: ~2x faster than one batch-wide pass
+    group = CPU_GROUP if wave.device.type == "cpu" else len(wave)
+    out = torch.cat([_stretch_group(wave[i:i + group], rates[i:i + group], out_len, n_fft, hop)
+                     for i in range(0, len(wave), group)])
+    return _zero_tails(out, lengths), lengths
+
+
+def _stretch_group(wave: Tensor, rates: Tensor, out_len: int, n_fft: int, hop: int) -> Tensor:
+    spec = stft(wave, n_fft, hop)
+    frames = out_len // hop + 2               # frames covering the longest output
+    positions = torch.arange(frames, device=wave.device, dtype=torch.float64) * rates.unsqueeze(1)
+    valid = positions < spec.shape[-1]
+    return istft(phase_vocode(spec, positions, valid), out_len, n_fft, hop)
+
+
+@single_threaded
+def change_speed(wave: Tensor, rate, taps: int = 16) -> tuple[Tensor, Tensor]:
+    """Play faster or slower by resampling: duration and pitch change together (tape speed).
+
+    rate: float or ``[B]`` in [0.1, 10]; 2.0 is twice as fast and an octave up. Band-limited
+    (Hann-windowed sinc, ``taps`` each side, cutoff lowered when speeding up so nothing aliases).
+    Returns ``(out, lengths)`` as ``time_stretch`` does.
+    """
+    wave = check_audio(wave, "wave")
+    rates = check_rates(rate, len(wave), device=wave.device)
+    lengths = stretched_lengths(wave.shape[1], rates)
+    out_len = int(lengths.max())
+    padded = torch.nn.functional.pad(wave, (taps, taps + 1))
+    offsets = torch.arange(-taps + 1, taps + 1, device=wave.device)        # [2W]
+    step = max(1, 4_000_000 // (out_len * len(offsets)))                   # bound memory per chunk
+    chunks = [_sinc_resample(padded[i:i + step], rates[i:i + step], out_len, offsets, taps)
+              for i in range(0, len(wave), step)]
+    return _zero_tails(torch.cat(chunks), lengths), lengths
+
+
+def _zero_tails(out: Tensor, lengths: Tensor) -> Tensor:
+    """Zero each padded clip after its own length (in place on a fresh tensor)."""
+    beyond = torch.arange(out.shape[1], device=out.device) >= lengths.to(out.device).unsqueeze(1)
+    return out.masked_fill_(beyond, 0)
+
+
+def _sinc_resample(padded: Tensor, rates: Tensor, out_len: int, offsets: Tensor, taps: int) -> Tensor:
+    pos = torch.arange(out_len, device=padded.device, dtype=torch.float64) * rates.unsqueeze(1)  # [b, L]
+    base = pos.floor()
+    j = base.long().unsqueeze(-1) + offsets                                  # [b, L, 2W] source index
+    t = (pos.unsqueeze(-1) - j).to(padded.dtype)                             # distance in samples
+    cutoff = torch.clamp(1 / rates, max=1.0).to(padded.dtype).view(-1, 1, 1)
+    kernel = cutoff * torch.sinc(cutoff * t) * (0.5 + 0.5 * torch.cos(math.pi * t / (taps + 1)))
+    j = (j + taps).clamp(0, padded.shape[1] - 1)
+    samples = padded.gather(1, j.flatten(1)).view_as(kernel)
+    return (samples * kernel).sum(-1)
+
+
+@single_threaded
+def pitch_shift(wave: Tensor, semitones, n_fft: int = N_FFT, hop: int = HOP) -> Tensor:
+    """Shift pitch by ``semitones`` (float or ``[B]``, within +-24), keeping duration ``[B, T]``.
+
+    As librosa: stretch by 2^(-s/12) with the phase vocoder, then resample by 2^(s/12).
+    """
+    wave = _check_wave(wave, n_fft)
+    steps = per_clip(semitones, len(wave), "semitones", wave.device, low=-24.0001, high=24)
+    factor = 2.0 ** (steps / 12)
+    stretched, _ = time_stretch(wave, 1 / factor, n_fft, hop)
+    out, _ = change_speed(stretched, factor)
+    return fit_length(out, wave.shape[1])
+
+
+def fit_length(wave: Tensor, length: int) -> Tensor:
+    """Crop or zero-pad clips at the end to ``length`` samples."""
+    if wave.shape[1] >= length:
+        return wave[:, :length]
+    return torch.nn.functional.pad(wave, (0, length - wave.shape[1]))
+
+
+def split_clips(wave: Tensor, lengths: Tensor) -> list[Tensor]:
+    """The valid part of each padded clip, as a list of 1-D tensors."""
+    return [clip[:n] for clip, n in zip(wave, lengths.tolist())]
+
+
+# ---- level, noise, shift ----------------------------------------------------------------------
+def apply_gain(wave: Tensor, gain_db) -> Tensor:
+    """Scale each clip by ``gain_db`` decibels (float or ``[B]``, within +-60)."""
+    wave = check_audio(wave, "wave")
+    db = per_clip(gain_db, len(wave), "gain_db", wave.device, low=-60.0001, high=60)
+    return wave * (10 ** (db / 20)).to(wave.dtype).unsqueeze(1)
+
+
+def add_noise(wave: Tensor, snr_db, noise: Tensor) -> Tensor:
+    """Add ``noise`` ``[B, T]`` scaled so each clip's signal-to-noise ratio is ``snr_db`` dB.
+
+    A silent clip gets no noise (its SNR is undefined): silence stays silence.
+    """
+    wave = check_audio(wave, "wave")
+    snr = per_clip(snr_db, len(wave), "snr_db", wave.device, low=-40.0001, high=120)
+    if noise.shape != wave.shape:
+        raise ValueError(f"noise must have the shape of wave {tuple(wave.shape)}, got {tuple(noise.shape)}")
+    signal_rms = wave.pow(2).mean(1).sqrt()
+    noise_rms = noise.pow(2).mean(1).sqrt().clamp_min(1e-12)
+    scale = signal_rms / noise_rms / (10 ** (snr / 20)).to(wave.dtype)
+    return wave + scale.unsqueeze(1) * noise.to(wave.dtype)
+
+
+def time_shift(wave: Tensor, shift: Tensor, rollover: bool = False) -> Tensor:
+    """Shift each clip by ``shift[i]`` samples (int ``[B]``; > 0 later); zero-fill unless ``rollover``."""
+    wave = check_audio(wave, "wave")
+    t = wave.shape[1]
+    shift = torch.as_tensor(shift, device=wave.device).long()
+    source = torch.arange(t, device=wave.device) - shift.unsqueeze(1)       # [B, T]
+    inside = (source >= 0) & (source < t)
+    out = wave.gather(1, source.remainder(t))
+    return out if rollover else out * inside
+
+
+# ---- SpecAugment ------------------------------------------------------------------------------
+def mask_spectrogram(spec: Tensor, freq_spans: Tensor, time_spans: Tensor, value: float = 0.0) -> Tensor:
+    """SpecAugment masks on features ``[B, F, T]`` (any real or complex spectrogram).
+
+    freq_spans: int ``[B, M, 2]`` (start, end) bin ranges; time_spans: int ``[B, M', 2]`` frame
+    ranges; end is exclusive, an empty span (start == end) masks nothing. Returns a new tensor.
+    """
+    if spec.dim() != 3:
+        raise ValueError(f"spec must be features [B, F, T], got shape {tuple(spec.shape)}")
+    bins = torch.arange(spec.shape[1], device=spec.device)
+    frames = torch.arange(spec.shape[2], device=spec.device)
+    masked = _in_spans(bins, freq_spans.to(spec.device)).unsqueeze(2) | \
+        _in_spans(frames, time_spans.to(spec.device)).unsqueeze(1)        # [B, F, T]
+    return spec.masked_fill(masked, value)
+
+
+def _in_spans(index: Tensor, spans: Tensor) -> Tensor:
+    """[B, N] True where ``index`` falls in any of the ``[B, M, 2]`` half-open spans."""
+    inside = (index >= spans[..., :1]) & (index < spans[..., 1:])         # [B, M, N]
+    return inside.any(1)
+
+
+def time_warp_positions(frames: int, centre: Tensor, shift: Tensor) -> Tensor:
+    """Piecewise-linear frame map ``[B, frames]`` moving frame ``centre`` to ``centre + shift``.
+
+    Output frame k reads input position p(k): 0 -> 0, centre + shift -> centre, last -> last, so the
+    part before the centre is stretched and the part after compressed (or the reverse).
+    """
+    k = torch.arange(frames, device=centre.device, dtype=torch.float64).unsqueeze(0)
+    c, d = centre.double().unsqueeze(1), shift.double().unsqueeze(1)
+    last = frames - 1
+    before = k * c / (c + d)
+    after = c + (k - c - d) * (last - c) / (last - c - d)
+    return torch.where(k < c + d, before, after).clamp(0, last)
+
+
+@single_threaded
+def spec_augment(wave: Tensor, freq_spans: Tensor, time_spans: Tensor, warp: Tensor | None = None,
+                 n_fft: int = N_FFT, hop: int = HOP) -> Tensor:
+    """SpecAugment on waveforms: STFT, optional time warp, frequency/time masks, inverse STFT.
+
+    freq_spans: int ``[B, M, 2]`` STFT-bin ranges to silence; time_spans: int ``[B, M', 2]`` frame
+    ranges to silence; warp: float ``[B, 2]`` (centre frame, shift in frames) or None. The warp is
+    a phase-vocoder resampling of the frame grid, so pitch is kept. Returns ``[B, T]``.
+    """
+    wave = _check_wave(wave, n_fft)
+    spec = stft(wave, n_fft, hop)
+    if warp is not None:
+        positions = time_warp_positions(spec.shape[-1], warp[:, 0], warp[:, 1])
+        spec = phase_vocode(spec, positions, torch.ones_like(positions, dtype=torch.bool))
+    spec = mask_spectrogram(spec, freq_spans, time_spans)
+    return istft(spec, wave.shape[1], n_fft, hop)

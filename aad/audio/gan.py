@@ -1,0 +1,158 @@
+"""SpectrogramGAN: a class-conditional GAN on log-mel spectrograms of short clips (after SpecGAN,
+Donahue et al. 2018), inverted to waveforms with Griffin-Lim. The networks, losses, DiffAugment,
+EMA and training loop are the shared core in ``aad.gan``; this module only maps clips to
+spectrogram images and back."""
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from aad.audio.spectrogram import MelImage
+from aad.audio.transforms import check_sample_rate
+from aad.base import Augmenter
+from aad.checks import check_audio, check_in_range
+from aad.gan import ConditionalGenerator, GANConfig, TrainConfig, sample, train_conditional_gan
+from aad.seeding import derive_seed, make_generator
+
+# No "translation": shifting a spectrogram in frequency moves its formants, which carry the word;
+# without it the fitted GAN's label accuracy doubled on spoken-digits (0.25 -> 0.48, bench_audio_gan).
+SPECTROGRAM_DIFFAUGMENT = ("color", "cutout")
+
+
+class SpectrogramGAN(Augmenter):
+    """Learns p(clip | label) on log-mel spectrograms; ``generate(y)`` returns ``[B, T]`` waveforms.
+
+    Args:
+        sample_rate, clip_seconds: the clips ``fit`` expects (``[N, sample_rate * clip_seconds]``);
+            a different length is refused, as it means another rate or duration.
+        n_mels, n_fft, hop: the spectrogram image (64 mel bins x T // hop + 1 frames by default:
+            64 x 63 for 1 s at 16 kHz).
+        griffin_lim_iters: phase-reconstruction iterations per generated batch (more: cleaner, slower).
+        z_dim, g_width, d_width, steps, seconds, batch_size, lr, ema_decay, diffaugment: as in
+            ``aad.gan`` (the fit budget is ``steps`` or ``seconds`` of wall time, whichever ends first).
+        mix: fraction of clips ``augment`` replaces by generated clips of the same label, in [0, 1].
+        checkpoint_dir, resume, progress, device, seed: checkpoints (atomic, resumed when present),
+            a tqdm bar, "cpu" or "cuda", and the seed that makes fit and sampling reproducible.
+    """
+
+    modality = "audio"
+    generative = True
+    learned = True
+
+    def __init__(self, sample_rate: int = 16000, clip_seconds: float = 1.0, n_mels: int = 64,
+                 n_fft: int = 1024, hop: int = 256, griffin_lim_iters: int = 32, z_dim: int = 64,
+                 g_width: int = 32, d_width: int = 32, steps: int = 2000, seconds: float | None = None,
+                 batch_size: int = 64, lr: float = 2e-4, ema_decay: float = 0.999,
+                 diffaugment=SPECTROGRAM_DIFFAUGMENT, mix: float = 0.5, checkpoint_dir: str | None = None,
+                 resume: bool = True, progress: bool = True, device: str = "cpu", seed: int | None = None):
+        self.sample_rate = sample_rate
+        self.clip_seconds = clip_seconds
+        self.n_mels = n_mels
+        self.n_fft = n_fft
+        self.hop = hop
+        self.griffin_lim_iters = griffin_lim_iters
+        self.z_dim = z_dim
+        self.g_width = g_width
+        self.d_width = d_width
+        self.steps = steps
+        self.seconds = seconds
+        self.batch_size = batch_size
+        self.lr = lr
+        self.ema_decay = ema_decay
+        self.diffaugment = diffaugment
+        self.mix = mix
+        self.checkpoint_dir = checkpoint_dir
+        self.resume = resume
+        self.progress = progress
+        self.device = device
+        self.seed = seed
+
+    # ---- spectrogram images -------------------------------------------------------------------
+    def mel_image(self) -> MelImage:
+        check_sample_rate(self.sample_rate)
+        check_in_range(self.n_fft, "n_fft", 64, 8192)
+        check_in_range(self.hop, "hop", 1, self.n_fft)
+        check_in_range(self.n_mels, "n_mels", 8, self.n_fft // 2)
+        check_in_range(self.griffin_lim_iters, "griffin_lim_iters", 1, 1000)
+        return MelImage(self.sample_rate, self.n_fft, self.hop, self.n_mels, self.griffin_lim_iters)
+
+    @property
+    def clip_length(self) -> int:
+        check_in_range(self.clip_seconds, "clip_seconds", 0, 60, low_inclusive=False)
+        return round(self.sample_rate * self.clip_seconds)
+
+    def _check_x(self, x):
+        x = check_audio(x, "x", min_length=self.n_fft)
+        if x.shape[1] != self.clip_length:
+            raise ValueError(f"x clips are {x.shape[1]} samples long; SpectrogramGAN(sample_rate="
+                             f"{self.sample_rate}, clip_seconds={self.clip_seconds}) expects "
+                             f"{self.clip_length}: resample to {self.sample_rate} Hz and cut or pad the clips, "
+                             f"or set sample_rate / clip_seconds to match")
+        return x
+
+    def to_images(self, x: Tensor) -> Tensor:
+        """Clips ``[B, T]`` as the model's ``[B, 1, n_mels, frames]`` images in [0, 1] (fitted stats)."""
+        self._check_fitted()
+        mel = self.mel_image()
+        return mel.to_image(mel.log_mel(x), self.mel_mean_.to(x.device), self.mel_std_.to(x.device))
+
+    # ---- fitting ------------------------------------------------------------------------------
+    def _fit(self, x: Tensor, y: Tensor | None) -> None:
+        if y is None:
+            raise ValueError("y is required: SpectrogramGAN learns p(x | y) and needs a label per clip")
+        check_in_range(self.mix, "mix", 0, 1)
+        mel = self.mel_image()
+        log_mel = mel.log_mel(x.to(self.device))
+        mean, std = mel.statistics(log_mel)
+        images = mel.to_image(log_mel, mean, std)
+        config = GANConfig(tuple(images.shape[1:]), int(y.max()) + 1, self.z_dim, self.g_width, self.d_width)
+        train = TrainConfig(steps=self.steps, seconds=self.seconds, batch_size=self.batch_size,
+                            lr_g=self.lr, lr_d=self.lr, ema_decay=self.ema_decay,
+                            diffaugment=tuple(self.diffaugment))
+        g = make_generator(None if self.seed is None else derive_seed(self.seed, "fit"))
+        self.generator_ = train_conditional_gan(images, y, config, train, g, device=self.device,
+                                                checkpoint_dir=self.checkpoint_dir, resume=self.resume,
+                                                progress=self.progress, desc="fit SpectrogramGAN")
+        self.mel_mean_, self.mel_std_ = mean.cpu(), std.cpu()
+        self.history_ = train.history
+        self.steps_done_ = train.steps_done
+
+    def _num_classes(self) -> int | None:
+        return self.generator_.config.num_classes if self.is_fitted() else None
+
+    # ---- sampling -----------------------------------------------------------------------------
+    def generate_images(self, y: Tensor, g: torch.Generator) -> Tensor:
+        """Generated spectrogram images ``[B, 1, n_mels, frames]`` in [0, 1]."""
+        return sample(self.generator_, y, g)
+
+    @torch.no_grad()
+    def _generate(self, y: Tensor, g: torch.Generator) -> Tensor:
+        images = self.generate_images(y, g)
+        wave = self.mel_image().to_wave(images, self.mel_mean_, self.mel_std_, self.clip_length)
+        return wave.float()
+
+    def _augment(self, x: Tensor, y: Tensor | None, g: torch.Generator) -> Tensor:
+        if y is None:
+            raise ValueError("y is required: SpectrogramGAN.augment replaces clips by generated ones "
+                             "of the same label")
+        replace = (torch.rand(len(x), generator=g) < self.mix).nonzero().squeeze(1)
+        out = x.clone()
+        if len(replace):
+            fake = self._generate(y[replace.to(y.device)].cpu(), g)
+            out[replace.to(x.device)] = fake.to(x.device, x.dtype)
+        return out
+
+    # ---- persistence --------------------------------------------------------------------------
+    def _get_state(self):
+        tensors = {f"generator.{k}": v for k, v in self.generator_.state_dict().items()}
+        tensors.update({"mel_mean": self.mel_mean_, "mel_std": self.mel_std_})
+        return {"gan": self.generator_.config.to_dict(), "steps_done": self.steps_done_}, tensors
+
+    def _set_state(self, meta, tensors):
+        generator = ConditionalGenerator(GANConfig(**meta["gan"]))
+        generator.load_state_dict({k[len("generator."):]: v for k, v in tensors.items()
+                                   if k.startswith("generator.")})
+        self.generator_ = generator.to(self.device).eval().requires_grad_(False)
+        self.mel_mean_, self.mel_std_ = tensors["mel_mean"].float(), tensors["mel_std"].float()
+        self.history_ = []
+        self.steps_done_ = meta.get("steps_done", 0)

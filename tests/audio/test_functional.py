@@ -1,0 +1,163 @@
+"""The kernels: duration and pitch against librosa, batching, silence, bad input."""
+import librosa
+import numpy as np
+import pytest
+import torch
+
+from aad.audio import functional as F
+from tests.audio.signals import SR, active_length, dominant_frequency, tone
+
+
+@pytest.mark.parametrize("rate", [0.5, 0.8, 1.0, 1.25, 2.0])
+def test_time_stretch_duration_and_pitch_match_librosa(rate):
+    x = tone(440.0)
+    out, lengths = F.time_stretch(x, rate)
+    ours = out[0, : lengths[0]].numpy()
+    theirs = librosa.effects.time_stretch(x[0].numpy(), rate=rate)
+    assert abs(len(ours) - len(theirs)) <= 0.01 * len(theirs)
+    assert abs(len(ours) - SR / rate) <= 0.01 * SR / rate
+    assert active_length(ours) >= 0.98 * len(ours), "the stretched tone must fill its new duration"
+    assert dominant_frequency(ours) == pytest.approx(440.0, rel=0.01)
+    assert dominant_frequency(ours) == pytest.approx(dominant_frequency(theirs), rel=0.01)
+
+
+def test_time_stretch_per_clip_rates_equal_one_clip_at_a_time():
+    x = torch.cat([tone(300.0), tone(700.0), tone(1000.0)])
+    rates = torch.tensor([0.8, 1.1, 1.25])
+    batched, lengths = F.time_stretch(x, rates)
+    assert lengths.tolist() == [20000, 14545, 12800]
+    for i in range(3):
+        alone, n = F.time_stretch(x[i:i + 1], rates[i])
+        assert int(n[0]) == int(lengths[i])
+        # the last window differs: padding frames of longer clips count in the overlap envelope
+        body = int(n[0]) - F.N_FFT
+        assert torch.allclose(batched[i, :body], alone[0, :body], atol=1e-4)
+        assert batched[i, n[0]:].abs().max() == 0 if n[0] < batched.shape[1] else True
+
+
+def test_time_stretch_keeps_speech_like_content_close_to_librosa():
+    g = torch.Generator().manual_seed(0)
+    # a gliding harmonic tone: a crude voiced sound with changing pitch
+    t = torch.arange(SR) / SR
+    f0 = 150 + 50 * t
+    x = sum(torch.sin(2 * torch.pi * k * torch.cumsum(f0, 0) / SR) / k for k in range(1, 6))
+    x = (0.3 * x + 0.001 * torch.randn(SR, generator=g)).float().unsqueeze(0)
+    ours, n = F.time_stretch(x, 0.8)
+    theirs = librosa.effects.time_stretch(x[0].numpy(), rate=0.8)
+    spec = lambda c: np.log1p(np.abs(librosa.stft(np.asarray(c)[:len(theirs)], n_fft=512)))
+    a, b = spec(ours[0, :n[0]]), spec(theirs)
+    frames = min(a.shape[1], b.shape[1])
+    corr = np.corrcoef(a[:, :frames].ravel(), b[:, :frames].ravel())[0, 1]
+    assert corr > 0.9
+
+
+@pytest.mark.parametrize("semitones", [-4.0, -1.0, 2.0, 7.0, 12.0])
+def test_pitch_shift_matches_librosa(semitones):
+    x = tone(440.0)
+    ours = F.pitch_shift(x, semitones)
+    theirs = librosa.effects.pitch_shift(x[0].numpy(), sr=SR, n_steps=semitones)
+    assert ours.shape == x.shape
+    target = 440.0 * 2 ** (semitones / 12)
+    assert dominant_frequency(ours[0]) == pytest.approx(target, rel=0.01)
+    assert dominant_frequency(theirs) == pytest.approx(dominant_frequency(ours[0]), rel=0.01)
+    assert active_length(ours[0]) >= 0.97 * SR
+
+
+@pytest.mark.parametrize("rate", [0.5, 0.9, 1.25, 2.0])
+def test_change_speed_changes_duration_and_pitch_together(rate):
+    out, lengths = F.change_speed(tone(440.0), rate)
+    assert int(lengths[0]) == round(SR / rate)
+    assert dominant_frequency(out[0, :lengths[0]]) == pytest.approx(440.0 * rate, rel=0.01)
+
+
+def test_change_speed_does_not_alias_when_speeding_up():
+    out, n = F.change_speed(tone(6000.0), 2.0)   # 12 kHz is above the 8 kHz Nyquist: must vanish
+    rms = out[0, 100:n[0] - 100].pow(2).mean().sqrt()
+    assert rms < 0.02
+
+
+def test_silence_stays_silence():
+    z = torch.zeros(2, SR)
+    assert F.time_stretch(z, 1.3)[0].abs().max() == 0
+    assert F.pitch_shift(z, 3.0).abs().max() == 0
+    assert F.add_noise(z, 10.0, torch.randn(2, SR)).abs().max() == 0
+
+
+def test_leading_digital_silence_does_not_mute_the_rest():
+    x = tone(440.0)
+    x[:, :4000] = 0
+    out, n = F.time_stretch(x, 0.9)
+    assert out[0, 8000:n[0] - 1000].abs().max() > 0.3
+
+
+def test_gain_noise_shift():
+    x = tone(440.0, n=2)
+    assert torch.allclose(F.apply_gain(x, 20.0), 10 * x, atol=1e-5)
+    noise = torch.randn(x.shape, generator=torch.Generator().manual_seed(0))
+    noisy = F.add_noise(x, torch.tensor([10.0, 30.0]), noise)
+    snr = 10 * torch.log10(x.pow(2).mean(1) / (noisy - x).pow(2).mean(1))
+    assert torch.allclose(snr, torch.tensor([10.0, 30.0]), atol=0.01)
+    shifted = F.time_shift(x, torch.tensor([100, -50]))
+    assert torch.equal(shifted[0, 100:], x[0, :-100]) and shifted[0, :100].abs().max() == 0
+    assert torch.equal(shifted[1, :-50], x[1, 50:]) and shifted[1, -50:].abs().max() == 0
+    rolled = F.time_shift(x, torch.tensor([100, 0]), rollover=True)
+    assert torch.equal(rolled[0], torch.roll(x[0], 100))
+
+
+def test_spec_augment_masks_bands_and_spans():
+    g = torch.Generator().manual_seed(0)
+    x = 0.1 * torch.randn(1, SR, generator=g)
+    freq = torch.tensor([[[64, 128]]])          # bins 64..127 = 2..4 kHz
+    time = torch.tensor([[[40, 60]]])           # frames 40..59 = 0.32..0.47 s
+    out = F.spec_augment(x, freq, time)
+    spec = F.stft(out).abs()
+    # resynthesis leaks a little across the band edge: ask for > 40 dB less energy inside it
+    assert spec[0, 66:126, 5:35].pow(2).mean() < 1e-4 * spec[0, 10:50, 5:35].pow(2).mean()
+    assert out[0, 44 * 128:56 * 128].abs().max() < 1e-4
+    kept = F.stft(x).abs()[0, 10:50, 5:35]
+    assert torch.allclose(spec[0, 10:50, 5:35], kept, rtol=1e-3, atol=1e-5)
+
+
+def test_time_warp_keeps_length_and_pitch():
+    x = tone(440.0)
+    empty = torch.zeros(1, 0, 2, dtype=torch.long)
+    out = F.spec_augment(x, empty, empty, warp=torch.tensor([[60.0, 8.0]]))
+    assert out.shape == x.shape
+    assert dominant_frequency(out[0]) == pytest.approx(440.0, rel=0.01)
+
+
+def test_mask_spectrogram_on_features():
+    spec = torch.ones(2, 8, 10)
+    out = F.mask_spectrogram(spec, torch.tensor([[[1, 3]], [[0, 0]]]), torch.tensor([[[5, 6]], [[0, 2]]]))
+    assert out[0, 1:3].sum() == 0 and out[0, :, 5].sum() == 0 and out[0].sum() == 80 - 20 - 6
+    assert out[1, :, :2].sum() == 0 and out[1].sum() == 64
+    assert spec.sum() == 160
+
+
+@pytest.mark.parametrize("bad, match", [
+    (torch.zeros(SR), "wave must be a batch of mono clips"),
+    (torch.zeros(1, 1, SR), "wave must be a batch of mono clips"),
+    (torch.zeros(1, 100), "at least 512"),
+    (torch.full((1, SR), float("nan")), "NaN"),
+])
+def test_time_stretch_rejects_bad_waves(bad, match):
+    with pytest.raises(ValueError, match=match):
+        F.time_stretch(bad, 1.1)
+
+
+def test_integer_pcm_is_rejected_with_a_conversion_hint():
+    with pytest.raises(TypeError, match="32768"):
+        F.time_stretch(torch.zeros(1, SR, dtype=torch.int16), 1.1)
+
+
+@pytest.mark.parametrize("rate", [0.0, -1.0, 0.05, 50.0, float("inf"), float("nan")])
+def test_absurd_rates_are_rejected(rate):
+    with pytest.raises(ValueError, match="rate"):
+        F.time_stretch(tone(), rate)
+    with pytest.raises(ValueError, match="rate"):
+        F.change_speed(tone(), rate)
+
+
+def test_rate_per_clip_must_match_batch():
+    with pytest.raises(ValueError, match="one value per clip"):
+        F.time_stretch(tone(n=3), torch.tensor([1.0, 1.1]))

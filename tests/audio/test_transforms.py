@@ -1,0 +1,108 @@
+"""The transform classes: parameter ranges reach the kernels, lengths, devices, bad parameters."""
+import pytest
+import torch
+
+from aad import Compose
+from aad.audio import AddNoise, Gain, PitchShift, SpecAugment, Speed, TimeShift, TimeStretch
+from tests.audio.signals import SR, dominant_frequency, tone
+
+
+def test_time_stretch_keep_length_false_gives_clips_of_their_new_lengths():
+    x = tone(n=4)
+    clips = TimeStretch(0.8, 1.25, keep_length=False, seed=0)(x)
+    assert isinstance(clips, list) and len(clips) == 4
+    for clip in clips:
+        rate = SR / len(clip)
+        assert 0.8 - 1e-3 <= rate <= 1.25 + 1e-3
+        assert dominant_frequency(clip) == pytest.approx(440.0, rel=0.01)
+    assert len({len(c) for c in clips}) > 1, "rates are drawn per clip"
+
+
+def test_time_stretch_fixed_rate_keeps_input_length():
+    out = TimeStretch(0.5, 0.5, seed=0)(tone(n=2))
+    assert out.shape == (2, SR)
+    assert dominant_frequency(out[0]) == pytest.approx(440.0, rel=0.01)
+
+
+def test_speed_and_pitch_shift_move_the_pitch_as_asked():
+    x = tone(n=1)
+    faster = Speed(1.25, 1.25, keep_length=False, seed=0)(x)[0]
+    assert len(faster) == 12800 and dominant_frequency(faster) == pytest.approx(550.0, rel=0.01)
+    up = PitchShift(12, 12, seed=0)(x)
+    assert up.shape == x.shape and dominant_frequency(up[0]) == pytest.approx(880.0, rel=0.01)
+
+
+def test_gain_range_is_respected():
+    x = tone(n=64)
+    out = Gain(-6, 6, seed=0)(x)
+    db = 20 * torch.log10(out.abs().amax(1) / x.abs().amax(1))
+    assert db.min() >= -6 - 1e-4 and db.max() <= 6 + 1e-4 and db.std() > 1
+
+
+def test_add_noise_snr_range_is_respected():
+    x = tone(n=32)
+    out = AddNoise(10, 20, seed=0)(x)
+    snr = 10 * torch.log10(x.pow(2).mean(1) / (out - x).pow(2).mean(1))
+    assert snr.min() >= 10 - 0.01 and snr.max() <= 20 + 0.01
+
+
+def test_time_shift_moves_onsets_within_range():
+    x = torch.zeros(16, 4000)
+    x[:, 2000] = 1.0
+    out = TimeShift(0.1, seed=0)(x)
+    positions = out.argmax(1)
+    assert (positions - 2000).abs().max() <= 400 and len(set(positions.tolist())) > 1
+
+
+def test_spec_augment_silences_part_of_every_clip_and_keeps_the_rest():
+    g = torch.Generator().manual_seed(0)
+    x = 0.1 * torch.randn(8, SR, generator=g)
+    out = SpecAugment(freq_masks=1, max_freq_width=0.3, time_masks=1, max_time_width=0.2, seed=0)(x)
+    removed = 1 - out.pow(2).sum(1) / x.pow(2).sum(1)
+    assert (removed > 0).all() and (removed < 0.6).all()
+
+
+def test_silence_stays_silence_through_every_transform():
+    z = torch.zeros(2, SR)
+    for aug in [TimeStretch(), Speed(), PitchShift(), SpecAugment(time_warp=0.05), Gain(), AddNoise(),
+                TimeShift()]:
+        assert aug(z, rng=0).abs().max() == 0, type(aug).__name__
+
+
+def test_compose_pipeline_for_speech():
+    pipeline = Compose([TimeStretch(0.9, 1.1), PitchShift(-1, 1), SpecAugment(), AddNoise(20, 40)], seed=0)
+    out = pipeline(tone(n=3))
+    assert out.shape == (3, SR) and torch.isfinite(out).all()
+
+
+@pytest.mark.parametrize("aug, match", [
+    (TimeStretch(0.0, 1.2), "min_rate"),
+    (TimeStretch(1.3, 1.2), "min <= max"),
+    (TimeStretch(0.8, 100.0), "max_rate"),
+    (Speed(-1.0, 1.0), "min_rate"),
+    (PitchShift(-40, 0), "min_semitones"),
+    (SpecAugment(freq_masks=-1), "freq_masks"),
+    (SpecAugment(max_time_width=2.0), "max_time_width"),
+    (SpecAugment(sample_rate=10), "sample_rate"),
+    (Gain(-100, 0), "min_gain_db"),
+    (TimeShift(1.5), "max_shift"),
+])
+def test_bad_parameters_are_named_at_call_time(aug, match):
+    with pytest.raises(ValueError, match=match):
+        aug(tone(n=1))
+
+
+def test_clip_shorter_than_one_window_is_rejected_for_stft_ops():
+    for aug in [TimeStretch(), PitchShift(), SpecAugment()]:
+        with pytest.raises(ValueError, match="at least 512"):
+            aug(torch.zeros(2, 300))
+    assert Gain()(torch.zeros(2, 300)).shape == (2, 300)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_matches_cpu():
+    x = tone(n=4)
+    for aug in [TimeStretch(), Speed(), PitchShift(), SpecAugment(time_warp=0.05), AddNoise(), TimeShift()]:
+        cpu, gpu = aug(x, rng=3), aug(x.cuda(), rng=3)
+        assert gpu.device.type == "cuda"
+        assert torch.allclose(cpu, gpu.cpu(), atol=1e-3), type(aug).__name__
