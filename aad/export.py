@@ -5,31 +5,39 @@ from pathlib import Path
 
 import torch
 
+from aad.checks import check_audio, check_images
+from aad.serialization import atomic_write
 
-def image_grid(images: torch.Tensor, nrow: int, pad: int = 1) -> torch.Tensor:
-    """Tile ``[B, C, H, W]`` images into one ``[C, H', W']`` image, ``nrow`` images per row."""
+
+def image_grid(images: torch.Tensor, nrow: int, padding: int = 2) -> torch.Tensor:
+    """Tile ``[B, C, H, W]`` images into one ``[C, rows*(H+p)+p, nrow*(W+p)+p]`` image, row-major."""
+    images = check_images(images, "images").detach().float().cpu()
+    if nrow < 1:
+        raise ValueError(f"nrow must be >= 1, got {nrow}")
     b, c, h, w = images.shape
     rows = -(-b // nrow)
-    grid = torch.ones(c, rows * (h + pad) + pad, nrow * (w + pad) + pad)
-    for i, img in enumerate(images.detach().float().cpu()):
-        r, col = divmod(i, nrow)
-        top, left = pad + r * (h + pad), pad + col * (w + pad)
-        grid[:, top : top + h, left : left + w] = img
+    grid = torch.ones(c, rows * (h + padding) + padding, nrow * (w + padding) + padding)
+    for i, image in enumerate(images):
+        top, left = padding + (i // nrow) * (h + padding), padding + (i % nrow) * (w + padding)
+        grid[:, top : top + h, left : left + w] = image
     return grid
 
 
-def save_image_grid(images: torch.Tensor, path: Path, nrow: int, scale: int = 3) -> Path:
-    """Save a grid PNG; grayscale stays grayscale, pixels are enlarged ``scale`` times."""
-    import matplotlib
+def save_image_grid(images: torch.Tensor, path: str | Path, nrow: int, padding: int = 2,
+                    upscale: int = 3) -> Path:
+    """Write ``images`` (``[B, C, H, W]`` in [0, 1], C = 1 or 3) as a PNG grid of ``nrow`` columns,
+    each pixel enlarged ``upscale`` times."""
+    from PIL import Image
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    grid = image_grid(images, nrow).clamp(0, 1)
-    grid = grid.repeat_interleave(scale, 1).repeat_interleave(scale, 2)
-    array = grid[0].numpy() if grid.shape[0] == 1 else grid.permute(1, 2, 0).numpy()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    plt.imsave(path, array, cmap="gray" if grid.shape[0] == 1 else None, vmin=0, vmax=1)
+    grid = image_grid(images, nrow, padding)
+    if grid.shape[0] not in (1, 3):
+        raise ValueError(f"images must have 1 or 3 channels to be saved as PNG, got {grid.shape[0]}")
+    pixels = (grid * 255).round().to(torch.uint8).permute(1, 2, 0).squeeze(2).numpy()
+    picture = Image.fromarray(pixels)
+    if upscale > 1:
+        picture = picture.resize((picture.width * upscale, picture.height * upscale), Image.NEAREST)
+    path = Path(path)
+    atomic_write(path, lambda tmp: picture.save(tmp, format="PNG"))
     return path
 
 
@@ -45,18 +53,21 @@ def log_spectrogram(wave: torch.Tensor, n_fft: int = 512) -> torch.Tensor:
 
 def save_spectrogram_grid(waves: torch.Tensor, path: Path, nrow: int) -> Path:
     specs = log_spectrogram(waves.detach().float().cpu())
-    return save_image_grid(specs.unsqueeze(1), path, nrow, scale=1)
+    return save_image_grid(specs.unsqueeze(1), path, nrow, upscale=1)
 
 
-def save_wavs(waves: torch.Tensor, names: list[str], folder: Path, sample_rate: int) -> list[Path]:
+def save_wavs(waves: torch.Tensor, names: list[str], folder: Path, sample_rate: int,
+              peak: float = 0.9) -> list[Path]:
+    """One 16-bit WAV per clip, ``<name>.wav``, each normalised to ``peak`` (silence stays silence)."""
     import soundfile
 
+    folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
-    for wave, name in zip(waves.detach().float().cpu(), names):
-        peak = float(wave.abs().max())
+    for wave, name in zip(check_audio(waves, "waves").detach().float().cpu(), names):
+        top = float(wave.abs().max())
         path = folder / f"{name}.wav"
-        soundfile.write(path, (wave / peak * 0.9 if peak > 1 else wave).numpy(), sample_rate)
+        soundfile.write(path, (wave * (peak / top if top > 0 else 1.0)).numpy(), sample_rate, subtype="PCM_16")
         paths.append(path)
     return paths
 

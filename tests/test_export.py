@@ -1,15 +1,16 @@
 """Sample export: grids with one row per class, WAVs that read back, escaped text tables."""
+import pytest
 import soundfile
 import torch
 from matplotlib.image import imread
 
 from aad.data.dataset import Dataset
-from aad.export import image_grid, save_before_after, save_samples
+from aad.export import image_grid, save_before_after, save_image_grid, save_samples, save_wavs
 
 
 def test_image_grid_places_images_row_by_row():
     images = torch.stack([torch.full((1, 2, 2), v) for v in (0.0, 0.25, 0.5, 0.75)])
-    grid = image_grid(images, nrow=2, pad=1)
+    grid = image_grid(images, nrow=2, padding=1)
     assert grid.shape == (1, 7, 7)
     assert grid[0, 1, 1] == 0.0 and grid[0, 1, 4] == 0.25 and grid[0, 4, 1] == 0.5 and grid[0, 4, 4] == 0.75
 
@@ -19,7 +20,12 @@ def test_save_samples_image_grid_has_one_row_per_class(tmp_path):
     x = torch.rand(6, 1, 8, 8)
     [path] = save_samples(x, y, "image", tmp_path, classes=["a", "b"])
     png = imread(path)
-    assert png.shape[0] == (2 * 9 + 1) * 3 and png.shape[1] == (3 * 9 + 1) * 3
+    assert png.shape[:2] == ((2 * 10 + 2) * 3, (3 * 10 + 2) * 3)
+
+
+def test_grid_needs_one_or_three_channels(tmp_path):
+    with pytest.raises(ValueError, match="1 or 3 channels"):
+        save_image_grid(torch.rand(2, 2, 4, 4), tmp_path / "bad.png", nrow=2)
 
 
 def test_save_samples_audio_writes_readable_wavs(tmp_path):
@@ -27,7 +33,13 @@ def test_save_samples_audio_writes_readable_wavs(tmp_path):
     paths = save_samples(x, torch.tensor([0, 1]), "audio", tmp_path, classes=["zero", "one"], sample_rate=16000)
     wave, rate = soundfile.read(paths[1])
     assert rate == 16000 and len(wave) == 16000 and paths[1].name == "000_zero.wav"
-    assert abs(wave - x[0].numpy()).max() < 1e-3
+    assert abs(wave - x[0].numpy() * 0.9 / 0.5).max() < 1e-3, "normalised to a 0.9 peak"
+    assert paths[0].name == "spectrograms.png"
+
+
+def test_silence_stays_silent(tmp_path):
+    [path] = save_wavs(torch.zeros(1, 800), ["quiet"], tmp_path, 16000)
+    assert not soundfile.read(path)[0].any()
 
 
 def test_before_after_text_escapes_table_cells(tmp_path):

@@ -1,6 +1,5 @@
 """Images: batched classic transforms with per-sample parameters, and a class-conditional GAN."""
 from aad.image.gan import ConditionalGAN
-from aad.image.grid import save_grid
 from aad.image.transforms import (
                                   ElasticDistortion,
                                   GaussianNoise,
@@ -20,5 +19,4 @@ __all__ = [
                                   "RandomErasing",
                                   "RandomHorizontalFlip",
                                   "RandomVerticalFlip",
-                                  "save_grid",
 ]

@@ -3,8 +3,8 @@ import pytest
 import torch
 
 from aad.audio import SpectrogramGAN
-from aad.audio.export import save_spectrogram_grid, write_wavs
 from aad.audio.spectrogram import MelImage
+from aad.export import save_samples
 from tests.audio.signals import SR, dominant_frequency, tone
 from tests.cases import audio_batch
 
@@ -75,10 +75,7 @@ def test_export_writes_wavs_and_a_png(tmp_path):
     x, y = audio_batch()
     gan = tiny().fit(x, y)
     labels = torch.tensor([0, 1, 1])
-    paths = write_wavs(tmp_path, gan.generate(labels), labels, ["a", "b", "c"], SR)
-    data, rate = soundfile.read(paths[0])
-    assert rate == SR and len(data) == 4000 and [p.name for p in paths] == ["a_0000.wav", "b_0001.wav",
-                                                                             "b_0002.wav"]
-    png = save_spectrogram_grid(tmp_path / "grid.png", gan.generate_images(labels, torch.Generator()), labels,
-                                ["a", "b", "c"])
+    png, *wavs = save_samples(gan.generate(labels), labels, "audio", tmp_path, classes="abc", sample_rate=SR)
+    data, rate = soundfile.read(wavs[0])
+    assert rate == SR and len(data) == 4000 and [p.name for p in wavs] == ["000_a.wav", "001_b.wav", "002_b.wav"]
     assert png.read_bytes()[:4] == b"\x89PNG"

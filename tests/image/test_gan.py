@@ -3,8 +3,8 @@ import pytest
 import torch
 
 from aad.base import Augmenter
-from aad.image import ConditionalGAN, save_grid
-from aad.image.grid import save_class_grid
+from aad.export import save_samples
+from aad.image import ConditionalGAN
 from tests.cases import image_batch
 
 
@@ -72,7 +72,6 @@ def test_grid_png_has_one_row_per_class(tmp_path):
     from PIL import Image
 
     x, y = image_batch()
-    path = save_class_grid(tiny().fit(x, y), tmp_path / "grid.png", num_classes=3, per_class=4)
-    assert Image.open(path).size == (4 * 14 + 2, 3 * 14 + 2)
-    with pytest.raises(ValueError, match="1 or 3 channels"):
-        save_grid(torch.rand(2, 2, 4, 4), tmp_path / "bad.png")
+    labels = torch.arange(3).repeat_interleave(4)
+    [path] = save_samples(tiny().fit(x, y).generate(labels), labels, "image", tmp_path, classes="abc")
+    assert Image.open(path).size == (3 * (4 * 14 + 2), 3 * (3 * 14 + 2))
