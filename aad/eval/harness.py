@@ -184,12 +184,13 @@ def evaluate(data, augmenters: dict, *, shots=(10,), seeds=(0, 1, 2), factor: in
 
     rows_path = None if out is None else prepare_out(out, resume, overwrite) / "rows.jsonl"
     previous = _load_rows(rows_path) if rows_path is not None else []
-    done = {tuple(r.get(k) for k in KEY) for r in previous if not r.get("error")}
-    rows = [r for r in previous if tuple(r.get(k) for k in KEY) in done]
+    name = train.name or "data"
+    planned = {(name, m, protocol, a, k, s) for m in models for a in arms for k in shots for s in seeds}
+    rows = [r for r in previous if not r.get("error") and tuple(r.get(k) for k in KEY) in planned]
+    done = {tuple(r.get(k) for k in KEY) for r in rows}
     report = Report(rows=rows, skipped=dict(skipped or {}))
     cache = FitCache(None if out is None else Path(out) / "cache" / "fits")
     judge = None
-    name = train.name or "data"
 
     total = len(shots) * len(seeds) * len(arms) * len(models)
     bar = tqdm(total=total, desc=f"{modality}/{name}", disable=not progress, dynamic_ncols=True)

@@ -74,7 +74,7 @@ def sample_grid(samples: dict, title: str, path: Path) -> Path:
             if image is not None:
                 image = image.detach().float().cpu()
                 cmap = "gray" if image.shape[0] == 1 else None
-                ax.imshow(image[0] if image.shape[0] == 1 else image.permute(1, 2, 0), cmap=cmap, vmin=0, vmax=1)
+                ax.imshow((image[0] if image.shape[0] == 1 else image.permute(1, 2, 0)).numpy(), cmap=cmap, vmin=0, vmax=1)
         axes[0][i].set_title(str(samples["labels"][i]), fontsize=8)
     fig.suptitle(f"{title} (top: real, bottom: new)", fontsize=9)
     fig.savefig(path, dpi=110)
@@ -95,7 +95,7 @@ def spectrograms(samples: dict, title: str, path: Path, n: int = 4) -> Path:
             if clip is not None:
                 spec = torch.stft(clip.detach().float().cpu(), 512, 128, window=torch.hann_window(512),
                                   return_complex=True).abs().pow(2).add(1e-10).log10()
-                ax.imshow(spec, origin="lower", aspect="auto", cmap="magma")
+                ax.imshow(spec.numpy(), origin="lower", aspect="auto", cmap="magma")
         axes[0][i].set_title(f"label {samples['labels'][i]}", fontsize=8)
     fig.suptitle(f"{title} (top: real, bottom: new)", fontsize=9)
     fig.tight_layout()
