@@ -3,4 +3,4 @@ from aad.base import Augmenter, NotFittedError
 from aad.compose import Compose, Identity, OneOf, Sometimes
 
 __version__ = "0.1.0"
-__all__ = ["Augmenter", "NotFittedError", "Compose", "OneOf", "Sometimes", "Identity", "__version__"]
+__all__ = ["Augmenter", "Compose", "Identity", "NotFittedError", "OneOf", "Sometimes", "__version__"]

@@ -1,7 +1,7 @@
 """Input validation shared by every augmenter: clear errors that name the argument."""
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import Tensor

@@ -5,7 +5,7 @@ Choices (which child, whether to apply) are made per sample, not per batch.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 

@@ -131,7 +131,7 @@ class TestContract:
             unfitted.generate(y)
 
     def test_rejects_wrong_type(self, case):
-        a, x, y = ready(case)
+        a, _, y = ready(case)
         with pytest.raises(TypeError):
             a.augment(42, y)
 

@@ -1,8 +1,8 @@
 """One labeled dataset type for every modality, with deterministic splits and few-shot subsets."""
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Mapping, Sequence
 
 import torch
 from torch import Tensor
@@ -27,6 +27,20 @@ class Dataset:
     groups: Tensor | None = None
     is_test: Tensor | None = None
 
+    def __post_init__(self):
+        n = len(self.y)
+        if len(self.x) != n:
+            raise ValueError(f"x has {len(self.x)} samples but y has {n} labels")
+        if self.y.dtype != torch.long:
+            raise TypeError(f"y must be int64, got {self.y.dtype}")
+        if n and (int(self.y.min()) < 0 or int(self.y.max()) >= len(self.classes)):
+            raise ValueError(f"y must hold class indices in [0, {len(self.classes)}), "
+                             f"got [{int(self.y.min())}, {int(self.y.max())}]")
+        for field_name in ("groups", "is_test"):
+            value = getattr(self, field_name)
+            if value is not None and len(value) != n:
+                raise ValueError(f"{field_name} has {len(value)} entries but y has {n} labels")
+
     def __len__(self) -> int:
         return len(self.y)
 
@@ -46,7 +60,7 @@ class Dataset:
         """The samples at ``indices`` (in that order), as a new Dataset."""
         idx = torch.as_tensor(indices, dtype=torch.long)
         x = self.x[idx] if isinstance(self.x, Tensor) else [self.x[i] for i in idx.tolist()]
-        pick = lambda t: None if t is None else t[idx]  # noqa: E731
+        pick = lambda t: None if t is None else t[idx]
         return replace(self, x=x, y=self.y[idx], groups=pick(self.groups), is_test=pick(self.is_test))
 
     def split(self, test_fraction: float | None = None, seed: int = 0) -> tuple[Dataset, Dataset]:

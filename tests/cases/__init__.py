@@ -6,8 +6,8 @@ fails when an exported augmenter has none.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import torch
 

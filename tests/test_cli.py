@@ -1,0 +1,30 @@
+"""The command line: version, parameter parsing, clear errors."""
+import pytest
+
+import aad
+from aad.cli import main, parse_params, resolve_augmenter_class
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as exit:
+        main(["--version"])
+    assert exit.value.code == 0 and aad.__version__ in capsys.readouterr().out
+
+
+def test_parse_params_reads_json_values():
+    assert parse_params(["steps=200", "mix=0.5", "name=abc", "sizes=[1,2]"]) == \
+        {"steps": 200, "mix": 0.5, "name": "abc", "sizes": [1, 2]}
+    with pytest.raises(ValueError, match="KEY=VALUE"):
+        parse_params(["steps"])
+
+
+def test_resolve_augmenter_class_only_finds_package_classes():
+    assert resolve_augmenter_class("Identity") is aad.Identity
+    with pytest.raises(ValueError, match="unknown augmenter 'os.system'"):
+        resolve_augmenter_class("os.system")
+
+
+def test_errors_are_reported_without_traceback(tmp_path, capsys):
+    missing = tmp_path / "nothing"
+    assert main(["generate", str(missing), "--out", str(tmp_path / "o")]) == 2
+    assert "no config.json" in capsys.readouterr().err

@@ -1,0 +1,176 @@
+"""Core mechanics beyond the per-augmenter contract: params, persistence safety, compositions."""
+import json
+
+import pytest
+import torch
+
+from aad import Compose, Identity, OneOf, Sometimes
+from aad.base import Augmenter, NotFittedError
+from aad.checks import check_audio, check_images, check_labels, check_texts
+from tests.cases import image_batch
+from tests.cases.core import AddNoise
+
+
+class Memorizer(Augmenter):
+    """Test-only learned generator: 'generates' the per-class mean image plus noise."""
+
+    modality = "image"
+    generative = True
+    learned = True
+
+    def __init__(self, noise: float = 0.05, seed=None):
+        self.noise = noise
+        self.seed = seed
+
+    def _fit(self, x, y):
+        self.means_ = torch.stack([x[y == c].mean(0) for c in range(int(y.max()) + 1)])
+
+    def _num_classes(self):
+        return len(self.means_) if hasattr(self, "means_") else None
+
+    def _generate(self, y, g):
+        return (self.means_[y] + self.noise * torch.randn(self.means_[y].shape, generator=g)).clamp(0, 1)
+
+    def _augment(self, x, y, g):
+        return self._generate(y, g)
+
+    def _get_state(self):
+        return {"classes": len(self.means_)}, {"means": self.means_}
+
+    def _set_state(self, meta, tensors):
+        self.means_ = tensors["means"]
+        assert meta["classes"] == len(self.means_)
+
+
+def test_params_round_trip_and_unknown_param():
+    a = AddNoise(scale=0.3, seed=4)
+    assert a.get_params() == {"scale": 0.3, "seed": 4}
+    assert a.set_params(scale=0.1).scale == 0.1
+    with pytest.raises(ValueError, match="no parameter 'sigma'"):
+        a.set_params(sigma=1)
+
+
+def test_learned_augmenter_requires_fit_and_checks_labels(tmp_path):
+    x, y = image_batch()
+    m = Memorizer(seed=0)
+    with pytest.raises(NotFittedError, match="call fit"):
+        m.generate(torch.tensor([0]))
+    m.fit(x, y)
+    with pytest.raises(ValueError, match=r"labels must be in \[0, 2\]"):
+        m.generate(torch.tensor([5]))
+    with pytest.raises(ValueError, match="empty"):
+        m.generate(torch.tensor([], dtype=torch.long))
+    m.save(tmp_path / "m")
+    loaded = Augmenter.load(tmp_path / "m")
+    assert torch.equal(loaded.means_, m.means_)
+    assert torch.equal(loaded.generate(y, rng=1), m.generate(y, rng=1))
+
+
+def test_unfitted_save_loads_unfitted(tmp_path):
+    Memorizer(noise=0.2).save(tmp_path / "m")
+    loaded = Augmenter.load(tmp_path / "m")
+    assert not loaded.is_fitted() and loaded.noise == 0.2
+
+
+def test_load_refuses_unknown_classes_and_never_imports_foreign_modules(tmp_path):
+    (tmp_path / "evil").mkdir()
+    config = {"class": "os:system", "params": {}}
+    (tmp_path / "evil" / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match="unknown augmenter class 'os:system'"):
+        Augmenter.load(tmp_path / "evil")
+    with pytest.raises(FileNotFoundError, match="no config.json"):
+        Augmenter.load(tmp_path / "missing")
+
+
+def test_load_checks_requested_type(tmp_path):
+    Identity().save(tmp_path / "i")
+    with pytest.raises(TypeError, match="holds a Identity, not a Compose"):
+        Compose.load(tmp_path / "i")
+
+
+def test_load_overrides_parameters(tmp_path):
+    AddNoise(scale=0.3).save(tmp_path / "a")
+    assert Augmenter.load(tmp_path / "a", scale=0.5).scale == 0.5
+
+
+def test_nested_composition_saves_children_and_their_state(tmp_path):
+    x, y = image_batch()
+    pipeline = Compose([Memorizer(), Sometimes(AddNoise(0.2), p=0.5)], seed=0).fit(x, y)
+    assert pipeline.generative and pipeline.is_fitted()
+    pipeline.save(tmp_path / "p")
+    loaded = Augmenter.load(tmp_path / "p")
+    assert isinstance(loaded.augmenters[1], Sometimes)
+    assert torch.equal(loaded.generate(y, rng=2), pipeline.generate(y, rng=2))
+
+
+def test_compose_rejects_mixed_modalities():
+    class Text(Augmenter):
+        modality = "text"
+
+        def __init__(self, seed=None):
+            self.seed = seed
+
+    with pytest.raises(ValueError, match="mixes modalities"):
+        Compose([AddNoise(), Text()]).augment(image_batch()[0])
+
+
+def test_oneof_choice_is_per_sample():
+    x = torch.zeros(200, 1, 4, 4)
+    out = OneOf([AddNoise(0.5), Identity()], seed=0).augment(x)
+    changed = (out != 0).flatten(1).any(1)
+    assert 60 < int(changed.sum()) < 140  # about half of the samples, not all or none
+
+
+def test_oneof_weights_validated():
+    with pytest.raises(ValueError, match="weights must be 2 non-negative"):
+        OneOf([AddNoise(), Identity()], weights=[1, -1]).augment(image_batch()[0])
+
+
+def test_sometimes_probability_edges():
+    x = torch.zeros(50, 1, 4, 4)
+    assert torch.equal(Sometimes(AddNoise(0.5), p=0.0, seed=0).augment(x), x)
+    assert (Sometimes(AddNoise(0.5), p=1.0, seed=0).augment(x) != 0).flatten(1).any(1).all()
+    with pytest.raises(ValueError, match=r"p must be in \[0.0, 1.0\]"):
+        Sometimes(AddNoise(), p=1.5).augment(x)
+
+
+def test_composition_children_draw_from_its_stream():
+    x, _ = image_batch()
+    a = Compose([AddNoise(seed=1)], seed=0).augment(x)
+    b = Compose([AddNoise(seed=2)], seed=0).augment(x)
+    assert torch.equal(a, b)
+
+
+@pytest.mark.parametrize("bad, match", [
+    (torch.rand(2, 3, 4), r"\[B, C, H, W\]"),
+    (torch.zeros(0, 1, 4, 4), "empty batch"),
+    (torch.full((1, 1, 2, 2), 2.0), r"in \[0, 1\]"),
+    (torch.full((1, 1, 2, 2), float("nan")), "NaN"),
+])
+def test_image_checks(bad, match):
+    with pytest.raises(ValueError, match=match):
+        check_images(bad)
+
+
+def test_type_errors_name_the_argument():
+    import numpy as np
+
+    with pytest.raises(TypeError, match="x must be a torch.Tensor.*from_numpy"):
+        check_images(np.zeros((1, 1, 2, 2)))
+    with pytest.raises(TypeError, match="float tensor"):
+        check_images(torch.zeros(1, 1, 2, 2, dtype=torch.uint8))
+    with pytest.raises(TypeError, match="/ 32768 for PCM"):
+        check_audio(torch.zeros(1, 100, dtype=torch.int16))
+    with pytest.raises(TypeError, match=r"x\[1\] must be a str"):
+        check_texts(["ok", None])
+    with pytest.raises(TypeError, match="list of strings"):
+        check_texts("just one string")
+    with pytest.raises(TypeError, match="y must be an integer tensor"):
+        check_labels(torch.zeros(2), 2)
+    with pytest.raises(ValueError, match="y has 3 labels for a batch of 2"):
+        check_labels(torch.zeros(3, dtype=torch.long), 2)
+
+
+def test_audio_checks_minimum_length():
+    with pytest.raises(ValueError, match="at least 512"):
+        check_audio(torch.zeros(2, 100), min_length=512)

@@ -1,0 +1,94 @@
+"""The shared fit loop: budget, atomic checkpoints, exact resume, rollback on divergence."""
+import pytest
+import torch
+
+from aad.serialization import load_state, save_state
+from aad.training import DivergenceError, GeneratorState, TrainLoop
+
+
+def make_problem(seed=0):
+    g = torch.Generator().manual_seed(seed)
+    model = torch.nn.Linear(4, 1)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.copy_(torch.randn(p.shape, generator=g))
+    opt = torch.optim.Adam(model.parameters(), lr=0.05)
+    data_g = torch.Generator().manual_seed(seed)
+
+    def step(i):
+        x = torch.randn(16, 4, generator=data_g)
+        loss = ((model(x) - x.sum(1, keepdim=True)) ** 2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return {"loss": loss.item()}
+
+    state = {"model": model, "opt": opt, "data_rng": GeneratorState(data_g)}
+    return model, step, state
+
+
+def test_resume_continues_exactly(tmp_path):
+    straight, step, state = make_problem()
+    TrainLoop(state, steps=60, progress=False).run(step)
+
+    resumed, step, state = make_problem()
+    TrainLoop(state, steps=30, checkpoint_dir=tmp_path, checkpoint_every=10, progress=False).run(step)
+    resumed, step, state = make_problem()  # a fresh process: everything comes from the checkpoint
+    done = TrainLoop(state, steps=60, checkpoint_dir=tmp_path, checkpoint_every=10, progress=False).run(step)
+    assert done == 60
+    for a, b in zip(straight.parameters(), resumed.parameters()):
+        assert torch.allclose(a, b)
+
+
+def test_no_resume_starts_over(tmp_path):
+    _, step, state = make_problem()
+    TrainLoop(state, steps=20, checkpoint_dir=tmp_path, progress=False).run(step)
+    _, step, state = make_problem()
+    calls = []
+    TrainLoop(state, steps=5, checkpoint_dir=tmp_path, resume=False, progress=False).run(
+        lambda i: calls.append(i) or step(i))
+    assert calls == [0, 1, 2, 3, 4]
+
+
+def test_time_budget_stops_early():
+    _, step, state = make_problem()
+    done = TrainLoop(state, steps=10**9, seconds=0.2, progress=False).run(step)
+    assert 0 < done < 10**9
+
+
+def test_rollback_on_non_finite_loss_restores_last_good_state():
+    model, step, state = make_problem()
+    rollbacks = []
+    poisoned = {37}
+
+    def flaky(i):
+        out = step(i)
+        if i in poisoned:
+            poisoned.clear()
+            with torch.no_grad():
+                model.weight.fill_(float("nan"))
+            return {"loss": float("nan")}
+        return out
+
+    loop = TrainLoop(state, steps=50, checkpoint_every=10, progress=False, on_rollback=rollbacks.append)
+    assert loop.run(flaky) == 50
+    assert rollbacks == [1]
+    assert torch.isfinite(model.weight).all()
+
+
+def test_persistent_divergence_raises():
+    _, _, state = make_problem()
+    with pytest.raises(DivergenceError, match="after 2 rollbacks"):
+        TrainLoop(state, steps=10, max_rollbacks=2, progress=False).run(lambda i: {"loss": float("inf")})
+
+
+def test_state_round_trip_keeps_types(tmp_path):
+    _, step, state = make_problem()
+    step(0)
+    saved = state["opt"].state_dict()
+    save_state(tmp_path / "s.safetensors", {"opt": saved, "note": "x", "n": 3})
+    back = load_state(tmp_path / "s.safetensors")
+    assert back["note"] == "x" and back["n"] == 3
+    assert set(back["opt"]["state"].keys()) == set(saved["state"].keys())  # int keys survive
+    assert torch.equal(back["opt"]["state"][0]["exp_avg"], saved["state"][0]["exp_avg"])
+    assert not list(tmp_path.glob("*.tmp")), "atomic write leaves no temporary files"
