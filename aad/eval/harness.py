@@ -20,7 +20,7 @@ from aad.data.dataset import Dataset
 from aad.eval import generative as gm
 from aad.eval.expand import FitCache, expand, join, match_shape
 from aad.eval.metrics import classification_scores
-from aad.eval.models import AudioCNN, Downstream, ImageCNN, MiniLMProbe, TextBag
+from aad.eval.models import AudioCNN, Downstream, ImageCNN, MiniLMProbe, SentenceEncoder, TextBag
 from aad.eval.presets import MODELS, Arm
 from aad.eval.report import Report
 from aad.seeding import derive_seed
@@ -38,7 +38,19 @@ def make_model(modality: str, name: str, steps: int, sample_rate: int | None = N
         return ImageCNN(steps=steps, device=device)
     if modality == "audio":
         return AudioCNN(sample_rate=sample_rate or 16000, steps=steps, device=device)
-    return TextBag(steps=steps, device=device) if name == "bag" else MiniLMProbe(steps=steps, device=device)
+    if name == "bag":
+        return TextBag(steps=steps, device=device)
+    return MiniLMProbe(_shared_encoder(), steps=steps, device=device)
+
+
+_ENCODER: list[SentenceEncoder] = []
+
+
+def _shared_encoder() -> SentenceEncoder:
+    """One frozen MiniLM (and its embedding memo) per process: the probes share it."""
+    if not _ENCODER:
+        _ENCODER.append(SentenceEncoder())
+    return _ENCODER[0]
 
 
 def train_steps(n_real: int, quick: bool, batch_size: int = 32) -> int:

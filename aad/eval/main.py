@@ -37,6 +37,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--overwrite", action="store_true", help="start again in an existing --out folder")
     parser.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
     parser.add_argument("--device", default="cpu", help="torch device for downstream models (cpu, cuda)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch CPU threads (default 1: the small models gain little from more)")
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
     return parser
 
@@ -68,7 +70,7 @@ def run(args) -> int:
     from aad.eval.harness import evaluate, prepare_out
     from aad.eval.report import Report
 
-    torch.set_num_threads(min(2, torch.get_num_threads()))
+    torch.set_num_threads(args.threads)
     defaults = QUICK if args.quick else FULL
     shots, seeds = args.shots or defaults["shots"], args.seeds or defaults["seeds"]
     test_size = args.test_size if args.test_size is not None else defaults["test_size"]

