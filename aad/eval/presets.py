@@ -40,25 +40,33 @@ def _affine(quick):
 
 
 def _image_gan(quick):
-    return make("aad.image", "ConditionalGAN", **({"steps": 600} if quick else {}))
+    return make("aad.image", "ConditionalGAN", **({"steps": 800} if quick else {}))
 
 
 IMAGE = {
     "none": lambda quick: None,
     "affine": _affine,
-    "elastic": lambda quick: make("aad.image", "ElasticTransform"),
+    "elastic": lambda quick: make("aad.image", "ElasticDistortion"),
     "gan": _image_gan,
     "gan+affine": lambda quick: Arm([_affine(quick), _image_gan(quick)]),
 }
 
+
 # ---- text ---------------------------------------------------------------------------------------
+def _nlpaug_swap(quick):
+    from nlpaug.augmenter.word import RandomWordAug
+    return make("aad.text", "Nlpaug", augmenter=RandomWordAug(action="swap"))
+
+
 TEXT = {
     "none": lambda quick: None,
     "random-swap": lambda quick: make("aad.text", "RandomSwap"),
     "random-delete": lambda quick: make("aad.text", "RandomDelete"),
-    "mlm-replace": lambda quick: make("aad.text", "MaskedLMReplace"),
-    "nlpaug-swap": lambda quick: make("aad.text", "Nlpaug", action="swap"),
+    "synonym": lambda quick: make("aad.text", "SynonymReplace"),
+    "mlm-replace": lambda quick: make("aad.text", "MaskedLMReplace", **({"fit_steps": 40} if quick else {})),
+    "nlpaug-swap": _nlpaug_swap,
 }
+
 
 # ---- audio --------------------------------------------------------------------------------------
 def _stretch_specaug(quick):
@@ -66,7 +74,7 @@ def _stretch_specaug(quick):
 
 
 def _audio_gan(quick):
-    return make("aad.audio", "SpectrogramGAN", **({"steps": 600} if quick else {}))
+    return make("aad.audio", "SpectrogramGAN", **({"steps": 800} if quick else {}))
 
 
 AUDIO = {
@@ -74,6 +82,7 @@ AUDIO = {
     "time-stretch": lambda quick: make("aad.audio", "TimeStretch"),
     "specaugment": lambda quick: make("aad.audio", "SpecAugment"),
     "stretch+specaugment": _stretch_specaug,
+    "pitch-shift": lambda quick: make("aad.audio", "PitchShift"),
     "spec-gan": _audio_gan,
     "spec-gan+stretch+specaugment": lambda quick: Arm([_stretch_specaug(quick), _audio_gan(quick)]),
 }
