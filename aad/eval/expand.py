@@ -1,0 +1,138 @@
+"""Fit an arm's augmenters on the k-shot subset (only on it), and make its new samples.
+
+Transforms make ``factor`` augmented copies of each real sample; generators make ``factor * n_c``
+new samples of each class c. With ``balance`` every class is topped up to ``(1 + factor) * max_c n_c``.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import torch
+from torch import Tensor
+
+from aad.base import Augmenter
+from aad.compose import take
+from aad.seeding import derive_seed, make_generator
+
+CHUNK = 256  # samples per augment/generate call: bounds memory of learned augmenters
+
+
+def seed_tree(augmenter: Augmenter, seed: int) -> Augmenter:
+    """Give ``augmenter`` and every nested augmenter a seed derived from ``seed`` (in place)."""
+    augmenter.set_params(seed=seed)
+    for name, value in augmenter.get_params().items():
+        children = value if isinstance(value, (list, tuple)) else [value]
+        for i, child in enumerate(children):
+            if isinstance(child, Augmenter):
+                seed_tree(child, derive_seed(seed, name, i))
+    return augmenter
+
+
+def _cache_key(augmenter: Augmenter, context: tuple) -> str:
+    config = json.dumps(augmenter.to_config(), sort_keys=True)
+    return hashlib.sha256(repr((config, context)).encode()).hexdigest()[:20]
+
+
+class FitCache:
+    """Fitted learned augmenters by (config, data context): in memory, and on disk under ``folder``."""
+
+    def __init__(self, folder: str | Path | None = None):
+        self.folder = None if folder is None else Path(folder)
+        self._memory: dict[str, Augmenter] = {}
+
+    def fitted(self, proto: Augmenter, x, y: Tensor, context: tuple) -> Augmenter:
+        """A clone of ``proto`` seeded from ``context`` and fitted on (x, y), reusing earlier fits."""
+        augmenter = seed_tree(proto.clone(), derive_seed("fit", *context))
+        if not augmenter.learned:
+            return augmenter
+        key = _cache_key(augmenter, context)
+        if key in self._memory:
+            return self._memory[key]
+        path = None if self.folder is None else self.folder / key
+        if path is not None and (path / "config.json").is_file():
+            augmenter = Augmenter.load(path)
+        else:
+            augmenter.fit(x, y)
+            if path is not None:
+                try:
+                    augmenter.save(path)
+                except (TypeError, ValueError):  # not serializable: keep it in memory only
+                    pass
+        self._memory[key] = augmenter
+        return augmenter
+
+
+def class_needs(y: Tensor, num_classes: int, factor: int, balance: bool) -> Tensor:
+    """New samples wanted per class, int64 ``[num_classes]``."""
+    counts = torch.bincount(y, minlength=num_classes)
+    if balance:
+        return ((1 + factor) * counts.max() - counts).clamp(min=0)
+    return factor * counts
+
+
+def _concat(batches: list):
+    if not batches:
+        return None
+    if isinstance(batches[0], Tensor):
+        return torch.cat(batches)
+    return [item for batch in batches for item in batch]
+
+
+def expand_part(augmenter: Augmenter, x, y: Tensor, need: Tensor, g: torch.Generator):
+    """(new x, new y, source) for one fitted augmenter; ``source`` indexes x, or is -1 for generated."""
+    labels = torch.repeat_interleave(torch.arange(len(need)), need)
+    if augmenter.generative:
+        source = torch.full((len(labels),), -1, dtype=torch.long)
+    else:
+        picks = []
+        for c, n in enumerate(need.tolist()):
+            members = torch.nonzero(y == c).flatten()
+            if n and not len(members):
+                raise ValueError(f"class {c} has no real sample to augment")
+            picks.append(members[torch.arange(n) % max(len(members), 1)])
+        source = torch.cat(picks) if picks else torch.zeros(0, dtype=torch.long)
+    outs = []
+    for i in range(0, len(labels), CHUNK):
+        part_y = labels[i:i + CHUNK]
+        if augmenter.generative:
+            outs.append(augmenter.generate(part_y, rng=g))
+        else:
+            outs.append(augmenter.augment(take(x, source[i:i + CHUNK]), part_y, rng=g))
+    return _concat(outs), labels, source
+
+
+def expand(parts: list[Augmenter], x, y: Tensor, num_classes: int, factor: int, balance: bool, seed: int):
+    """The union of every part's new samples: (x or None, y int64, source int64)."""
+    need = class_needs(y, num_classes, factor, balance)
+    xs, ys, sources = [], [], []
+    for i, augmenter in enumerate(parts):
+        new_x, new_y, source = expand_part(augmenter, x, y, need, make_generator(derive_seed("expand", seed, i)))
+        if new_x is not None:
+            xs.append(new_x)
+            ys.append(new_y)
+            sources.append(source)
+    if not xs:
+        return None, torch.zeros(0, dtype=torch.long), torch.zeros(0, dtype=torch.long)
+    return _concat(xs), torch.cat(ys), torch.cat(sources)
+
+
+def join(x_real, x_new):
+    """Real samples followed by new ones (either may be None)."""
+    if x_new is None:
+        return x_real
+    if isinstance(x_real, Tensor):
+        return torch.cat([x_real, match_shape(x_new, x_real).to(x_real.device, x_real.dtype)])
+    return list(x_real) + list(x_new)
+
+
+def match_shape(x_new: Tensor, like: Tensor) -> Tensor:
+    """New clips cropped/zero-padded to the real length; new images resized to the real size."""
+    if x_new.shape[1:] == like.shape[1:]:
+        return x_new
+    if x_new.dim() == 2:
+        t = like.shape[1]
+        return torch.nn.functional.pad(x_new[:, :t], (0, max(0, t - x_new.shape[1])))
+    resized = torch.nn.functional.interpolate(x_new, size=like.shape[2:], mode="bilinear", align_corners=False)
+    return resized.clamp(0, 1)

@@ -1,0 +1,279 @@
+"""``evaluate``: does augmentation help, by how much, and is it real?
+
+For each shot count and seed: draw a k-shot subset of the training split, fit every arm's augmenters on
+it (the test split is never seen), expand it, train the downstream model on real + new samples with
+the same step budget for every arm, and score on the untouched test split. Rows are appended to
+``rows.jsonl`` as they finish, so a run can be resumed.
+"""
+from __future__ import annotations
+
+import json
+import time
+import traceback
+from pathlib import Path
+
+import torch
+from tqdm.auto import tqdm
+
+from aad.base import Augmenter
+from aad.data.dataset import Dataset
+from aad.eval import generative as gm
+from aad.eval.expand import FitCache, expand, join, match_shape
+from aad.eval.metrics import classification_scores
+from aad.eval.models import AudioCNN, Downstream, ImageCNN, MiniLMProbe, SentenceEncoder, TextBag
+from aad.eval.presets import MODELS, Arm
+from aad.eval.report import Report
+from aad.seeding import derive_seed
+
+KEY = ("dataset", "model", "protocol", "augmenter", "shots", "seed")
+PROTOCOLS = ("kshot", "imbalance")
+
+
+def make_model(modality: str, name: str, steps: int, sample_rate: int | None = None,
+               device: str = "cpu") -> Downstream:
+    """A downstream classifier by modality and name (see ``presets.MODELS``)."""
+    if name not in MODELS.get(modality, ()):
+        raise ValueError(f"model must be one of {MODELS.get(modality)} for {modality}, got {name!r}")
+    if modality == "image":
+        return ImageCNN(steps=steps, device=device)
+    if modality == "audio":
+        return AudioCNN(sample_rate=sample_rate or 16000, steps=steps, device=device)
+    if name == "bag":
+        return TextBag(steps=steps, device=device)
+    return MiniLMProbe(_shared_encoder(), steps=steps, device=device)
+
+
+_ENCODER: list[SentenceEncoder] = []
+
+
+def _shared_encoder() -> SentenceEncoder:
+    """One frozen MiniLM (and its embedding memo) per process: the probes share it."""
+    if not _ENCODER:
+        _ENCODER.append(SentenceEncoder())
+    return _ENCODER[0]
+
+
+def train_steps(n_real: int, quick: bool, batch_size: int = 32) -> int:
+    """One budget for every arm of a (shots, seed): ~60 epochs of the real subset, within bounds.
+    Arms with new samples get more varied data, not more compute. Augmented arms need longer training
+    to pay off (mnist, 10 shots: affine -0.3 points at 500 steps, +1.5 at 1000), so full runs use more."""
+    lo, hi = (300, 400) if quick else (1000, 3000)
+    return int(min(hi, max(lo, 60 * n_real // batch_size)))
+
+
+def draw_subset(train: Dataset, shots: int, seed: int, protocol: str, minority: int) -> Dataset:
+    """k-shot subset; under "imbalance" a seeded half of the classes is cut to ``minority`` samples."""
+    subset = train.kshot(shots, seed=seed)
+    if protocol == "imbalance":
+        g = torch.Generator().manual_seed(derive_seed("minority", seed) % 2**62)
+        cut = torch.randperm(train.num_classes, generator=g)[: train.num_classes // 2]
+        subset = subset.subsample_classes({int(c): minority for c in cut}, seed=seed)
+    return subset
+
+
+def _normalize_arms(augmenters: dict, modality: str) -> dict[str, Arm]:
+    if not isinstance(augmenters, dict):
+        raise TypeError(f"augmenters must be a dict name -> Augmenter | Arm | None, got {type(augmenters).__name__}")
+    arms = {"none": Arm()}
+    for name, value in augmenters.items():
+        arm = value if isinstance(value, Arm) else Arm([] if value is None else [value])
+        for part in arm.parts:
+            if not isinstance(part, Augmenter):
+                raise TypeError(f"augmenters[{name!r}] must be an Augmenter, an Arm or None, "
+                                f"got {type(part).__name__}")
+            if part.modality not in (None, modality):
+                raise ValueError(f"augmenter {name!r} ({type(part).__name__}) is for {part.modality} data, "
+                                 f"but the dataset is {modality}")
+        arms[name] = arm
+    return arms
+
+
+def _split(data, test_size: int | None) -> tuple[Dataset, Dataset]:
+    if isinstance(data, Dataset):
+        train, test = data.split()
+    elif isinstance(data, (tuple, list)) and len(data) == 2 and all(isinstance(d, Dataset) for d in data):
+        train, test = data
+    else:
+        raise TypeError(f"data must be an aad.data.Dataset or a (train, test) pair, got {type(data).__name__}")
+    if test_size is not None and len(test) > test_size:  # a fixed random subset, class proportions kept
+        test = test.subset(torch.randperm(len(test), generator=torch.Generator().manual_seed(0))[:test_size])
+    return train, test
+
+
+class _Judge:
+    """The downstream model trained on the whole training split (never the test split): the feature
+    space for Frechet distance and precision/recall, and the classifier for IS and label flips."""
+
+    def __init__(self, modality, model_name, train, test, sample_rate, device, quick, steps=None):
+        cap = 2000 if quick else 5000
+        if len(train) > cap:
+            train = train.subset(torch.randperm(len(train), generator=torch.Generator().manual_seed(1))[:cap])
+        self.model = make_model(modality, model_name, steps or (400 if quick else 1000), sample_rate, device)
+        self.model.fit(train.x, train.y, train.num_classes, seed=12345)
+        reference = test.subset(torch.arange(min(len(test), 1000)))
+        self.real_features = self.model.features(reference.x)
+        self.modality = modality
+
+    def metrics(self, subset: Dataset, new_x, new_y, source) -> dict:
+        out = {}
+        if len(new_y) >= 4:
+            feats = self.model.features(new_x)
+            out["frechet_distance"] = gm.frechet_distance(self.real_features, feats)
+            out.update(gm.precision_recall(self.real_features, feats))
+        probs = self.model.predict_proba(new_x)
+        if self.modality == "audio":
+            out["inception_score"] = gm.inception_score(probs)
+        if self.modality == "text":
+            reference = new_y.clone()
+            from_real = source >= 0
+            if from_real.any():  # a transform keeps its source's meaning: compare with the judge on it
+                reference[from_real] = self.model.predict([subset.x[i] for i in source[from_real].tolist()])
+            out["label_flip_rate"] = gm.label_flip_rate(probs.argmax(-1), reference)
+            out["distinct_2"] = gm.distinct_n(list(new_x), 2)
+        return out
+
+
+def _load_rows(path: Path) -> list[dict]:
+    if not path.is_file():
+        return []
+    rows = []
+    for line in path.read_text().splitlines():
+        if line.strip():
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError:  # a row cut short by an interrupted run: redo it
+                pass
+    return rows
+
+
+def prepare_out(out: str | Path, resume: bool = False, overwrite: bool = False) -> Path:
+    """The output folder: refuses a non-empty one unless ``resume`` (continue) or ``overwrite``."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"out {str(out)!r} exists and is not a folder")
+    if out.is_dir() and any(out.iterdir()) and not (resume or overwrite):
+        raise FileExistsError(f"out folder {str(out)!r} exists and is not empty: pass overwrite=True "
+                              f"(--overwrite) to start again, or resume=True (--resume) to continue")
+    if overwrite and not resume:
+        for name in ("rows.jsonl", "report.json", "report.md"):
+            (out / name).unlink(missing_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def evaluate(data, augmenters: dict, *, shots=(10,), seeds=(0, 1, 2), factor: int = 4,
+             protocol: str = "kshot", minority: int = 2, models=None, test_size: int | None = None,
+             quick: bool = False, out: str | Path | None = None, resume: bool = False,
+             overwrite: bool = False, generative_metrics: bool = True, device: str = "cpu",
+             steps: int | None = None, progress: bool = True, skipped: dict | None = None) -> Report:
+    """Compare ``augmenters`` (name -> Augmenter | Arm | None; the control "none" is always added) on
+    ``data`` (a Dataset, split with ``Dataset.split``, or a (train, test) pair).
+
+    shots: samples per class of the training subsets; seeds: one subset (and model init) per seed;
+    factor: new samples per real one; protocol: "kshot", or "imbalance" (half the classes cut to
+    ``minority`` samples; use ``Arm([gan], balance=True)`` to top them up); models: downstream model
+    names (default: the modality's first); test_size: cap on test samples (a fixed random subset);
+    steps: training steps of every downstream model (default: ``train_steps`` of the subset size).
+    Returns a ``Report``; with ``out`` rows are also appended to ``out/rows.jsonl`` as they finish.
+    """
+    train, test = _split(data, test_size)
+    modality = train.modality
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"protocol must be one of {PROTOCOLS}, got {protocol!r}")
+    if isinstance(factor, bool) or not isinstance(factor, int) or factor < 0:
+        raise ValueError(f"factor must be an int >= 0, got {factor!r}")
+    shots, seeds = list(shots), list(seeds)
+    smallest = int(train.class_counts().min())
+    for k in shots:
+        if not isinstance(k, int) or not 1 <= k <= smallest:
+            raise ValueError(f"shots must be ints in [1, {smallest}] (the smallest class of the "
+                             f"{train.name or 'training'} split), got {k!r}")
+    if protocol == "imbalance" and not 1 <= minority < min(shots):
+        raise ValueError(f"minority must be in [1, {min(shots) - 1}] (fewer than shots), got {minority}")
+    arms = _normalize_arms(augmenters, modality)
+    models = list(models or MODELS[modality][:1])
+    for name in models:
+        make_model(modality, name, 1)  # validates the name early
+
+    rows_path = None if out is None else prepare_out(out, resume, overwrite) / "rows.jsonl"
+    previous = _load_rows(rows_path) if rows_path is not None else []
+    name = train.name or "data"
+    planned = {(name, m, protocol, a, k, s) for m in models for a in arms for k in shots for s in seeds}
+    rows = [r for r in previous if not r.get("error") and tuple(r.get(k) for k in KEY) in planned]
+    done = {tuple(r.get(k) for k in KEY) for r in rows}
+    report = Report(rows=rows, skipped=dict(skipped or {}))
+    cache = FitCache(None if out is None else Path(out) / "cache" / "fits")
+    judge = None
+
+    total = len(shots) * len(seeds) * len(arms) * len(models)
+    bar = tqdm(total=total, desc=f"{modality}/{name}", disable=not progress, dynamic_ncols=True)
+    for k in shots:
+        for seed in seeds:
+            subset = draw_subset(train, k, seed, protocol, minority)
+            n_steps = steps or train_steps(len(subset), quick)
+            for arm_name, arm in arms.items():
+                keys = {m: (name, m, protocol, arm_name, k, seed) for m in models}
+                todo = [m for m in models if keys[m] not in done]
+                bar.update(len(models) - len(todo))
+                if not todo:
+                    continue
+                base = {"modality": modality, "dataset": name, "protocol": protocol, "augmenter": arm_name,
+                        "shots": k, "seed": seed, "factor": factor, "balance": arm.balance,
+                        "n_real": len(subset), "steps": n_steps}
+                bar.set_postfix_str(f"k={k} seed={seed} {arm_name}: fit")
+                started = time.perf_counter()
+                try:
+                    context = (name, protocol, k, seed)
+                    parts = [cache.fitted(p, subset.x, subset.y, context) for p in arm.parts]
+                    fit_s = time.perf_counter() - started
+                    new_x, new_y, source = expand(parts, subset.x, subset.y, train.num_classes, factor,
+                                                  arm.balance, derive_seed(arm_name, k, seed))
+                    extra = {"n_new": len(new_y), "fit_seconds": round(fit_s, 2),
+                             "expand_seconds": round(time.perf_counter() - started - fit_s, 2)}
+                    if generative_metrics and len(new_y):
+                        judge = judge or _Judge(modality, MODELS[modality][0], train, test,
+                                                train.sample_rate, device, quick, steps)
+                        extra.update(judge.metrics(subset, new_x, new_y, source))
+                    if seed == seeds[0] and k == shots[0]:
+                        report.add_samples(name, arm_name, modality, subset, new_x, new_y, source,
+                                           train.sample_rate)
+                except Exception as e:  # noqa: BLE001 - one arm's crash is a result; the others still run
+                    new_x = None
+                    extra = {"error": f"{type(e).__name__}: {e}", "traceback": traceback.format_exc(limit=4)}
+                for m in todo:
+                    bar.set_postfix_str(f"k={k} seed={seed} {arm_name}: train {m}")
+                    row = {**base, "model": m, **extra}
+                    if "error" not in extra:
+                        row.update(_train_and_score(modality, m, n_steps, train, test, subset, new_x, new_y,
+                                                    source, arm, seed, device))
+                    report.rows.append(row)
+                    if rows_path is not None:
+                        with rows_path.open("a") as f:
+                            f.write(json.dumps(row) + "\n")
+                    bar.update(1)
+    bar.close()
+    return report
+
+
+def _train_and_score(modality, model_name, steps, train, test, subset, new_x, new_y, source, arm, seed, device):
+    row = {}
+    try:
+        started = time.perf_counter()
+        model = make_model(modality, model_name, steps, train.sample_rate, device)
+        x = join(subset.x, new_x)
+        y = torch.cat([subset.y, new_y])
+        model.fit(x, y, train.num_classes, seed=seed)
+        row.update(classification_scores(test.y, model.predict(test.x), train.num_classes))
+        row["train_seconds"] = round(time.perf_counter() - started, 2)
+        generated = source < 0
+        if generated.any():  # CAS: train on generated samples only, test on real
+            if isinstance(new_x, torch.Tensor):
+                gen_x = match_shape(new_x[generated], subset.x)
+            else:
+                gen_x = [new_x[i] for i in torch.nonzero(generated).flatten().tolist()]
+            cas = make_model(modality, model_name, steps, train.sample_rate, device)
+            cas.fit(gen_x, new_y[generated], train.num_classes, seed=seed)
+            row["cas_accuracy"] = classification_scores(test.y, cas.predict(test.x), train.num_classes)["accuracy"]
+    except Exception as e:  # noqa: BLE001 - recorded in the row, the other arms still run
+        row = {"error": f"{type(e).__name__}: {e}", "traceback": traceback.format_exc(limit=4)}
+    return row

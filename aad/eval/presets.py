@@ -1,0 +1,110 @@
+"""The default augmenters, datasets and budgets of ``aad evaluate``, in one place.
+
+Adding an augmenter to the evaluation is one line in ``PRESETS``: a name and a factory
+``quick -> Augmenter | Arm | None``. Modality packages are imported lazily, so an augmenter whose
+class does not exist yet (or whose extra is missing) is skipped with the reason in the report.
+"""
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+MODALITIES = ("image", "text", "audio")
+DEFAULT_DATASETS = {"image": "mnist", "text": "tweets", "audio": "spoken-digits"}
+
+
+@dataclass
+class Arm:
+    """One row of the comparison: the union of the new samples of ``parts`` (each fitted on the same
+    k-shot subset), optionally balancing classes. ``Arm([])`` is the control: real samples only."""
+
+    parts: list = field(default_factory=list)
+    balance: bool = False
+
+
+def make(module: str, name: str, **params) -> Any:
+    """``module.name(**params)``, imported now: raises ImportError/AttributeError when missing."""
+    return getattr(importlib.import_module(module), name)(**params)
+
+
+def _compose(*augmenters):
+    from aad import Compose
+    return Compose(list(augmenters))
+
+
+# ---- image --------------------------------------------------------------------------------------
+def _affine(quick):
+    return make("aad.image", "RandomAffine")
+
+
+def _image_gan(quick):
+    # quick: a 45 s budget per k-shot fit (fits are cached in DIR/cache); full: the class default.
+    return make("aad.image", "ConditionalGAN", **({"steps": 400, "seconds": 45.0} if quick else {}))
+
+
+IMAGE = {
+    "none": lambda quick: None,
+    "affine": _affine,
+    "elastic": lambda quick: make("aad.image", "ElasticDistortion"),
+    "gan": _image_gan,
+    "gan+affine": lambda quick: Arm([_affine(quick), _image_gan(quick)]),
+}
+
+
+# ---- text ---------------------------------------------------------------------------------------
+def _nlpaug_swap(quick):
+    from nlpaug.augmenter.word import RandomWordAug
+    return make("aad.text", "Nlpaug", augmenter=RandomWordAug(action="swap"))
+
+
+TEXT = {
+    "none": lambda quick: None,
+    "random-swap": lambda quick: make("aad.text", "RandomSwap"),
+    "random-delete": lambda quick: make("aad.text", "RandomDelete"),
+    "synonym": lambda quick: make("aad.text", "SynonymReplace"),
+    "mlm-replace": lambda quick: make("aad.text", "MaskedLMReplace", **({"fit_steps": 40} if quick else {})),
+    "nlpaug-swap": _nlpaug_swap,
+}
+
+
+# ---- audio --------------------------------------------------------------------------------------
+def _stretch_specaug(quick):
+    return _compose(make("aad.audio", "TimeStretch"), make("aad.audio", "SpecAugment"))
+
+
+def _audio_gan(quick):
+    return make("aad.audio", "SpectrogramGAN", **({"steps": 400, "seconds": 45.0} if quick else {}))
+
+
+AUDIO = {
+    "none": lambda quick: None,
+    "time-stretch": lambda quick: make("aad.audio", "TimeStretch"),
+    "specaugment": lambda quick: make("aad.audio", "SpecAugment"),
+    "stretch+specaugment": _stretch_specaug,
+    "pitch-shift": lambda quick: make("aad.audio", "PitchShift"),
+    "spec-gan": _audio_gan,
+    "spec-gan+stretch+specaugment": lambda quick: Arm([_stretch_specaug(quick), _audio_gan(quick)]),
+}
+
+PRESETS: dict[str, dict[str, Callable[[bool], Any]]] = {"image": IMAGE, "text": TEXT, "audio": AUDIO}
+
+# Downstream models per modality (the first is the default); text gets a second, pretrained probe.
+MODELS = {"image": ("cnn",), "text": ("bag", "minilm"), "audio": ("cnn",)}
+
+
+def build_presets(modality: str, quick: bool, names: list[str] | None = None) -> tuple[dict, dict]:
+    """(augmenters by name, {name: reason} for those that could not be built)."""
+    table = PRESETS[modality]
+    unknown = sorted(set(names or []) - set(table))
+    if unknown:
+        raise ValueError(f"unknown {modality} augmenter(s) {unknown}; available: {sorted(table)}")
+    built, skipped = {}, {}
+    for name in names or table:
+        try:
+            built[name] = table[name](quick)
+        except (ImportError, AttributeError, TypeError) as e:
+            skipped[name] = f"{type(e).__name__}: {e}"
+    built.setdefault("none", None)
+    return built, skipped

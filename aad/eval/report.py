@@ -1,0 +1,178 @@
+"""``Report``: the rows of an evaluation, their summary over seeds, and its files
+(``report.json``, ``report.md``, PNG figures)."""
+from __future__ import annotations
+
+import json
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from aad.eval.metrics import mean_std, paired_ci
+
+GROUP = ("modality", "dataset", "model", "protocol", "shots")
+SCORES = ("accuracy", "macro_f1", "balanced_accuracy")
+SAMPLE_METRICS = ("cas_accuracy", "frechet_distance", "precision", "recall", "inception_score",
+                  "label_flip_rate", "distinct_2")
+N_SAMPLES = 8
+
+
+@dataclass
+class Report:
+    rows: list[dict] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)   # augmenter -> why it did not run
+    samples: dict[tuple, dict] = field(default_factory=dict)  # (dataset, augmenter) -> a few examples
+    meta: dict = field(default_factory=dict)
+
+    # ---- building ---------------------------------------------------------------------------------
+    def extend(self, other: Report) -> Report:
+        self.rows += other.rows
+        self.skipped.update(other.skipped)
+        self.samples.update(other.samples)
+        return self
+
+    def add_samples(self, dataset, augmenter, modality, subset, new_x, new_y, source, sample_rate=None):
+        """Keep a few (before, after) examples of an arm for the figures and the Markdown."""
+        if new_x is None or not len(new_y):
+            return
+        pick = torch.linspace(0, len(new_y) - 1, min(N_SAMPLES, len(new_y))).long()
+        before = [None if int(source[i]) < 0 else subset.x[int(source[i])] for i in pick]
+        after = [new_x[int(i)] for i in pick]
+        self.samples[(dataset, augmenter)] = {"modality": modality, "before": before, "after": after,
+                                              "labels": [int(new_y[i]) for i in pick],
+                                              "sample_rate": sample_rate}
+
+    # ---- summary ----------------------------------------------------------------------------------
+    def summary(self) -> list[dict]:
+        """One entry per (modality, dataset, model, protocol, shots, augmenter): mean/std over seeds of
+        every metric, and for the scores the paired gain over "none" with a 95% t-interval."""
+        groups: dict[tuple, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
+        for row in self.rows:
+            groups[tuple(row.get(k) for k in GROUP)][row["augmenter"]].append(row)
+        out = []
+        for key, by_arm in groups.items():
+            control = {r["seed"]: r for r in by_arm.get("none", []) if "error" not in r}
+            for arm, rows in by_arm.items():
+                ok = [r for r in rows if "error" not in r]
+                entry = {**dict(zip(GROUP, key)), "augmenter": arm, "n_seeds": len(ok),
+                         "errors": sorted({r["error"] for r in rows if "error" in r})}
+                for metric in SCORES + SAMPLE_METRICS:
+                    values = [r[metric] for r in ok if r.get(metric) is not None]
+                    if values:
+                        entry[metric] = dict(zip(("mean", "std"), mean_std(values)))
+                paired = [r for r in ok if r["seed"] in control]
+                if arm != "none" and paired:
+                    for metric in SCORES:
+                        entry[f"gain_{metric}"] = paired_ci([r[metric] for r in paired],
+                                                            [control[r["seed"]][metric] for r in paired])
+                out.append(entry)
+        return out
+
+    # ---- files ------------------------------------------------------------------------------------
+    def to_dict(self) -> dict:
+        rows = [{k: v for k, v in r.items() if k != "traceback"} for r in self.rows]
+        return {"meta": self.meta, "skipped": self.skipped, "summary": _finite(self.summary()), "rows": _finite(rows)}
+
+    def save(self, out: str | Path) -> Path:
+        """Write report.json, report.md and the figures into folder ``out``; returns it."""
+        from aad.eval import plots
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        figures = plots.save_figures(self, out)
+        (out / "report.json").write_text(json.dumps(self.to_dict(), indent=1))
+        (out / "report.md").write_text(self.to_markdown(figures))
+        return out
+
+    @classmethod
+    def from_rows_file(cls, path: str | Path) -> Report:
+        rows = [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
+        return cls(rows=rows)
+
+    def to_markdown(self, figures: list[str] | None = None) -> str:
+        summary = self.summary()
+        lines = ["# AAD evaluation report", ""]
+        if self.meta.get("command"):
+            lines += [f"Command: `{self.meta['command']}`", ""]
+        if self.meta.get("wall_seconds"):
+            lines += [f"Wall time: {self.meta['wall_seconds'] / 60:.1f} min", ""]
+        lines += [("Scores are in points (percent) on the untouched test split, mean ± std over seeds. "
+                  "Gain: paired difference with \"none\" (same subset and seed), with a 95% t-interval; "
+                  "**bold** when the interval excludes 0."), ""]
+        tables: dict[tuple, list[dict]] = defaultdict(list)
+        for entry in summary:
+            tables[tuple(entry[k] for k in GROUP)].append(entry)
+        for key, entries in tables.items():
+            lines += _table(dict(zip(GROUP, key)), entries)
+        if self.skipped:
+            lines += ["## Skipped augmenters", ""] + [f"- `{k}`: {v}" for k, v in self.skipped.items()] + [""]
+        errors = [e for e in summary if e["errors"]]
+        if errors:
+            lines += ["## Errors", ""]
+            lines += [f"- {e['dataset']} / {e['augmenter']} (k={e['shots']}): {'; '.join(e['errors'])}"
+                      for e in errors] + [""]
+        lines += _text_examples(self.samples)
+        if figures:
+            lines += ["## Figures", ""] + [f"![{Path(f).stem}]({f})" for f in figures] + [""]
+        return "\n".join(lines)
+
+
+def _pct(stat: dict | None) -> str:
+    return "" if stat is None else f"{100 * stat['mean']:.1f} ± {100 * stat['std']:.1f}"
+
+
+def _gain(g: dict | None) -> str:
+    if g is None:
+        return ""
+    text = f"{100 * g['gain']:+.1f} [{100 * g['ci_low']:+.1f}, {100 * g['ci_high']:+.1f}]" \
+        if not math.isnan(g["ci_low"]) else f"{100 * g['gain']:+.1f}"
+    return f"**{text}**" if g["ci_low"] > 0 or g["ci_high"] < 0 else text
+
+
+def _table(group: dict, entries: list[dict]) -> list[str]:
+    extra = [m for m in SAMPLE_METRICS if any(m in e for e in entries)]
+    main = "balanced_accuracy" if group["protocol"] == "imbalance" else "accuracy"
+    title = (f"## {group['modality']} / {group['dataset']} — model `{group['model']}`, "
+             f"{group['protocol']}, {group['shots']} shots")
+    head = ["augmenter", "seeds", main.replace("_", " "), "gain", "macro-F1", "gain F1"] + extra
+    lines = [title, "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for e in sorted(entries, key=lambda e: (e["augmenter"] != "none", -e.get(main, {"mean": 0})["mean"])):
+        cells = [f"`{e['augmenter']}`", str(e["n_seeds"]), _pct(e.get(main)), _gain(e.get(f"gain_{main}")),
+                 _pct(e.get("macro_f1")), _gain(e.get("gain_macro_f1"))]
+        for m in extra:
+            stat = e.get(m)
+            cells.append("" if stat is None else (_pct(stat) if m == "cas_accuracy" else f"{stat['mean']:.3g}"))
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines + [""]
+
+
+def _text_examples(samples: dict) -> list[str]:
+    lines = []
+    for (dataset, arm), s in samples.items():
+        if s["modality"] != "text":
+            continue
+        if not lines:
+            lines = ["## Text examples (before → after)", ""]
+        lines += [f"**{dataset} / `{arm}`**", ""]
+        for before, after, label in list(zip(s["before"], s["after"], s["labels"]))[:4]:
+            source = "*(generated)*" if before is None else _quote(before)
+            lines.append(f"- [{label}] {source} → {_quote(after)}")
+        lines.append("")
+    return lines
+
+
+def _quote(text: str) -> str:
+    text = " ".join(str(text).split()).replace("|", "\\|")
+    return f"“{text[:160]}”"
+
+
+def _finite(value):
+    """JSON has no NaN: write None instead."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value

@@ -1,0 +1,162 @@
+import json
+
+import pytest
+import torch
+
+from aad import Compose, Identity
+from aad.eval import Arm, Report, evaluate
+from aad.eval.expand import class_needs, expand
+from tests.eval.helpers import (
+    AudioGain,
+    Broken,
+    ClassMeans,
+    Jitter,
+    TextDup,
+    audio_dataset,
+    image_dataset,
+    text_dataset,
+)
+
+FAST = {"steps": 30, "progress": False}
+
+
+def test_class_needs():
+    y = torch.tensor([0, 0, 0, 0, 1, 2, 2])
+    assert class_needs(y, 3, 2, balance=False).tolist() == [8, 2, 4]
+    assert class_needs(y, 3, 2, balance=True).tolist() == [8, 11, 10]  # every class to (1 + 2) * 4
+
+
+def test_expand_transform_copies_and_generator_samples():
+    data = image_dataset(n_per_class=4)
+    gen = ClassMeans(seed=0).fit(data.x, data.y)
+    x, y, source = expand([Jitter(), gen], data.x, data.y, 3, factor=2, balance=False, seed=0)
+    assert len(y) == 2 * (2 * 12) and x.shape == (48, 1, 8, 8)
+    copies = source >= 0
+    assert copies.sum() == 24 and (data.y[source[copies]] == y[copies]).all()  # labels follow sources
+    assert (source[~copies] == -1).all()
+    again = expand([Jitter(), gen], data.x, data.y, 3, factor=2, balance=False, seed=0)[0]
+    assert torch.equal(x, again)  # the same seed gives the same new samples
+
+
+def test_compose_with_a_generative_first_child_generates():
+    data = image_dataset(n_per_class=4)
+    pipeline = Compose([ClassMeans(), Jitter()]).fit(data.x, data.y)
+    _, y, source = expand([pipeline], data.x, data.y, 3, factor=1, balance=False, seed=0)
+    assert len(y) == 12 and (source == -1).all()
+
+
+def test_evaluate_rows_metrics_and_gain(tmp_path):
+    data = image_dataset()
+    report = evaluate(data, {"jitter": Jitter(), "means": ClassMeans(), "both": Arm([Jitter(), ClassMeans()])},
+                      shots=[5], seeds=[0, 1], factor=2, out=tmp_path / "run", **FAST)
+    assert {r["augmenter"] for r in report.rows} == {"none", "jitter", "means", "both"}
+    assert len(report.rows) == 8 and not any("error" in r for r in report.rows)
+    for r in report.rows:
+        assert 0 <= r["accuracy"] <= 1 and 0 <= r["macro_f1"] <= 1 and 0 <= r["balanced_accuracy"] <= 1
+    means = [r for r in report.rows if r["augmenter"] == "means"]
+    assert all("cas_accuracy" in r and "frechet_distance" in r and "precision" in r for r in means)
+    assert all("cas_accuracy" not in r for r in report.rows if r["augmenter"] == "jitter")
+    assert [r["n_new"] for r in report.rows if r["augmenter"] == "both"] == [60, 60]
+    summary = {e["augmenter"]: e for e in report.summary()}
+    assert "gain_accuracy" in summary["jitter"] and "gain_accuracy" not in summary["none"]
+    assert summary["jitter"]["n_seeds"] == 2
+    lines = (tmp_path / "run" / "rows.jsonl").read_text().splitlines()
+    assert len(lines) == 8
+
+
+def test_evaluate_is_deterministic():
+    data = image_dataset()
+    runs = [evaluate(data, {"jitter": Jitter(seed=None)}, shots=[3], seeds=[4], **FAST) for _ in range(2)]
+    assert [r["accuracy"] for r in runs[0].rows] == [r["accuracy"] for r in runs[1].rows]
+
+
+def test_test_split_is_never_seen_by_augmenters():
+    train, test = image_dataset(seed=0).split(0.3)
+    seen = []
+
+    class Spy(Jitter):
+        def _augment(self, x, y, g):
+            seen.append(x.clone())
+            return super()._augment(x, y, g)
+
+    evaluate((train, test), {"spy": Spy()}, shots=[2], seeds=[0], generative_metrics=False, **FAST)
+    flat = torch.cat(seen).flatten(1)
+    for sample in test.x.flatten(1):
+        assert not (flat == sample).all(1).any()
+
+
+def test_a_crashing_augmenter_is_recorded_and_others_run(tmp_path):
+    report = evaluate(image_dataset(), {"broken": Broken(), "jitter": Jitter()}, shots=[3], seeds=[0], **FAST)
+    broken = [r for r in report.rows if r["augmenter"] == "broken"]
+    assert len(broken) == 1 and "boom" in broken[0]["error"]
+    assert "accuracy" in next(r for r in report.rows if r["augmenter"] == "jitter")
+    report.save(tmp_path)
+    assert "boom" in (tmp_path / "report.md").read_text()
+
+
+def test_resume_skips_finished_rows_and_reuses_fits(tmp_path):
+    out = tmp_path / "run"
+    data = image_dataset()
+    ClassMeans.fits = 0
+    first = evaluate(data, {"means": ClassMeans()}, shots=[3], seeds=[0], out=out, **FAST)
+    assert ClassMeans.fits == 1
+    with pytest.raises(FileExistsError, match="--resume"):
+        evaluate(data, {"means": ClassMeans()}, shots=[3], seeds=[0], out=out, **FAST)
+    again = evaluate(data, {"means": ClassMeans()}, shots=[3], seeds=[0, 1], out=out, resume=True, **FAST)
+    assert ClassMeans.fits == 2  # only seed 1 was new
+    assert len(again.rows) == 4
+    assert again.rows[:2] == first.rows
+    # a cached fit on disk is reused by a fresh run with the same settings
+    third = evaluate(data, {"means": ClassMeans()}, shots=[3], seeds=[0], out=out, overwrite=True, **FAST)
+    assert ClassMeans.fits == 2
+    assert [r["accuracy"] for r in third.rows] == [r["accuracy"] for r in first.rows]
+
+
+def test_imbalance_protocol_and_balancing():
+    report = evaluate(image_dataset(n_per_class=20, classes=4), {"means": ClassMeans(),
+                      "means-balanced": Arm([ClassMeans()], balance=True)},
+                      shots=[6], seeds=[0], protocol="imbalance", minority=2, factor=1, **FAST)
+    rows = {r["augmenter"]: r for r in report.rows}
+    assert rows["none"]["n_real"] == 2 * 6 + 2 * 2
+    assert rows["means"]["n_new"] == 16 and rows["means-balanced"]["n_new"] == 4 * 12 - 16
+    assert "balanced accuracy" in report.to_markdown()
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    ({"shots": [31]}, ValueError, "smallest class"),
+    ({"protocol": "weird"}, ValueError, "protocol"),
+    ({"factor": -1}, ValueError, "factor"),
+    ({"models": ["transformer"]}, ValueError, "model"),
+])
+def test_bad_arguments(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        evaluate(image_dataset(), {}, **{**FAST, **kwargs})
+
+
+def test_wrong_modality_is_refused():
+    with pytest.raises(ValueError, match="text"):
+        evaluate(image_dataset(), {"dup": TextDup()}, **FAST)
+    with pytest.raises(TypeError, match="Augmenter"):
+        evaluate(image_dataset(), {"x": "affine"}, **FAST)
+
+
+def test_text_and_audio_arms(tmp_path):
+    text = evaluate(text_dataset(), {"dup": TextDup(), "identity": Identity()}, shots=[4], seeds=[0, 1], **FAST)
+    dup = [r for r in text.rows if r["augmenter"] == "dup"]
+    assert all(0 <= r["label_flip_rate"] <= 1 and 0 < r["distinct_2"] <= 1 for r in dup)
+    audio = evaluate(audio_dataset(), {"gain": AudioGain()}, shots=[4], seeds=[0], **FAST)
+    gain = next(r for r in audio.rows if r["augmenter"] == "gain")
+    assert 1 <= gain["inception_score"] <= 2 and "error" not in gain
+    report = Report().extend(text).extend(audio)
+    report.save(tmp_path)
+    md = (tmp_path / "report.md").read_text()
+    assert "Text examples" in md and "toy-audio" in md
+    assert (tmp_path / "gains.png").is_file() and (tmp_path / "samples_toy-audio_gain.png").is_file()
+    saved = json.loads((tmp_path / "report.json").read_text())
+    assert {"meta", "skipped", "summary", "rows"} <= set(saved)
+
+
+def test_image_sample_grid(tmp_path):
+    report = evaluate(image_dataset(), {"means": ClassMeans()}, shots=[3], seeds=[0], **FAST)
+    report.save(tmp_path)
+    assert (tmp_path / "samples_toy-images_means.png").is_file()

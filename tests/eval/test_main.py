@@ -1,0 +1,76 @@
+import argparse
+import json
+
+import pytest
+
+from aad.eval import main as cli
+from aad.eval.presets import PRESETS, build_presets
+from tests.eval.helpers import Broken, ClassMeans, Jitter, image_dataset
+
+
+@pytest.fixture
+def toy(monkeypatch):
+    datasets = {"toy-images": image_dataset(name="toy-images")}
+
+    def load(name):
+        if name not in datasets:
+            raise ValueError(f"unknown dataset {name!r}; available: {sorted(datasets)}")
+        return datasets[name]
+
+    monkeypatch.setattr(cli, "_load", load)
+    monkeypatch.setitem(PRESETS, "image", {"none": lambda q: None, "jitter": lambda q: Jitter(),
+                                           "means": lambda q: ClassMeans(), "broken": lambda q: Broken()})
+
+
+def parse(*argv):
+    return cli.add_arguments(argparse.ArgumentParser()).parse_args(list(argv))
+
+
+def test_cli_runs_and_writes_the_report(toy, tmp_path):
+    out = tmp_path / "run"
+    args = parse("--dataset", "toy-images", "--shots", "3", "--seeds", "0", "1", "--quick", "--out", str(out),
+                 "--no-progress")
+    assert cli.run(args) == 0
+    report = json.loads((out / "report.json").read_text())
+    arms = {r["augmenter"] for r in report["rows"]}
+    assert arms == {"none", "jitter", "means", "broken"}
+    assert any("boom" in r.get("error", "") for r in report["rows"])
+    assert (out / "report.md").is_file() and (out / "gains.png").is_file()
+    with pytest.raises(FileExistsError, match="--overwrite"):
+        cli.run(args)
+    resumed = parse("--dataset", "toy-images", "--shots", "3", "--seeds", "0", "1", "--quick", "--out", str(out),
+                    "--no-progress", "--resume")
+    assert cli.run(resumed) == 0
+    rows = json.loads((out / "report.json").read_text())["rows"]
+    assert len(rows) == len(report["rows"])  # nothing redone, nothing duplicated
+
+
+def test_unknown_dataset_and_mismatched_modality(toy, tmp_path):
+    with pytest.raises(ValueError, match="unknown dataset"):
+        cli.run(parse("--dataset", "cifar", "--out", str(tmp_path / "a")))
+    with pytest.raises(ValueError, match="image data, not text"):
+        cli.run(parse("--dataset", "toy-images", "--modality", "text", "--out", str(tmp_path / "b")))
+
+
+def test_bad_modality_and_shots(toy, tmp_path):
+    with pytest.raises(SystemExit):
+        parse("--modality", "video", "--out", str(tmp_path))
+    with pytest.raises(ValueError, match="smallest class"):
+        cli.run(parse("--dataset", "toy-images", "--shots", "500", "--out", str(tmp_path / "c"), "--no-progress"))
+
+
+def test_main_reports_errors_cleanly(toy, tmp_path, capsys):
+    with pytest.raises(SystemExit) as e:
+        cli.main(["--dataset", "nope", "--out", str(tmp_path / "d")])
+    assert e.value.code == 2 and "unknown dataset" in capsys.readouterr().err
+
+
+def test_presets_skip_what_is_missing_and_refuse_unknown_names(monkeypatch):
+    def missing(quick):
+        raise ImportError("needs somepackage")
+
+    monkeypatch.setitem(PRESETS, "audio", {"none": lambda q: None, "gone": missing})
+    built, skipped = build_presets("audio", quick=True)
+    assert set(built) == {"none"} and "somepackage" in skipped["gone"]
+    with pytest.raises(ValueError, match="unknown audio augmenter"):
+        build_presets("audio", quick=True, names=["warp"])

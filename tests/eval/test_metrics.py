@@ -1,0 +1,74 @@
+import math
+
+import pytest
+import torch
+
+from aad.eval import generative as gm
+from aad.eval.metrics import balanced_accuracy, classification_scores, macro_f1, mean_std, paired_ci
+
+
+def test_scores_match_scikit_learn():
+    sk = pytest.importorskip("sklearn.metrics")
+    g = torch.Generator().manual_seed(0)
+    y_true = torch.randint(0, 4, (200,), generator=g)
+    y_pred = torch.where(torch.rand(200, generator=g) < 0.6, y_true, torch.randint(0, 4, (200,), generator=g))
+    assert macro_f1(y_true, y_pred, 4) == pytest.approx(sk.f1_score(y_true, y_pred, average="macro"))
+    assert balanced_accuracy(y_true, y_pred, 4) == pytest.approx(sk.balanced_accuracy_score(y_true, y_pred))
+    assert classification_scores(y_true, y_pred, 4)["accuracy"] == pytest.approx(sk.accuracy_score(y_true, y_pred))
+
+
+def test_balanced_accuracy_sees_through_a_majority_guess():
+    y_true = torch.tensor([0] * 90 + [1] * 10)
+    y_pred = torch.zeros(100, dtype=torch.long)
+    scores = classification_scores(y_true, y_pred, 2)
+    assert scores["accuracy"] == pytest.approx(0.9)
+    assert scores["balanced_accuracy"] == pytest.approx(0.5)
+
+
+def test_paired_ci_uses_the_pairing():
+    control = [0.50, 0.70, 0.90]
+    treatment = [0.52, 0.72, 0.92]  # a constant +2 points; unpaired stds would swamp it
+    ci = paired_ci(treatment, control)
+    assert ci["gain"] == pytest.approx(0.02)
+    assert ci["ci_low"] == pytest.approx(0.02) and ci["ci_high"] == pytest.approx(0.02)
+    noisy = paired_ci([0.6, 0.5, 0.7], [0.5, 0.6, 0.5])
+    assert noisy["ci_low"] < 0 < noisy["ci_high"]
+    assert math.isnan(paired_ci([0.6], [0.5])["ci_low"])
+    with pytest.raises(ValueError, match="paired"):
+        paired_ci([0.1, 0.2], [0.1])
+
+
+def test_mean_std():
+    assert mean_std([1.0, 3.0]) == (2.0, pytest.approx(math.sqrt(2)))
+    assert mean_std([5.0]) == (5.0, 0.0)
+
+
+def test_frechet_distance_is_zero_for_equal_sets_and_grows_with_shift():
+    g = torch.Generator().manual_seed(0)
+    a = torch.randn(500, 8, generator=g)
+    assert gm.frechet_distance(a, a) == pytest.approx(0.0, abs=1e-6)
+    near = gm.frechet_distance(a, torch.randn(500, 8, generator=g))
+    far = gm.frechet_distance(a, torch.randn(500, 8, generator=g) + 2.0)
+    assert near < 0.5 and far == pytest.approx(32.0, rel=0.2)  # |mean shift|^2 = 8 * 4
+
+
+def test_precision_recall_separate_fidelity_from_diversity():
+    g = torch.Generator().manual_seed(0)
+    real = torch.randn(400, 2, generator=g)
+    collapsed = 0.05 * torch.randn(400, 2, generator=g)  # all fakes at the centre: faithful, not diverse
+    pr = gm.precision_recall(real, collapsed)
+    assert pr["precision"] > 0.9 and pr["recall"] < 0.3
+    off = gm.precision_recall(real, torch.randn(400, 2, generator=g) + 10)
+    assert off["precision"] == 0.0
+
+
+def test_inception_score_bounds():
+    assert gm.inception_score(torch.eye(4)) == pytest.approx(4.0)          # confident and diverse
+    assert gm.inception_score(torch.full((10, 4), 0.25)) == pytest.approx(1.0)  # uninformative
+
+
+def test_label_flip_rate_and_distinct_n():
+    assert gm.label_flip_rate(torch.tensor([0, 1, 1, 0]), torch.tensor([0, 1, 0, 0])) == 0.25
+    assert gm.distinct_n(["a b a b"], 2) == pytest.approx(2 / 3)
+    assert gm.distinct_n(["a b c", "d e f"], 2) == 1.0
+    assert gm.distinct_n(["one"], 2) == 0.0
