@@ -65,8 +65,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, type=Path)
     p.set_defaults(run=run_augment)
 
+    from aad.eval.main import add_arguments, run
+
     p = sub.add_parser("evaluate", help="measure the gain of augmenters with downstream classifiers")
-    p.set_defaults(run=lambda args: print("aad evaluate: not available yet", file=sys.stderr) or 1)
+    add_arguments(p)
+    p.set_defaults(run=run)
     return parser
 
 

@@ -102,17 +102,3 @@ def run(args) -> int:
     print(f"wrote {Path(out) / 'report.md'} and report.json ({len(report.rows)} rows, "
           f"{report.meta['wall_seconds'] / 60:.1f} min)")
     return 0
-
-
-def main(argv=None) -> int:
-    """Stand-alone entry point (``python -m aad.eval.main``), until ``aad evaluate`` is wired in."""
-    parser = add_arguments(argparse.ArgumentParser(prog="aad evaluate", description=__doc__))
-    args = parser.parse_args(argv)
-    try:
-        return run(args)
-    except (ValueError, TypeError, FileExistsError, RuntimeError) as e:
-        parser.exit(2, f"aad evaluate: error: {e}\n")
-
-
-if __name__ == "__main__":
-    sys.exit(main())

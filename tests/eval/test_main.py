@@ -59,10 +59,11 @@ def test_bad_modality_and_shots(toy, tmp_path):
         cli.run(parse("--dataset", "toy-images", "--shots", "500", "--out", str(tmp_path / "c"), "--no-progress"))
 
 
-def test_main_reports_errors_cleanly(toy, tmp_path, capsys):
-    with pytest.raises(SystemExit) as e:
-        cli.main(["--dataset", "nope", "--out", str(tmp_path / "d")])
-    assert e.value.code == 2 and "unknown dataset" in capsys.readouterr().err
+def test_aad_evaluate_reports_errors_cleanly(toy, tmp_path, capsys):
+    from aad.cli import main
+
+    assert main(["evaluate", "--dataset", "nope", "--out", str(tmp_path / "d")]) == 2
+    assert "aad evaluate: error: unknown dataset" in capsys.readouterr().err
 
 
 def test_presets_skip_what_is_missing_and_refuse_unknown_names(monkeypatch):
