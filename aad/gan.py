@@ -109,7 +109,11 @@ class ConditionalGenerator(nn.Module):
 
 
 class ProjectionDiscriminator(nn.Module):
-    """Strided spectral-norm convs -> summed features f; score = w.f + <embed(y), f>."""
+    """Strided spectral-norm convs -> summed features f; score = w.f + <embed(y), f>.
+
+    ``classify(x)`` reads class logits off the same features: the auxiliary classifier that makes the
+    generator draw samples a classifier recognises as their label (AC-GAN, Odena et al. 2017).
+    """
 
     def __init__(self, config: GANConfig):
         super().__init__()
@@ -122,10 +126,12 @@ class ProjectionDiscriminator(nn.Module):
         c_last = config.channels(width, n)
         self.linear = spectral_norm(nn.Linear(c_last, 1))
         self.embed = spectral_norm(nn.Embedding(config.num_classes, c_last))
+        self.classifier = spectral_norm(nn.Linear(c_last, config.num_classes))
 
-    def forward(self, x: Tensor, y: Tensor) -> Tensor:
+    def forward(self, x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
+        """(realness scores ``[B]``, class logits ``[B, num_classes]``)."""
         f = self.features(x).sum(dim=(2, 3))
-        return self.linear(f).squeeze(1) + (self.embed(y) * f).sum(dim=1)
+        return self.linear(f).squeeze(1) + (self.embed(y) * f).sum(dim=1), self.classifier(f)
 
 
 # ---- DiffAugment: differentiable, per-sample random, applied to real and fake alike ---------------
@@ -207,6 +213,7 @@ class TrainConfig:
     betas: tuple[float, float] = (0.0, 0.99)
     ema_decay: float = 0.999
     diffaugment: tuple[str, ...] = DIFFAUGMENT
+    class_weight: float = 1.0  # weight of the auxiliary classification loss (0: projection only)
     checkpoint_every: int = 200
     # filled in by training: logged losses every 25 steps, and the steps completed
     history: list = field(default_factory=list)
@@ -245,12 +252,16 @@ def train_conditional_gan(x: Tensor, y: Tensor, config: GANConfig, train: TrainC
         # discriminator: the same kind of augmentation on real and fake
         real_aug = diff_augment(real_all[idx], step_g, train.diffaugment)
         fake_aug = diff_augment(fake.detach(), step_g, train.diffaugment)
-        d_loss = hinge_d_loss(discriminator(real_aug, labels_all[idx]), discriminator(fake_aug, fake_y))
+        real_score, real_logits = discriminator(real_aug, labels_all[idx])
+        fake_score, _ = discriminator(fake_aug, fake_y)
+        d_loss = hinge_d_loss(real_score, fake_score)
+        d_loss = d_loss + train.class_weight * F.cross_entropy(real_logits, labels_all[idx])
         opt_d.zero_grad(set_to_none=True)
         d_loss.backward()
         opt_d.step()
         # generator: reuse this step's fake batch (saves one generator forward pass)
-        g_loss = hinge_g_loss(discriminator(diff_augment(fake, step_g, train.diffaugment), fake_y))
+        fake_score, fake_logits = discriminator(diff_augment(fake, step_g, train.diffaugment), fake_y)
+        g_loss = hinge_g_loss(fake_score) + train.class_weight * F.cross_entropy(fake_logits, fake_y)
         opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
         opt_g.step()

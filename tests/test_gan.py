@@ -22,7 +22,8 @@ def test_networks_handle_any_shape(shape):
     y = torch.tensor([0, 1, 2, 1])
     fake = gen(torch.randn(4, 8), y)
     assert fake.shape == (4, *shape) and fake.abs().max() <= 1
-    assert disc(fake, y).shape == (4,)
+    scores, logits = disc(fake, y)
+    assert scores.shape == (4,) and logits.shape == (4, 3)
     out = sample(ema, y, torch.Generator().manual_seed(0))
     assert out.shape == (4, *shape) and 0 <= out.min() and out.max() <= 1
 
