@@ -210,7 +210,7 @@ class TrainConfig:
     batch_size: int = 64
     lr_g: float = 2e-4
     lr_d: float = 2e-4
-    betas: tuple[float, float] = (0.0, 0.99)
+    betas: tuple[float, float] = (0.5, 0.999)
     ema_decay: float = 0.999
     diffaugment: tuple[str, ...] = DIFFAUGMENT
     class_weight: float = 1.0  # weight of the auxiliary classification loss (0: projection only)

@@ -34,6 +34,9 @@ def _compose(*augmenters):
     return Compose(list(augmenters))
 
 
+# Learned augmenters run without their own progress bars: the harness shows one for the whole run.
+
+
 # ---- image --------------------------------------------------------------------------------------
 def _affine(quick):
     return make("aad.image", "RandomAffine")
@@ -41,7 +44,7 @@ def _affine(quick):
 
 def _image_gan(quick):
     # quick: a 45 s budget per k-shot fit (fits are cached in DIR/cache); full: the class default.
-    return make("aad.image", "ConditionalGAN", **({"steps": 400, "seconds": 45.0} if quick else {}))
+    return make("aad.image", "ConditionalGAN", progress=False, **({"steps": 400, "seconds": 45.0} if quick else {}))
 
 
 IMAGE = {
@@ -64,7 +67,8 @@ TEXT = {
     "random-swap": lambda quick: make("aad.text", "RandomSwap"),
     "random-delete": lambda quick: make("aad.text", "RandomDelete"),
     "synonym": lambda quick: make("aad.text", "SynonymReplace"),
-    "mlm-replace": lambda quick: make("aad.text", "MaskedLMReplace", **({"fit_steps": 40} if quick else {})),
+    "mlm-replace": lambda quick: make("aad.text", "MaskedLMReplace", progress=False,
+                                      **({"fit_steps": 40} if quick else {})),
     "nlpaug-swap": _nlpaug_swap,
 }
 
@@ -75,7 +79,7 @@ def _stretch_specaug(quick):
 
 
 def _audio_gan(quick):
-    return make("aad.audio", "SpectrogramGAN", **({"steps": 400, "seconds": 45.0} if quick else {}))
+    return make("aad.audio", "SpectrogramGAN", progress=False, **({"steps": 400, "seconds": 45.0} if quick else {}))
 
 
 AUDIO = {

@@ -17,7 +17,7 @@ class ConditionalGAN(Augmenter):
         z_dim, g_width, d_width: noise size and the channel widths of the finest generator /
             discriminator stage (they double per halving of resolution, up to 4x).
         steps, seconds: the fit budget, whichever ends first (``seconds`` of wall time, or None).
-        batch_size, lr, ema_decay: optimisation (Adam, betas (0, 0.99), same lr for both nets).
+        batch_size, lr, ema_decay: optimisation (Adam, betas (0.5, 0.999), same lr for both nets).
         diffaugment: DiffAugment ops applied to real and fake before the discriminator.
         mix: fraction of samples ``augment`` replaces by generated ones of the same label, in [0, 1].
         quality_threshold: if set (in (0, 1]), ``fit`` also trains a classifier on the real data and
