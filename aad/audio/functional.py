@@ -130,30 +130,42 @@ def _vocode_frames(spec: Tensor, positions: Tensor) -> Tensor:
     Magnitudes are interpolated between neighbouring frames; each bin's phase advances by the
     phase step measured between those frames (its instantaneous frequency times one hop), so
     pitch is kept whatever the frame spacing (as librosa's and torchaudio's ``phase_vocoder``).
-    Why this layout and arithmetic: frames are contiguous rows, so every frame lookup is a row
-    copy (``index_select``), and the steps are unit phasors built with real ops and chained by one
-    complex ``cumprod`` -- no angle/polar/abs on complex tensors, which are 5-10x slower per
-    element than real ops on the CPU.
+
+    With unit phasors u (a silent bin counts as phase 0, as librosa's angle of 0), output frame k
+    reading input frames a_0 <= a_1 <= ... has phase u[0] * prod_{j<k} u[a_j + 1] conj(u[a_j]).
+    That chain telescopes to u[a_{k-1} + 1] times the product of the few "events" where a_j is
+    not a_{j-1} + 1 (a frame read twice or skipped: a fraction |1 - rate| of frames), so the
+    sequential complex product runs over those events only. Frame lookups are row copies in
+    this layout, and no angle/polar/abs runs on complex tensors (5-10x slower per element).
     """
     b, n, f = spec.shape
     re, im = torch.view_as_real(spec).permute(3, 0, 1, 2).contiguous()     # planar [B, n, F] each
     magnitude = torch.hypot(re, im)
     inverse = (magnitude + _TINY).reciprocal_()
-    # a silent bin gets phasor 1 (keeps its phase) instead of poisoning the product with 0
-    unit_re, unit_im = (re + _TINY).mul_(inverse), im.mul_(inverse)
-    # table[0] = start phasor, table[t] = step from frame t-1 to t: u[t] * conj(u[t-1])
-    step_re, step_im = unit_re.clone(), unit_im.clone()
-    step_re[:, 1:] = torch.addcmul(unit_re[:, 1:] * unit_re[:, :-1], unit_im[:, 1:], unit_im[:, :-1])
-    step_im[:, 1:] = torch.addcmul(unit_im[:, 1:] * unit_re[:, :-1], unit_re[:, 1:], unit_im[:, :-1], value=-1)
-    table = torch.complex(step_re, step_im)
+    unit = torch.complex(re.add_(_TINY).mul_(inverse), im.mul_(inverse))   # silent bin -> 1
     magnitude = torch.cat([magnitude, magnitude.new_zeros(b, 1, f)], 1)    # row n: silence
     i0 = positions.floor().long().clamp(0, n)
     alpha = (positions - i0).clamp(0, 1).to(magnitude.dtype).unsqueeze(-1)
     i1 = torch.where(i0 < n, (i0 + 1).clamp(max=n - 1), n)
     out_magnitude = torch.lerp(_rows(magnitude, i0), _rows(magnitude, i1), alpha)
-    # output frame k takes the start phase, then the steps of the input frames before it
-    chain = torch.cat([torch.zeros_like(i0[:, :1]), i0[:, :-1].clamp(max=n - 2) + 1], dim=1)
-    return _rows(table, chain).cumprod(1) * out_magnitude
+    read = i0.clamp(max=n - 2)                        # a_j; a_{-1} = -1 so that u[a_{-1} + 1] = u[0]
+    previous = torch.cat([read.new_full((b, 1), -1), read[:, :-1]], 1)
+    return _rows(unit, previous + 1) * _phase_events(unit, read, previous) * out_magnitude
+
+
+def _phase_events(unit: Tensor, read: Tensor, previous: Tensor) -> Tensor:
+    """``[B, K, F]``: product of u[a_{j-1} + 1] conj(u[a_j]) over the events j < k (see above)."""
+    event = read != previous + 1                                             # [B, K]
+    events = int(event.sum(1).max())
+    # each clip's events first, in order; shorter rows padded with the pair (0, 0): factor 1
+    order = torch.sort(event.to(torch.uint8), dim=1, descending=True, stable=True).indices[:, :events]
+    is_event = event.gather(1, order)
+    after = torch.where(is_event, previous.gather(1, order) + 1, 0)
+    current = torch.where(is_event, read.gather(1, order), 0)
+    factors = _rows(unit, after) * _rows(unit, current).conj()
+    running = torch.cat([torch.ones_like(unit[:, :1]), factors], 1).cumprod(1)   # [B, E + 1, F]
+    before = event.long().cumsum(1) - event.long()                           # events j < k
+    return _rows(running, before)
 
 
 def _rows(frames: Tensor, index: Tensor) -> Tensor:
