@@ -99,7 +99,7 @@ def istft(spec: Tensor, length: int, n_fft: int = N_FFT, hop: int = HOP) -> Tens
         frames = spec.shape[-1]
         out = torch.istft(spec, n_fft, hop, window=window, center=True, length=(frames - 1) * hop)
         return fit_length(out, length)
-    frames = torch.fft.irfft(spec.transpose(1, 2), n=n_fft) * window      # [B, K, n_fft]
+    frames = torch.fft.irfft(spec.transpose(1, 2), n=n_fft).mul_(window)  # [B, K, n_fft]
     b, k, _ = frames.shape
     overlap = n_fft // hop
     pieces = frames.view(b, k, overlap, hop)
@@ -147,10 +147,11 @@ def _vocode_frames(spec: Tensor, positions: Tensor) -> Tensor:
     i0 = positions.floor().long().clamp(0, n)
     alpha = (positions - i0).clamp(0, 1).to(magnitude.dtype).unsqueeze(-1)
     i1 = torch.where(i0 < n, (i0 + 1).clamp(max=n - 1), n)
-    out_magnitude = torch.lerp(_rows(magnitude, i0), _rows(magnitude, i1), alpha)
+    out_magnitude = _rows(magnitude, i0).lerp_(_rows(magnitude, i1), alpha)
     read = i0.clamp(max=n - 2)                        # a_j; a_{-1} = -1 so that u[a_{-1} + 1] = u[0]
     previous = torch.cat([read.new_full((b, 1), -1), read[:, :-1]], 1)
-    return _rows(unit, previous + 1) * _phase_events(unit, read, previous) * out_magnitude
+    # in place: fewer fresh buffers, whose first touch (page faults) costs as much as the math
+    return _rows(unit, previous + 1).mul_(_phase_events(unit, read, previous)).mul_(out_magnitude)
 
 
 def _phase_events(unit: Tensor, read: Tensor, previous: Tensor) -> Tensor:
@@ -162,7 +163,7 @@ def _phase_events(unit: Tensor, read: Tensor, previous: Tensor) -> Tensor:
     is_event = event.gather(1, order)
     after = torch.where(is_event, previous.gather(1, order) + 1, 0)
     current = torch.where(is_event, read.gather(1, order), 0)
-    factors = _rows(unit, after) * _rows(unit, current).conj()
+    factors = _rows(unit, after).mul_(_rows(unit, current).conj())
     running = torch.cat([torch.ones_like(unit[:, :1]), factors], 1).cumprod(1)   # [B, E + 1, F]
     before = event.long().cumsum(1) - event.long()                           # events j < k
     return _rows(running, before)
@@ -197,13 +198,14 @@ def time_stretch(wave: Tensor, rate, n_fft: int = N_FFT, hop: int = HOP) -> tupl
     # on the CPU, groups of a few clips stay in cache: ~2x faster than one batch-wide pass;
     # grouping clips of similar rate lets each group stop at its own longest output
     group = CPU_GROUP if wave.device.type == "cpu" else len(wave)
-    order = torch.argsort(lengths).tolist()
+    sizes = lengths.tolist()
+    order = sorted(range(len(wave)), key=sizes.__getitem__)
     for start in range(0, len(wave), group):
         members = order[start:start + group]
         index = torch.tensor(members, device=wave.device)
-        stretched = _stretch_group(wave[index], rates[index], int(lengths[members[-1]]), n_fft, hop)
+        stretched = _stretch_group(wave[index], rates[index], sizes[members[-1]], n_fft, hop)
         for row, clip in enumerate(members):     # copy only each clip's own length: tails stay 0
-            out[clip, :lengths[clip]] = stretched[row, :lengths[clip]]
+            out[clip, :sizes[clip]] = stretched[row, :sizes[clip]]
     return out, lengths
 
 
