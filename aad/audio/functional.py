@@ -19,7 +19,7 @@ N_FFT = 512          # 32 ms at 16 kHz: a speech-sized window
 HOP = 128            # 4x overlap, as librosa's default ratio
 MIN_RATE, MAX_RATE = 0.1, 10.0   # beyond these a "stretch" is no longer the same utterance
 CPU_GROUP = 8        # clips per vectorized pass on the CPU
-_TINY = 1e-20
+_TINY = 1e-18        # added to silent STFT bins; squared it stays a normal float32
 
 
 def single_threaded(kernel):
@@ -121,11 +121,14 @@ def phase_vocode(spec: Tensor, positions: Tensor, valid: Tensor) -> Tensor:
     """
     n = spec.shape[-1]
     positions = torch.where(valid, positions, float(n))      # past the end: the silent frame
-    return _vocode_frames(spec.transpose(1, 2).contiguous(), positions).transpose(1, 2)
+    frames = spec.transpose(1, 2).clone(memory_format=torch.contiguous_format)   # consumed below
+    return _vocode_frames(frames, positions).transpose(1, 2)
 
 
 def _vocode_frames(spec: Tensor, positions: Tensor) -> Tensor:
     """Phase vocoder on frame-major spectra ``[B, n, F]`` -> ``[B, K, F]``; positions >= n are silent.
+
+    ``spec`` must be a contiguous tensor the caller no longer needs: it is overwritten.
 
     Magnitudes are interpolated between neighbouring frames; each bin's phase advances by the
     phase step measured between those frames (its instantaneous frequency times one hop), so
@@ -139,10 +142,11 @@ def _vocode_frames(spec: Tensor, positions: Tensor) -> Tensor:
     this layout, and no angle/polar/abs runs on complex tensors (5-10x slower per element).
     """
     b, n, f = spec.shape
-    re, im = torch.view_as_real(spec).permute(3, 0, 1, 2).contiguous()     # planar [B, n, F] each
-    magnitude = torch.hypot(re, im)
-    inverse = (magnitude + _TINY).reciprocal_()
-    unit = torch.complex(re.add_(_TINY).mul_(inverse), im.mul_(inverse))   # silent bin -> 1
+    power = torch.addcmul(spec.real * spec.real, spec.imag, spec.imag)
+    inverse = (power + _TINY * _TINY).rsqrt_()
+    torch.view_as_real(spec)[..., 0].add_(_TINY)            # a silent bin gets phase 0, not 0/0
+    unit = spec.mul_(inverse)                                # in place: spec is ours to consume
+    magnitude = power.mul_(inverse)
     magnitude = torch.cat([magnitude, magnitude.new_zeros(b, 1, f)], 1)    # row n: silence
     i0 = positions.floor().long().clamp(0, n)
     alpha = (positions - i0).clamp(0, 1).to(magnitude.dtype).unsqueeze(-1)
@@ -194,7 +198,7 @@ def time_stretch(wave: Tensor, rate, n_fft: int = N_FFT, hop: int = HOP) -> tupl
     wave = _check_wave(wave, n_fft)
     rates = check_rates(rate, len(wave), device=wave.device)
     lengths = stretched_lengths(wave.shape[1], rates)
-    out = wave.new_zeros(len(wave), int(lengths.max()))
+    out = wave.new_empty(len(wave), int(lengths.max()))
     # on the CPU, groups of a few clips stay in cache: ~2x faster than one batch-wide pass;
     # grouping clips of similar rate lets each group stop at its own longest output
     group = CPU_GROUP if wave.device.type == "cpu" else len(wave)
@@ -204,8 +208,9 @@ def time_stretch(wave: Tensor, rate, n_fft: int = N_FFT, hop: int = HOP) -> tupl
         members = order[start:start + group]
         index = torch.tensor(members, device=wave.device)
         stretched = _stretch_group(wave[index], rates[index], sizes[members[-1]], n_fft, hop)
-        for row, clip in enumerate(members):     # copy only each clip's own length: tails stay 0
+        for row, clip in enumerate(members):     # each clip's own length, then zeros
             out[clip, :sizes[clip]] = stretched[row, :sizes[clip]]
+            out[clip, sizes[clip]:] = 0
     return out, lengths
 
 
