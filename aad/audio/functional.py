@@ -144,8 +144,7 @@ def _vocode_frames(spec: Tensor, positions: Tensor) -> Tensor:
     b, n, f = spec.shape
     power = torch.addcmul(spec.real * spec.real, spec.imag, spec.imag)
     inverse = (power + _TINY * _TINY).rsqrt_()
-    torch.view_as_real(spec)[..., 0].add_(_TINY)            # a silent bin gets phase 0, not 0/0
-    unit = spec.mul_(inverse)                                # in place: spec is ours to consume
+    unit = spec.add_(_TINY).mul_(inverse)    # in place (spec is ours); a silent bin gets phase 0
     magnitude = power.mul_(inverse)
     magnitude = torch.cat([magnitude, magnitude.new_zeros(b, 1, f)], 1)    # row n: silence
     i0 = positions.floor().long().clamp(0, n)
@@ -207,7 +206,7 @@ def time_stretch(wave: Tensor, rate, n_fft: int = N_FFT, hop: int = HOP) -> tupl
     for start in range(0, len(wave), group):
         members = order[start:start + group]
         index = torch.tensor(members, device=wave.device)
-        stretched = _stretch_group(wave[index], rates[index], sizes[members[-1]], n_fft, hop)
+        stretched = _stretch_group(wave.index_select(0, index), rates[index], sizes[members[-1]], n_fft, hop)
         for row, clip in enumerate(members):     # each clip's own length, then zeros
             out[clip, :sizes[clip]] = stretched[row, :sizes[clip]]
             out[clip, sizes[clip]:] = 0
