@@ -19,6 +19,7 @@ N_FFT = 512          # 32 ms at 16 kHz: a speech-sized window
 HOP = 128            # 4x overlap, as librosa's default ratio
 MIN_RATE, MAX_RATE = 0.1, 10.0   # beyond these a "stretch" is no longer the same utterance
 CPU_GROUP = 8        # clips per vectorized pass on the CPU
+_TINY = 1e-18        # added to silent STFT bins; squared it stays a normal float32
 
 
 def single_threaded(kernel):
@@ -98,7 +99,7 @@ def istft(spec: Tensor, length: int, n_fft: int = N_FFT, hop: int = HOP) -> Tens
         frames = spec.shape[-1]
         out = torch.istft(spec, n_fft, hop, window=window, center=True, length=(frames - 1) * hop)
         return fit_length(out, length)
-    frames = torch.fft.irfft(spec.transpose(1, 2), n=n_fft) * window      # [B, K, n_fft]
+    frames = torch.fft.irfft(spec.transpose(1, 2), n=n_fft).mul_(window)  # [B, K, n_fft]
     b, k, _ = frames.shape
     overlap = n_fft // hop
     pieces = frames.view(b, k, overlap, hop)
@@ -114,30 +115,68 @@ def _check_wave(wave, n_fft: int, name: str = "wave") -> Tensor:
 
 
 def phase_vocode(spec: Tensor, positions: Tensor, valid: Tensor) -> Tensor:
-    """Resample STFT frames at fractional ``positions`` ``[B, K]``, keeping each bin's frequency.
+    """Resample STFT frames ``[B, F, n]`` at fractional ``positions`` ``[B, K]``, keeping pitch.
+
+    Frames where ``valid`` ``[B, K]`` is False come out silent. See ``_vocode_frames``.
+    """
+    n = spec.shape[-1]
+    positions = torch.where(valid, positions, float(n))      # past the end: the silent frame
+    frames = spec.transpose(1, 2).clone(memory_format=torch.contiguous_format)   # consumed below
+    return _vocode_frames(frames, positions).transpose(1, 2)
+
+
+def _vocode_frames(spec: Tensor, positions: Tensor) -> Tensor:
+    """Phase vocoder on frame-major spectra ``[B, n, F]`` -> ``[B, K, F]``; positions >= n are silent.
+
+    ``spec`` must be a contiguous tensor the caller no longer needs: it is overwritten.
 
     Magnitudes are interpolated between neighbouring frames; each bin's phase advances by the
     phase step measured between those frames (its instantaneous frequency times one hop), so
     pitch is kept whatever the frame spacing (as librosa's and torchaudio's ``phase_vocoder``).
-    The steps are kept as unit phasors and chained by a cumulative product: no angle/polar calls.
-    Frames where ``valid`` ``[B, K]`` is False come out silent.
+
+    With unit phasors u (a silent bin counts as phase 0, as librosa's angle of 0), output frame k
+    reading input frames a_0 <= a_1 <= ... has phase u[0] * prod_{j<k} u[a_j + 1] conj(u[a_j]).
+    That chain telescopes to u[a_{k-1} + 1] times the product of the few "events" where a_j is
+    not a_{j-1} + 1 (a frame read twice or skipped: a fraction |1 - rate| of frames), so the
+    sequential complex product runs over those events only. Frame lookups are row copies in
+    this layout, and no angle/polar/abs runs on complex tensors (5-10x slower per element).
     """
-    b, f, n = spec.shape
-    tiny = 1e-20   # a silent bin keeps its phase (step 1) instead of poisoning the product with 0
-    magnitude = torch.sqrt(spec.real.square() + spec.imag.square())      # [B, F, n]
-    steps = (spec[..., 1:] * spec[..., :-1].conj() + tiny) / (magnitude[..., 1:] * magnitude[..., :-1] + tiny)
-    start = (spec[..., :1] + tiny) / (magnitude[..., :1] + tiny)
-    table = torch.cat([start, steps], dim=-1)                            # [B, F, n]: 0 = start phase
-    i0 = positions.floor().long().clamp(0, n - 1)
-    i1 = (i0 + 1).clamp(max=n - 1)
-    # output frame k takes the start phase, then the steps of the input frames before it
-    chain = torch.cat([torch.zeros_like(i0[:, :1]), i0[:, :-1].clamp(max=n - 2) + 1], dim=1)
-    phasor = torch.cumprod(table.gather(2, chain.unsqueeze(1).expand(b, f, -1)), dim=-1)
-    alpha = ((positions - i0) * valid).to(magnitude.dtype).unsqueeze(1)   # [B, 1, K]
-    mag0 = magnitude.gather(2, i0.unsqueeze(1).expand(b, f, -1))
-    mag1 = magnitude.gather(2, i1.unsqueeze(1).expand(b, f, -1))
-    out_mag = torch.lerp(mag0, mag1, alpha) * valid.unsqueeze(1)
-    return torch.view_as_complex(torch.view_as_real(phasor) * out_mag.unsqueeze(-1))
+    b, n, f = spec.shape
+    power = torch.addcmul(spec.real * spec.real, spec.imag, spec.imag)
+    inverse = (power + _TINY * _TINY).rsqrt_()
+    unit = spec.add_(_TINY).mul_(inverse)    # in place (spec is ours); a silent bin gets phase 0
+    magnitude = power.mul_(inverse)
+    magnitude = torch.cat([magnitude, magnitude.new_zeros(b, 1, f)], 1)    # row n: silence
+    i0 = positions.floor().long().clamp(0, n)
+    alpha = (positions - i0).clamp(0, 1).to(magnitude.dtype).unsqueeze(-1)
+    i1 = torch.where(i0 < n, (i0 + 1).clamp(max=n - 1), n)
+    out_magnitude = _rows(magnitude, i0).lerp_(_rows(magnitude, i1), alpha)
+    read = i0.clamp(max=n - 2)                        # a_j; a_{-1} = -1 so that u[a_{-1} + 1] = u[0]
+    previous = torch.cat([read.new_full((b, 1), -1), read[:, :-1]], 1)
+    # in place: fewer fresh buffers, whose first touch (page faults) costs as much as the math
+    return _rows(unit, previous + 1).mul_(_phase_events(unit, read, previous)).mul_(out_magnitude)
+
+
+def _phase_events(unit: Tensor, read: Tensor, previous: Tensor) -> Tensor:
+    """``[B, K, F]``: product of u[a_{j-1} + 1] conj(u[a_j]) over the events j < k (see above)."""
+    event = read != previous + 1                                             # [B, K]
+    events = int(event.sum(1).max())
+    # each clip's events first, in order; shorter rows padded with the pair (0, 0): factor 1
+    order = torch.sort(event.to(torch.uint8), dim=1, descending=True, stable=True).indices[:, :events]
+    is_event = event.gather(1, order)
+    after = torch.where(is_event, previous.gather(1, order) + 1, 0)
+    current = torch.where(is_event, read.gather(1, order), 0)
+    factors = _rows(unit, after).mul_(_rows(unit, current).conj())
+    running = torch.cat([torch.ones_like(unit[:, :1]), factors], 1).cumprod(1)   # [B, E + 1, F]
+    before = event.long().cumsum(1) - event.long()                           # events j < k
+    return _rows(running, before)
+
+
+def _rows(frames: Tensor, index: Tensor) -> Tensor:
+    """``frames[b, index[b, k]]`` for ``frames`` ``[B, n, F]`` and ``index`` ``[B, K]``: row copies."""
+    b, n, f = frames.shape
+    flat = index + torch.arange(b, device=index.device).unsqueeze(1) * n
+    return frames.reshape(b * n, f).index_select(0, flat.flatten()).view(b, index.shape[1], f)
 
 
 # ---- time and pitch ---------------------------------------------------------------------------
@@ -158,20 +197,27 @@ def time_stretch(wave: Tensor, rate, n_fft: int = N_FFT, hop: int = HOP) -> tupl
     wave = _check_wave(wave, n_fft)
     rates = check_rates(rate, len(wave), device=wave.device)
     lengths = stretched_lengths(wave.shape[1], rates)
-    out_len = int(lengths.max())
-    # on the CPU, groups of a few clips stay in cache: ~2x faster than one batch-wide pass
+    out = wave.new_empty(len(wave), int(lengths.max()))
+    # on the CPU, groups of a few clips stay in cache: ~2x faster than one batch-wide pass;
+    # grouping clips of similar rate lets each group stop at its own longest output
     group = CPU_GROUP if wave.device.type == "cpu" else len(wave)
-    out = torch.cat([_stretch_group(wave[i:i + group], rates[i:i + group], out_len, n_fft, hop)
-                     for i in range(0, len(wave), group)])
-    return _zero_tails(out, lengths), lengths
+    sizes = lengths.tolist()
+    order = sorted(range(len(wave)), key=sizes.__getitem__)
+    for start in range(0, len(wave), group):
+        members = order[start:start + group]
+        index = torch.tensor(members, device=wave.device)
+        stretched = _stretch_group(wave.index_select(0, index), rates[index], sizes[members[-1]], n_fft, hop)
+        for row, clip in enumerate(members):     # each clip's own length, then zeros
+            out[clip, :sizes[clip]] = stretched[row, :sizes[clip]]
+            out[clip, sizes[clip]:] = 0
+    return out, lengths
 
 
 def _stretch_group(wave: Tensor, rates: Tensor, out_len: int, n_fft: int, hop: int) -> Tensor:
-    spec = stft(wave, n_fft, hop)
-    frames = out_len // hop + 2               # frames covering the longest output
+    spec = stft(wave, n_fft, hop).transpose(1, 2)          # frame-major [b, n, F], contiguous
+    frames = out_len // hop + 2                            # frames covering the longest output
     positions = torch.arange(frames, device=wave.device, dtype=torch.float64) * rates.unsqueeze(1)
-    valid = positions < spec.shape[-1]
-    return istft(phase_vocode(spec, positions, valid), out_len, n_fft, hop)
+    return istft(_vocode_frames(spec, positions).transpose(1, 2), out_len, n_fft, hop)
 
 
 @single_threaded
