@@ -68,7 +68,7 @@ TEXT = {
     "random-delete": lambda quick: make("aad.text", "RandomDelete"),
     "synonym": lambda quick: make("aad.text", "SynonymReplace"),
     "mlm-replace": lambda quick: make("aad.text", "MaskedLMReplace", progress=False,
-                                      **({"fit_steps": 40} if quick else {})),
+                                      **({"fit_steps": 20} if quick else {})),
     "nlpaug-swap": _nlpaug_swap,
 }
 
