@@ -191,6 +191,15 @@ def hinge_g_loss(fake_scores: Tensor) -> Tensor:
     return -fake_scores.mean()
 
 
+def mode_seeking_loss(fake: Tensor, z: Tensor) -> Tensor:
+    """MSGAN (Mao et al. 2019): the halves of ``fake`` share labels; penalise the generator when
+    different noise gives nearly the same sample, the per-class mode collapse of conditional GANs."""
+    h = len(fake) // 2
+    image_gap = (fake[:h] - fake[h : 2 * h]).abs().mean(dim=(1, 2, 3))
+    noise_gap = (z[:h] - z[h : 2 * h]).abs().mean(dim=1)
+    return 1 / ((image_gap / noise_gap).mean() + 1e-5)
+
+
 @torch.no_grad()
 def update_ema(ema: nn.Module, model: nn.Module, decay: float) -> None:
     """ema <- decay * ema + (1 - decay) * model, for parameters; buffers (BN statistics) are copied."""
@@ -214,6 +223,7 @@ class TrainConfig:
     ema_decay: float = 0.999
     diffaugment: tuple[str, ...] = DIFFAUGMENT
     class_weight: float = 1.0  # weight of the auxiliary classification loss (0: projection only)
+    mode_seeking: float = 1.0  # weight of the mode-seeking term (0: off)
     checkpoint_every: int = 200
     # filled in by training: logged losses every 25 steps, and the steps completed
     history: list = field(default_factory=list)
@@ -246,7 +256,9 @@ def train_conditional_gan(x: Tensor, y: Tensor, config: GANConfig, train: TrainC
 
     def step(i: int) -> dict[str, float]:
         idx = torch.randint(0, len(x), (b,), generator=step_g).to(device)
-        fake_y = labels_all[torch.randint(0, len(x), (b,), generator=step_g).to(device)]
+        # fakes come in two halves with the same labels, for the mode-seeking term below
+        half_y = labels_all[torch.randint(0, len(x), ((b + 1) // 2,), generator=step_g).to(device)]
+        fake_y = torch.cat([half_y, half_y])[:b]
         z = torch.randn(b, config.z_dim, generator=step_g).to(device)
         fake = generator(z, fake_y)
         # discriminator: the same kind of augmentation on real and fake
@@ -262,6 +274,7 @@ def train_conditional_gan(x: Tensor, y: Tensor, config: GANConfig, train: TrainC
         # generator: reuse this step's fake batch (saves one generator forward pass)
         fake_score, fake_logits = discriminator(diff_augment(fake, step_g, train.diffaugment), fake_y)
         g_loss = hinge_g_loss(fake_score) + train.class_weight * F.cross_entropy(fake_logits, fake_y)
+        g_loss = g_loss + train.mode_seeking * mode_seeking_loss(fake, z)
         opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
         opt_g.step()
