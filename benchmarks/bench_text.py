@@ -13,31 +13,22 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
+import sys
 import time
 from pathlib import Path
 
 import torch
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from aad.data import load
 from aad.text import MaskedLMReplace, Nlpaug
 from aad.text.nlpaug_adapter import contextual_word_embs_aug
+from benchmarks.common import timeit
 
 RESULTS = Path(__file__).parent / "results"
 PROBES = ["He drove his [MASK] to work.", "The movie was [MASK] good.", "I [MASK] this song so much!",
           "The weather is [MASK] today.", "She is a [MASK] at the hospital."]
 FRACTION = 0.15
-
-
-def timed(fn, repeats: int) -> float:
-    """Median seconds of ``repeats`` calls after one warm-up call."""
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def sentiment_classifier(train):
@@ -84,12 +75,12 @@ def main(quick: bool) -> None:
 
     # 2. throughput, batch of 256 tweets, CPU
     batch = test.x[:256]
-    ours_s = timed(lambda: general.augment(batch, rng=0), sizes["repeats"])
+    ours_s = timeit(lambda: general.augment(batch, rng=0), warmup=1, repeats=sizes["repeats"])
     nlp = contextual_word_embs_aug(folder, action="substitute", aug_p=FRACTION, top_k=10, device="cpu",
                                    batch_size=256)
     theirs = Nlpaug(nlp, seed=0)
     small = batch[:sizes["n_nlpaug"]]
-    theirs_s = timed(lambda: theirs.augment(small), 1) * len(batch) / len(small)
+    theirs_s = timeit(lambda: theirs.augment(small), warmup=1, repeats=1) * len(batch) / len(small)
     rows["throughput"] = {"batch": len(batch), "ours_sent_per_s": len(batch) / ours_s,
                           "nlpaug_sent_per_s": len(batch) / theirs_s, "ratio": theirs_s / ours_s,
                           "nlpaug_measured_on": len(small)}
