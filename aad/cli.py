@@ -10,9 +10,9 @@ import aad
 
 # What `aad fit MODALITY` trains when --augmenter/--dataset are not given.
 DEFAULTS = {
-    "image": ("mnist", "aad.image:ConditionalGAN"),
-    "text": ("tweets", "aad.text:MaskedLMReplace"),
-    "audio": ("spoken-digits", "aad.audio:SpectrogramGAN"),
+    "image": ("mnist", "ConditionalGAN"),
+    "text": ("tweets", "MaskedLMReplace"),
+    "audio": ("spoken-digits", "SpectrogramGAN"),
 }
 
 
@@ -40,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("fit", help="fit a learned augmenter on a dataset and save it")
     p.add_argument("modality", choices=sorted(DEFAULTS))
     p.add_argument("--dataset", help="dataset name (default per modality: mnist, tweets, spoken-digits)")
-    p.add_argument("--augmenter", help="class, e.g. ConditionalGAN or aad.image:ConditionalGAN")
+    p.add_argument("--augmenter", help="class exported by the modality, e.g. ConditionalGAN")
     p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                    help="constructor argument (JSON value), repeatable, e.g. --param steps=2000")
     p.add_argument("--shots", type=int, help="fit on k samples per class of the training split")

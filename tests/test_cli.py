@@ -28,3 +28,17 @@ def test_errors_are_reported_without_traceback(tmp_path, capsys):
     missing = tmp_path / "nothing"
     assert main(["generate", str(missing), "--out", str(tmp_path / "o")]) == 2
     assert "no config.json" in capsys.readouterr().err
+
+
+def test_fit_generate_augment_round_trip(tmp_path, capsys):
+    model = tmp_path / "gan"
+    assert main(["fit", "image", "--dataset", "digits", "--shots", "3", "--param", "steps=2",
+                 "--param", "progress=false", "--param", "g_width=4", "--param", "d_width=4",
+                 "--out", str(model)]) == 0
+    assert (model / "model.safetensors").is_file() and (model / "samples" / "grid.png").is_file()
+    assert main(["generate", str(model), "--per-class", "2", "--labels", "1,3", "--out", str(tmp_path / "g")]) == 0
+    assert (tmp_path / "g" / "grid.png").is_file()
+    assert main(["augment", "RandomAffine", "--dataset", "digits", "-n", "4", "--out", str(tmp_path / "a")]) == 0
+    assert (tmp_path / "a" / "before_after.png").is_file()
+    assert main(["augment", "Nothing", "--dataset", "digits", "--out", str(tmp_path / "b")]) == 2
+    assert "unknown augmenter 'Nothing' for modality image" in capsys.readouterr().err
