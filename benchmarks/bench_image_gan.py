@@ -19,9 +19,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from scipy import linalg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from aad.eval.generative import frechet_distance, precision_recall
 from aad.image import ConditionalGAN
 from aad.image.classifier import extract_features, predict_proba, train_classifier
 from aad.image.dcgan import dcgan_sample, train_dcgan
@@ -54,24 +54,6 @@ def split(x, y, test_fraction: float, seed: int):
     return x[mask], y[mask], x[test], y[test]
 
 
-def frechet_distance(a: torch.Tensor, b: torch.Tensor) -> float:
-    a, b = a.double().numpy(), b.double().numpy()
-    mu_a, mu_b = a.mean(0), b.mean(0)
-    cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
-    root = linalg.sqrtm(cov_a @ cov_b).real
-    return float(((mu_a - mu_b) ** 2).sum() + np.trace(cov_a + cov_b - 2 * root))
-
-
-def precision_recall(real: torch.Tensor, fake: torch.Tensor, k: int = 3) -> tuple[float, float]:
-    def radii(f):
-        return torch.cdist(f, f).kthvalue(k + 1, dim=1).values  # k-th neighbour, self excluded
-
-    def coverage(points, centres, r):
-        return float((torch.cdist(points, centres) <= r[None, :]).any(dim=1).float().mean())
-
-    return coverage(fake, real, radii(real)), coverage(real, fake, radii(fake))
-
-
 def accuracy(model, x, y) -> float:
     return float((predict_proba(model, x).argmax(1) == y).float().mean())
 
@@ -100,9 +82,8 @@ def evaluate(fake_x, fake_y, judge, x_train, x_test, y_test, g) -> dict:
     cas_model = train_classifier(fake_x, fake_y, 10, g, epochs=5)
     f_test, f_fake = extract_features(judge, x_test), extract_features(judge, fake_x)
     f_fake = f_fake[torch.randperm(len(f_fake), generator=g)[: len(f_test)]]
-    precision, recall = precision_recall(f_test, f_fake)
     return {"CAS": accuracy(cas_model, x_test, y_test), "FD": frechet_distance(f_test, f_fake),
-            "precision": precision, "recall": recall,
+            **precision_recall(f_test, f_fake),
             "classes_covered": len(torch.unique(fake_y))}
 
 
