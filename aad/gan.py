@@ -247,7 +247,9 @@ def train_conditional_gan(x: Tensor, y: Tensor, config: GANConfig, train: TrainC
     All randomness (init, batches, noise, DiffAugment) comes from ``g``, so a seeded CPU fit is
     deterministic. ``train.history`` receives the logged losses.
     """
-    generator, ema, discriminator = build_networks(config, g, device)
+    # channels-last convolutions: ~20% faster steps on the CPU (oneDNN), and what cuDNN prefers
+    generator, ema, discriminator = (net.to(memory_format=torch.channels_last)
+                                     for net in build_networks(config, g, device))
     opt_g = torch.optim.Adam(generator.parameters(), train.lr_g, betas=tuple(train.betas))
     opt_d = torch.optim.Adam(discriminator.parameters(), train.lr_d, betas=tuple(train.betas))
     real_all, labels_all = x.to(device) * 2 - 1, y.to(device)
@@ -294,7 +296,7 @@ def train_conditional_gan(x: Tensor, y: Tensor, config: GANConfig, train: TrainC
     generator.train()
     discriminator.train()
     train.steps_done = loop.run(step)
-    return ema
+    return ema.to(memory_format=torch.contiguous_format)
 
 
 @torch.no_grad()

@@ -94,7 +94,8 @@ def run(dataset: str, model: str, seconds: float, steps: int, seed: int, lr: flo
     judge = train_classifier(x_train, y_train, 10, g, epochs=4)
     start_wall, start_cpu = time.monotonic(), time.process_time()
     if model == "ConditionalGAN":
-        gan = ConditionalGAN(steps=steps, seconds=seconds, lr=lr, progress=False, seed=seed).fit(x_train, y_train)
+        options = {} if lr is None else {"lr": lr}
+        gan = ConditionalGAN(steps=steps, seconds=seconds, progress=False, seed=seed, **options).fit(x_train, y_train)
         done = gan.steps_done_
         fit_wall, fit_cpu = time.monotonic() - start_wall, time.process_time() - start_cpu
         t = time.perf_counter()
@@ -120,7 +121,7 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="30 s budgets, for a smoke test")
     parser.add_argument("--seconds", type=float, default=600.0, help="fit budget per model (wall s)")
     parser.add_argument("--steps", type=int, default=100_000)
-    parser.add_argument("--lr", type=float, default=2e-4, help="ConditionalGAN learning rate")
+    parser.add_argument("--lr", type=float, default=None, help="ConditionalGAN learning rate (default: the class's)")
     parser.add_argument("--dcgan-cpu-seconds", type=float, default=600.0, help="DCGAN budget (process CPU s)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--datasets", nargs="+", default=["mnist", "fashion-mnist"])

@@ -28,8 +28,9 @@ class SpectrogramGAN(Augmenter):
         n_mels, n_fft, hop: the spectrogram image (64 mel bins x T // hop + 1 frames by default:
             64 x 63 for 1 s at 16 kHz).
         griffin_lim_iters: phase-reconstruction iterations per generated batch (more: cleaner, slower).
-        z_dim, g_width, d_width, steps, seconds, batch_size, lr, ema_decay, diffaugment: as in
-            ``aad.gan`` (the fit budget is ``steps`` or ``seconds`` of wall time, whichever ends first).
+        z_dim, g_width, d_width, steps, seconds, batch_size, lr, ema_decay, class_weight,
+            mode_seeking, diffaugment: as in ``ConditionalGAN`` (the fit
+            budget is ``steps`` or ``seconds`` of wall time, whichever ends first).
         mix: fraction of clips ``augment`` replaces by generated clips of the same label, in [0, 1].
         checkpoint_dir, resume, progress, device, seed: checkpoints (atomic, resumed when present),
             a tqdm bar, "cpu" or "cuda", and the seed that makes fit and sampling reproducible.
@@ -43,7 +44,8 @@ class SpectrogramGAN(Augmenter):
                  n_fft: int = 1024, hop: int = 256, griffin_lim_iters: int = 32, z_dim: int = 64,
                  g_width: int = 32, d_width: int = 32, steps: int = 2000, seconds: float | None = None,
                  batch_size: int = 64, lr: float = 2e-4, ema_decay: float = 0.999,
-                 diffaugment=SPECTROGRAM_DIFFAUGMENT, mix: float = 0.5, checkpoint_dir: str | None = None,
+                 class_weight: float = 1.0, mode_seeking: float = 1.0, diffaugment=SPECTROGRAM_DIFFAUGMENT,
+                 mix: float = 0.5, checkpoint_dir: str | None = None,
                  resume: bool = True, progress: bool = True, device: str = "cpu", seed: int | None = None):
         self.sample_rate = sample_rate
         self.clip_seconds = clip_seconds
@@ -59,6 +61,8 @@ class SpectrogramGAN(Augmenter):
         self.batch_size = batch_size
         self.lr = lr
         self.ema_decay = ema_decay
+        self.class_weight = class_weight
+        self.mode_seeking = mode_seeking
         self.diffaugment = diffaugment
         self.mix = mix
         self.checkpoint_dir = checkpoint_dir
@@ -108,6 +112,7 @@ class SpectrogramGAN(Augmenter):
         config = GANConfig(tuple(images.shape[1:]), int(y.max()) + 1, self.z_dim, self.g_width, self.d_width)
         train = TrainConfig(steps=self.steps, seconds=self.seconds, batch_size=self.batch_size,
                             lr_g=self.lr, lr_d=self.lr, ema_decay=self.ema_decay,
+                            class_weight=self.class_weight, mode_seeking=self.mode_seeking,
                             diffaugment=tuple(self.diffaugment))
         g = make_generator(None if self.seed is None else derive_seed(self.seed, "fit"))
         self.generator_ = train_conditional_gan(images, y, config, train, g, device=self.device,

@@ -103,12 +103,22 @@ def expand_part(augmenter: Augmenter, x, y: Tensor, need: Tensor, g: torch.Gener
     return _concat(outs), labels, source
 
 
-def expand(parts: list[Augmenter], x, y: Tensor, num_classes: int, factor: int, balance: bool, seed: int):
-    """The union of every part's new samples: (x or None, y int64, source int64)."""
+def expand(parts: list[Augmenter], x, y: Tensor, num_classes: int, factor: int, balance: bool, seed: int,
+           memo: dict | None = None):
+    """The union of every part's new samples: (x or None, y int64, source int64).
+
+    A part's samples depend on its configuration and ``seed``, not on the arm it belongs to: the
+    same fitted GAN gives the same samples in "gan" and "gan+affine", so the two arms differ only
+    by what was added, and ``memo`` (a dict kept across arms) lets them be generated once.
+    """
     need = class_needs(y, num_classes, factor, balance)
+    memo = {} if memo is None else memo
     xs, ys, sources = [], [], []
-    for i, augmenter in enumerate(parts):
-        new_x, new_y, source = expand_part(augmenter, x, y, need, make_generator(derive_seed("expand", seed, i)))
+    for augmenter in parts:
+        key = (_cache_key(augmenter, (seed,)), tuple(need.tolist()))
+        if key not in memo:
+            memo[key] = expand_part(augmenter, x, y, need, make_generator(derive_seed("expand", *key)))
+        new_x, new_y, source = memo[key]
         if new_x is not None:
             xs.append(new_x)
             ys.append(new_y)

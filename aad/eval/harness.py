@@ -211,6 +211,7 @@ def evaluate(data, augmenters: dict, *, shots=(10,), seeds=(0, 1, 2), factor: in
         for seed in seeds:
             subset = draw_subset(train, k, seed, protocol, minority)
             n_steps = steps or train_steps(len(subset), quick)
+            memo = {}  # new samples of each augmenter on this subset, shared by the arms using it
             for arm_name, arm in arms.items():
                 keys = {m: (name, m, protocol, arm_name, k, seed) for m in models}
                 todo = [m for m in models if keys[m] not in done]
@@ -227,7 +228,7 @@ def evaluate(data, augmenters: dict, *, shots=(10,), seeds=(0, 1, 2), factor: in
                     parts = [cache.fitted(p, subset.x, subset.y, context) for p in arm.parts]
                     fit_s = time.perf_counter() - started
                     new_x, new_y, source = expand(parts, subset.x, subset.y, train.num_classes, factor,
-                                                  arm.balance, derive_seed(arm_name, k, seed))
+                                                  arm.balance, derive_seed(k, seed), memo)
                     extra = {"n_new": len(new_y), "fit_seconds": round(fit_s, 2),
                              "expand_seconds": round(time.perf_counter() - started - fit_s, 2)}
                     if generative_metrics and len(new_y):

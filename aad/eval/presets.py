@@ -51,6 +51,7 @@ IMAGE = {
     "none": lambda quick: None,
     "affine": _affine,
     "elastic": lambda quick: make("aad.image", "ElasticDistortion"),
+    "affine+elastic": lambda quick: _compose(_affine(quick), make("aad.image", "ElasticDistortion")),
     "gan": _image_gan,
     "gan+affine": lambda quick: Arm([_affine(quick), _image_gan(quick)]),
 }

@@ -38,6 +38,18 @@ def test_expand_transform_copies_and_generator_samples():
     assert torch.equal(x, again)  # the same seed gives the same new samples
 
 
+def test_expand_shares_a_parts_samples_across_arms():
+    data = image_dataset(n_per_class=4)
+    gen = ClassMeans(seed=0).fit(data.x, data.y)
+    memo = {}
+    alone = expand([gen], data.x, data.y, 3, factor=2, balance=False, seed=0, memo=memo)
+    with_jitter = expand([Jitter(), gen], data.x, data.y, 3, factor=2, balance=False, seed=0, memo=memo)
+    assert torch.equal(with_jitter[0][-24:], alone[0])  # the same generator's samples in both arms
+    assert len(memo) == 2  # one entry per distinct part: the generator was run once
+    other = expand([gen], data.x, data.y, 3, factor=2, balance=False, seed=1)[0]
+    assert not torch.equal(other, alone[0])  # another subset seed, other samples
+
+
 def test_compose_with_a_generative_first_child_generates():
     data = image_dataset(n_per_class=4)
     pipeline = Compose([ClassMeans(), Jitter()]).fit(data.x, data.y)
