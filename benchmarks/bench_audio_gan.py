@@ -121,8 +121,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="tiny budget: checks the script, not the model")
     parser.add_argument("--seconds", type=float, default=900.0, help="GAN fit budget, wall seconds (CPU)")
     parser.add_argument("--checkpoint-dir", default=None, help="where the fit checkpoints (default: none)")
-    parser.add_argument("--diffaugment", default="color,cutout",
-                        help="DiffAugment ops for the discriminator, comma-separated")
+    parser.add_argument("--diffaugment", default=None,
+                        help="DiffAugment ops for the discriminator, comma-separated ('' for none; "
+                             "default: the class's)")
     parser.add_argument("--tag", default="", help="suffix of the result files (to keep several runs)")
     parser.add_argument("--per-class", type=int, default=50, help="generated clips per class")
     args = parser.parse_args()
@@ -139,9 +140,9 @@ def main() -> None:
     real_p = judge.probabilities(test.x)
     judge_acc = float((real_p.argmax(1) == test.y).float().mean())
 
-    gan = SpectrogramGAN(g_width=16, d_width=16, batch_size=32, lr=3e-4, ema_decay=0.995, steps=100_000,
-                         seconds=seconds, seed=0, progress=False, diffaugment=tuple(args.diffaugment.split(",")),
-                         checkpoint_dir=args.checkpoint_dir, resume=False)
+    options = {} if args.diffaugment is None else {"diffaugment": tuple(filter(None, args.diffaugment.split(",")))}
+    gan = SpectrogramGAN(steps=100_000, seconds=seconds, seed=0, progress=False,   # the class defaults
+                         checkpoint_dir=args.checkpoint_dir, resume=False, **options)
     t0 = time.time()
     cpu0 = time.process_time()
     gan.fit(train.x, train.y)
@@ -178,7 +179,7 @@ def main() -> None:
     name = ("bench_audio_gan_quick" if args.quick else "bench_audio_gan") + args.tag
     (RESULTS / f"{name}.json").write_text(json.dumps(
         {"benchmark": name, "machine": machine, "rows": [row], "per_class_label_accuracy": per_class,
-         "diffaugment": args.diffaugment, "history": gan.history_[-20:], "wavs": names}, indent=2) + "\n")
+         "diffaugment": list(gan.diffaugment), "history": gan.history_[-20:], "wavs": names}, indent=2) + "\n")
     (RESULTS / f"{name}.md").write_text(markdown + "\n")
     print(markdown)
 

@@ -87,7 +87,8 @@ def evaluate(fake_x, fake_y, judge, x_train, x_test, y_test, g) -> dict:
             "classes_covered": len(torch.unique(fake_y))}
 
 
-def run(dataset: str, model: str, seconds: float, steps: int, seed: int, lr: float, cpu_seconds) -> dict:
+def run(dataset: str, model: str, seconds: float, steps: int, seed: int, lr: float, cpu_seconds,
+        quality_threshold: float | None = None) -> dict:
     x, y = load(dataset)
     x_train, y_train, x_test, y_test = split(x, y, 0.2, seed)
     g = torch.Generator().manual_seed(seed)
@@ -95,6 +96,8 @@ def run(dataset: str, model: str, seconds: float, steps: int, seed: int, lr: flo
     start_wall, start_cpu = time.monotonic(), time.process_time()
     if model == "ConditionalGAN":
         options = {} if lr is None else {"lr": lr}
+        if quality_threshold is not None:  # the filter's classifier trains inside fit, on the real train split
+            options["quality_threshold"] = quality_threshold
         gan = ConditionalGAN(steps=steps, seconds=seconds, progress=False, seed=seed, **options).fit(x_train, y_train)
         done = gan.steps_done_
         fit_wall, fit_cpu = time.monotonic() - start_wall, time.process_time() - start_cpu
@@ -108,6 +111,8 @@ def run(dataset: str, model: str, seconds: float, steps: int, seed: int, lr: flo
         fake_x, fake_y = generate_dcgan(gen, judge, g)
         per_second = float("nan")
         del t
+    if quality_threshold is not None:
+        model = f"{model} (quality_threshold {quality_threshold})"
     row = {"dataset": dataset, "model": model, "train_images": len(x_train), "steps": done,
            "fit_wall_s": fit_wall, "fit_cpu_s": fit_cpu, "generate_img_per_s": per_second,
            **evaluate(fake_x, fake_y, judge, x_train, x_test, y_test, g),
@@ -126,12 +131,16 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--datasets", nargs="+", default=["mnist", "fashion-mnist"])
     parser.add_argument("--models", nargs="+", default=["ConditionalGAN", "DCGAN"])
+    parser.add_argument("--quality-threshold", type=float, default=None,
+                        help="ConditionalGAN's quality filter: redraw samples a real-data classifier does not "
+                             "give their label with this confidence (default: off)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--name", default="bench_image_gan")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     seconds = 30.0 if args.quick else args.seconds
-    rows = [run(d, m, seconds, args.steps, args.seed, args.lr, args.dcgan_cpu_seconds) for d in args.datasets for m in args.models]
+    rows = [run(d, m, seconds, args.steps, args.seed, args.lr, args.dcgan_cpu_seconds, args.quality_threshold)
+            for d in args.datasets for m in args.models]
     cols = ["dataset", "model", "steps", "fit_wall_s", "fit_cpu_s", "CAS", "FD", "precision", "recall",
             "generate_img_per_s", "real_test_acc_of_judge"]
     md = (f"# GAN quality ({seconds:.0f} s fit budget per model, {args.threads} threads, seed {args.seed})\n\n"

