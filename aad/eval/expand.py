@@ -115,9 +115,14 @@ def expand(parts: list[Augmenter], x, y: Tensor, num_classes: int, factor: int, 
     memo = {} if memo is None else memo
     xs, ys, sources = [], [], []
     for augmenter in parts:
-        key = (_cache_key(augmenter, (seed,)), tuple(need.tolist()))
+        try:
+            name = shared = _cache_key(augmenter, (seed,))
+        except (TypeError, ValueError):  # a parameter config.json cannot hold (a wrapped nlpaug object)
+            name, shared = type(augmenter).__name__, id(augmenter)   # seeded by class, never shared
+        key = (shared, tuple(need.tolist()))
         if key not in memo:
-            memo[key] = expand_part(augmenter, x, y, need, make_generator(derive_seed("expand", *key)))
+            memo[key] = expand_part(augmenter, x, y, need, make_generator(derive_seed("expand", name, seed,
+                                                                                     *key[1])))
         new_x, new_y, source = memo[key]
         if new_x is not None:
             xs.append(new_x)

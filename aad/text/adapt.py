@@ -98,6 +98,9 @@ def adapt(model, tokenizer, texts: list[str], prefixes: list[str] | None, settin
     special = torch.tensor(tokenizer.all_special_ids)
 
     def step(i: int) -> dict[str, float]:
+        # dropout draws from torch's global RNG: seed it from our stream, so a fit depends only on
+        # its seed (not on what ran before it) and a resumed fit matches an uninterrupted one
+        torch.manual_seed(int(torch.randint(0, 2**62, (), generator=g)))
         pick = torch.randint(len(rows), (min(settings.batch_size, len(rows)),), generator=g).tolist()
         batch, labels = _masked_batch([rows[j] for j in pick], tokenizer, special, settings.mask_prob, g)
         batch = {k: v.to(device) for k, v in batch.items()}
@@ -111,8 +114,10 @@ def adapt(model, tokenizer, texts: list[str], prefixes: list[str] | None, settin
         optimizer.step()
         return {"loss": float(loss.detach())}
 
+    cuda = list(range(torch.cuda.device_count())) if torch.device(device).type == "cuda" else []
     try:
-        steps = loop.run(step)
+        with torch.random.fork_rng(devices=cuda):  # the caller's global RNG state is left as it was
+            steps = loop.run(step)
     finally:
         embeddings.requires_grad_(True)
         model.eval()

@@ -50,6 +50,21 @@ def test_expand_shares_a_parts_samples_across_arms():
     assert not torch.equal(other, alone[0])  # another subset seed, other samples
 
 
+def test_expand_takes_an_augmenter_whose_config_cannot_be_saved():
+    class Wrapped(Jitter):  # like aad.text.Nlpaug: holds a third-party object config.json cannot hold
+        def __init__(self, scale=object(), seed=None):
+            self.scale = scale
+            self.seed = seed
+
+        def _augment(self, x, y, g):
+            return (x + 0.05 * torch.randn(x.shape, generator=g)).clamp(0, 1)
+
+    data = image_dataset(n_per_class=4)
+    first = expand([Wrapped()], data.x, data.y, 3, factor=1, balance=False, seed=0)[0]
+    again = expand([Wrapped()], data.x, data.y, 3, factor=1, balance=False, seed=0)[0]
+    assert first.shape == (12, 1, 8, 8) and torch.equal(first, again)  # still seeded reproducibly
+
+
 def test_compose_with_a_generative_first_child_generates():
     data = image_dataset(n_per_class=4)
     pipeline = Compose([ClassMeans(), Jitter()]).fit(data.x, data.y)

@@ -132,6 +132,17 @@ def test_label_conditioned_fit_makes_fill_ins_follow_the_label(tmp_path):
     assert sum(w in ("good", "great") for w in last[1]) >= 16, last[1]
 
 
+def test_fit_depends_on_the_seed_not_on_the_global_rng(tmp_path):
+    x, y = TEXTS, torch.tensor([0, 1, 0, 1])
+    fills = []
+    for noise in (1, 2):
+        torch.manual_seed(noise)  # what ran before (dropout draws from torch's global RNG)
+        augmenter = make(tmp_path / str(noise), fit_steps=5, seed=0).fit(x, y)
+        fills.append(augmenter.fill_mask("the [MASK] was good", k=5))
+        assert torch.initial_seed() == noise  # the caller's global RNG is left alone
+    assert fills[0] == fills[1]
+
+
 def test_bad_parameters_are_clear_errors(tmp_path):
     with pytest.raises(ValueError, match="top_k"):
         make(tmp_path, top_k=0).augment(TEXTS)
