@@ -121,8 +121,8 @@ def expand(parts: list[Augmenter], x, y: Tensor, num_classes: int, factor: int, 
             name, shared = type(augmenter).__name__, id(augmenter)   # seeded by class, never shared
         key = (shared, tuple(need.tolist()))
         if key not in memo:
-            memo[key] = expand_part(augmenter, x, y, need, make_generator(derive_seed("expand", name, seed,
-                                                                                     *key[1])))
+            g = make_generator(derive_seed("expand", name, seed, *key[1]))
+            memo[key] = expand_part(augmenter, x, y, need, g)
         new_x, new_y, source = memo[key]
         if new_x is not None:
             xs.append(new_x)

@@ -38,7 +38,7 @@ class Report:
         if new_x is None or not len(new_y):
             return
         pick = torch.linspace(0, len(new_y) - 1, min(N_SAMPLES, len(new_y))).long()
-        before = [None if int(source[i]) < 0 else subset.x[int(source[i])] for i in pick]
+        before = [_reference(subset, int(source[i]), int(new_y[i])) for i in pick]
         after = [new_x[int(i)] for i in pick]
         self.samples[(dataset, augmenter)] = {"modality": modality, "before": before, "after": after,
                                               "labels": [int(new_y[i]) for i in pick],
@@ -176,3 +176,14 @@ def _finite(value):
     if isinstance(value, list):
         return [_finite(v) for v in value]
     return value
+
+
+def _reference(subset, source: int, label: int):
+    """The real sample shown above a new one: its source, or for a generated sample a real one of
+    its class (the first in the subset; None if it has none), so a grid compares like with like."""
+    if source < 0:
+        same_class = torch.nonzero(subset.y == label).flatten()
+        if not len(same_class):
+            return None
+        source = int(same_class[0])
+    return subset.x[source]

@@ -187,3 +187,14 @@ def test_image_sample_grid(tmp_path):
     report = evaluate(image_dataset(), {"means": ClassMeans()}, shots=[3], seeds=[0], **FAST)
     report.save(tmp_path)
     assert (tmp_path / "samples_toy-images_means.png").is_file()
+
+
+def test_sample_grids_show_a_real_sample_of_the_class_above_each_generated_one():
+    data = image_dataset(n_per_class=4)
+    gen = ClassMeans(seed=0).fit(data.x, data.y)
+    x, y, source = expand([gen], data.x, data.y, 3, factor=1, balance=False, seed=0)
+    report = Report()
+    report.add_samples("toy", "means", "image", data, x, y, source)
+    samples = report.samples[("toy", "means")]
+    for before, label in zip(samples["before"], samples["labels"]):
+        assert any(torch.equal(before, real) for real in data.x[data.y == label])
