@@ -11,7 +11,8 @@ from aad.image.classifier import SmallCNN, predict_proba, train_classifier
 
 
 # No "color": on mnist its brightness shift let the generator draw grey, blotchy backgrounds
-# (Frechet distance 46.6 -> 8.7, CAS 0.49 -> 0.58 without it after 700 steps; bench_image_gan).
+# (Frechet distance 46.6 -> 8.7, CAS 0.49 -> 0.58 without it after 700 steps, in probes scored
+# as benchmarks/bench_image_gan.py scores).
 IMAGE_DIFFAUGMENT = ("translation", "cutout")
 
 
@@ -23,8 +24,9 @@ class ConditionalGAN(Augmenter):
             discriminator stage (they double per halving of resolution, up to 4x).
         steps, seconds: the fit budget, whichever ends first (``seconds`` of wall time, or None).
         batch_size, lr, ema_decay: optimisation (Adam, betas (0.5, 0.999), same lr for both nets).
-        class_weight: weight of the auxiliary classifier's loss (AC-GAN): samples its label's
-            classifier recognises. mode_seeking: weight of the MSGAN term against per-class collapse.
+        class_weight: weight of the auxiliary-classifier loss (AC-GAN), which pushes samples to be
+            recognisable as their label. mode_seeking: weight of the MSGAN term against per-class
+            collapse (1.0 drew noisy samples, 0.3 samey ones; 0.6 gave the best CAS).
         diffaugment: DiffAugment ops applied to real and fake before the discriminator.
         mix: fraction of samples ``augment`` replaces by generated ones of the same label, in [0, 1].
         quality_threshold: if set (in (0, 1]), ``fit`` also trains a classifier on the real data and
