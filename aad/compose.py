@@ -11,6 +11,7 @@ import torch
 
 from aad.base import Augmenter
 from aad.checks import check_batch, check_in_range
+from aad.serialization import strip_prefix
 
 
 def take(x, idx: torch.Tensor):
@@ -86,9 +87,7 @@ class _Composite(Augmenter):
 
     def _set_state(self, meta, tensors):
         for i, child in enumerate(self._children()):
-            prefix = f"{i}/"
-            child._set_state(meta.get(str(i), {}),
-                             {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)})
+            child._set_state(meta.get(str(i), {}), strip_prefix(tensors, f"{i}/"))
 
 
 def _check_augmenters(augmenters, name="augmenters") -> list[Augmenter]:

@@ -229,6 +229,14 @@ class TrainConfig:
     history: list = field(default_factory=list)
     steps_done: int = 0
 
+    @classmethod
+    def from_params(cls, params: dict) -> TrainConfig:
+        """The settings of a GAN augmenter's ``get_params()`` (one ``lr`` for both networks)."""
+        return cls(steps=params["steps"], seconds=params["seconds"], batch_size=params["batch_size"],
+                   lr_g=params["lr"], lr_d=params["lr"], ema_decay=params["ema_decay"],
+                   class_weight=params["class_weight"], mode_seeking=params["mode_seeking"],
+                   diffaugment=tuple(params["diffaugment"]))
+
 
 def build_networks(config: GANConfig, g: torch.Generator, device="cpu"):
     """Generator, its EMA copy and the discriminator, initialised from ``g`` (global RNG untouched)."""
@@ -297,6 +305,16 @@ def train_conditional_gan(x: Tensor, y: Tensor, config: GANConfig, train: TrainC
     discriminator.train()
     train.steps_done = loop.run(step)
     return ema.to(memory_format=torch.contiguous_format)
+
+
+def mix_generated(x: Tensor, y: Tensor, mix: float, generate, g: torch.Generator) -> Tensor:
+    """A copy of ``x`` where each row, with probability ``mix`` (drawn from ``g``), is replaced by
+    ``generate(labels, g)`` for its label: the ``augment`` of a generative augmenter."""
+    replace = (torch.rand(len(x), generator=g) < mix).nonzero().squeeze(1)
+    out = x.clone()
+    if len(replace):
+        out[replace.to(x.device)] = generate(y[replace.to(y.device)].cpu(), g).to(x.device, x.dtype)
+    return out
 
 
 @torch.no_grad()

@@ -82,3 +82,14 @@ def load_state(path: str | Path, device: str | torch.device = "cpu") -> Any:
     with safe_open(str(path), framework="pt") as f:
         skeleton = json.loads(f.metadata()["skeleton"])
     return unflatten_state(skeleton, load_file(str(path), device=str(device)))
+
+
+def strip_prefix(tensors: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
+    """The entries of ``tensors`` whose keys start with ``prefix``, with the prefix removed."""
+    return {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+
+
+def load_module(module: torch.nn.Module, tensors: dict[str, torch.Tensor], prefix: str, device) -> torch.nn.Module:
+    """``module`` with the weights stored under ``prefix``, on ``device``, in eval mode and frozen."""
+    module.load_state_dict(strip_prefix(tensors, prefix))
+    return module.to(device).eval().requires_grad_(False)

@@ -9,6 +9,7 @@ from aad.gan import (
     diff_augment,
     hinge_d_loss,
     hinge_g_loss,
+    mix_generated,
     sample,
     train_conditional_gan,
     update_ema,
@@ -94,3 +95,13 @@ def test_resumed_training_matches_an_uninterrupted_run(tmp_path):
     assert (tmp_path / "checkpoint.safetensors").is_file()
     for k, v in straight.state_dict().items():
         assert torch.allclose(resumed.state_dict()[k], v), k
+
+
+def test_mix_generated_replaces_a_fraction_with_samples_of_the_same_label():
+    x, y = torch.zeros(200, 1, 2, 2), torch.arange(200) % 4
+    generate = lambda labels, g: (labels.float() + 1).view(-1, 1, 1, 1).expand(-1, 1, 2, 2)
+    out = mix_generated(x, y, 0.5, generate, torch.Generator().manual_seed(0))
+    replaced = out.flatten(1).amax(1) > 0
+    assert 60 < int(replaced.sum()) < 140 and (x == 0).all()  # about half; the input is untouched
+    assert torch.equal(out[replaced, 0, 0, 0], y[replaced].float() + 1)  # each with its own label
+    assert torch.equal(mix_generated(x, y, 0.0, generate, torch.Generator()), x)

@@ -11,8 +11,9 @@ from aad.audio.spectrogram import MelImage
 from aad.audio.transforms import check_sample_rate
 from aad.base import Augmenter
 from aad.checks import check_audio, check_in_range
-from aad.gan import ConditionalGenerator, GANConfig, TrainConfig, sample, train_conditional_gan
+from aad.gan import ConditionalGenerator, GANConfig, TrainConfig, mix_generated, sample, train_conditional_gan
 from aad.seeding import derive_seed, make_generator
+from aad.serialization import load_module
 
 # No DiffAugment by default. Translation moves formants, which carry the word (label accuracy 0.25
 # -> 0.48 without it), and on spoken-digits' 2,040 clips colour and cutout cost too: after 600 steps,
@@ -112,10 +113,7 @@ class SpectrogramGAN(Augmenter):
         mean, std = mel.statistics(log_mel)
         images = mel.to_image(log_mel, mean, std)
         config = GANConfig(tuple(images.shape[1:]), int(y.max()) + 1, self.z_dim, self.g_width, self.d_width)
-        train = TrainConfig(steps=self.steps, seconds=self.seconds, batch_size=self.batch_size,
-                            lr_g=self.lr, lr_d=self.lr, ema_decay=self.ema_decay,
-                            class_weight=self.class_weight, mode_seeking=self.mode_seeking,
-                            diffaugment=tuple(self.diffaugment))
+        train = TrainConfig.from_params(self.get_params())
         g = make_generator(None if self.seed is None else derive_seed(self.seed, "fit"))
         self.generator_ = train_conditional_gan(images, y, config, train, g, device=self.device,
                                                 checkpoint_dir=self.checkpoint_dir, resume=self.resume,
@@ -142,12 +140,7 @@ class SpectrogramGAN(Augmenter):
         if y is None:
             raise ValueError("y is required: SpectrogramGAN.augment replaces clips by generated ones "
                              "of the same label")
-        replace = (torch.rand(len(x), generator=g) < self.mix).nonzero().squeeze(1)
-        out = x.clone()
-        if len(replace):
-            fake = self._generate(y[replace.to(y.device)].cpu(), g)
-            out[replace.to(x.device)] = fake.to(x.device, x.dtype)
-        return out
+        return mix_generated(x, y, self.mix, self._generate, g)
 
     # ---- persistence --------------------------------------------------------------------------
     def _get_state(self):
@@ -156,10 +149,8 @@ class SpectrogramGAN(Augmenter):
         return {"gan": self.generator_.config.to_dict(), "steps_done": self.steps_done_}, tensors
 
     def _set_state(self, meta, tensors):
-        generator = ConditionalGenerator(GANConfig(**meta["gan"]))
-        generator.load_state_dict({k[len("generator."):]: v for k, v in tensors.items()
-                                   if k.startswith("generator.")})
-        self.generator_ = generator.to(self.device).eval().requires_grad_(False)
+        self.generator_ = load_module(ConditionalGenerator(GANConfig(**meta["gan"])), tensors, "generator.",
+                                      self.device)
         self.mel_mean_, self.mel_std_ = tensors["mel_mean"].float(), tensors["mel_std"].float()
         self.history_ = []
         self.steps_done_ = meta.get("steps_done", 0)

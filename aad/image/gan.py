@@ -6,9 +6,9 @@ from torch import Tensor
 
 from aad.base import Augmenter
 from aad.checks import check_in_range
-from aad.gan import ConditionalGenerator, GANConfig, TrainConfig, sample, train_conditional_gan
+from aad.gan import ConditionalGenerator, GANConfig, TrainConfig, mix_generated, sample, train_conditional_gan
 from aad.image.classifier import SmallCNN, predict_proba, train_classifier
-
+from aad.serialization import load_module
 
 # No "color": on mnist its brightness shift let the generator draw grey, blotchy backgrounds
 # (without it, after 700 steps at mode-seeking 0.1: Frechet distance 18.8 -> 8.7, CAS 0.49 -> 0.58,
@@ -78,10 +78,7 @@ class ConditionalGAN(Augmenter):
             check_in_range(self.quality_threshold, "quality_threshold", 0, 1, low_inclusive=False)
         num_classes = int(y.max()) + 1
         config = GANConfig(tuple(x.shape[1:]), num_classes, self.z_dim, self.g_width, self.d_width)
-        train = TrainConfig(steps=self.steps, seconds=self.seconds, batch_size=self.batch_size,
-                            lr_g=self.lr, lr_d=self.lr, ema_decay=self.ema_decay,
-                            class_weight=self.class_weight, mode_seeking=self.mode_seeking,
-                            diffaugment=tuple(self.diffaugment))
+        train = TrainConfig.from_params(self.get_params())
         g = self.fit_generator()
         self.generator_ = train_conditional_gan(x, y, config, train, g, device=self.device,
                                                 checkpoint_dir=self.checkpoint_dir, resume=self.resume,
@@ -116,11 +113,7 @@ class ConditionalGAN(Augmenter):
         shape = self.generator_.config.shape
         if tuple(x.shape[1:]) != shape:
             raise ValueError(f"x must hold images of shape {shape} (the shape fitted), got {tuple(x.shape[1:])}")
-        replace = (torch.rand(len(x), generator=g) < self.mix).nonzero().squeeze(1)
-        out = x.clone()
-        if len(replace):
-            out[replace.to(x.device)] = self._generate(y[replace.to(y.device)].cpu(), g).to(x.device, x.dtype)
-        return out
+        return mix_generated(x, y, self.mix, self._generate, g)
 
     # ---- persistence --------------------------------------------------------------------------
     def _get_state(self):
@@ -133,16 +126,10 @@ class ConditionalGAN(Augmenter):
 
     def _set_state(self, meta, tensors):
         config = GANConfig(**meta["gan"])
-        self.generator_ = _load_module(ConditionalGenerator(config), "generator.", tensors, self.device)
+        self.generator_ = load_module(ConditionalGenerator(config), tensors, "generator.", self.device)
         self.filter_ = None
         self.history_ = []
         self.steps_done_ = meta.get("steps_done", 0)
         if meta["filter"]:
             model = SmallCNN(config.shape[0], config.num_classes)
-            self.filter_ = _load_module(model, "filter.", tensors, self.device)
-
-
-def _load_module(module, prefix: str, tensors: dict, device):
-    state = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
-    module.load_state_dict(state)
-    return module.to(device).eval().requires_grad_(False)
+            self.filter_ = load_module(model, tensors, "filter.", self.device)

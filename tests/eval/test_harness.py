@@ -50,9 +50,12 @@ def test_expand_shares_a_parts_samples_across_arms():
     assert not torch.equal(other, alone[0])  # another subset seed, other samples
 
 
+OPAQUE = object()  # like the nlpaug object aad.text.Nlpaug holds: config.json cannot hold it
+
+
 def test_expand_takes_an_augmenter_whose_config_cannot_be_saved():
-    class Wrapped(Jitter):  # like aad.text.Nlpaug: holds a third-party object config.json cannot hold
-        def __init__(self, scale=object(), seed=None):
+    class Wrapped(Jitter):
+        def __init__(self, scale=OPAQUE, seed=None):
             self.scale = scale
             self.seed = seed
 
