@@ -105,4 +105,7 @@ def test_cuda_matches_cpu():
     for aug in [TimeStretch(), Speed(), PitchShift(), SpecAugment(time_warp=0.05), AddNoise(), TimeShift()]:
         cpu, gpu = aug(x, rng=3), aug(x.cuda(), rng=3)
         assert gpu.device.type == "cuda"
-        assert torch.allclose(cpu, gpu.cpu(), atol=1e-3), type(aug).__name__
+        # cuFFT and the CPU's FFT round differently, and the phase vocoder carries phases across
+        # frames: sample-wise gaps reach 2e-3 (TimeStretch, PitchShift on an H100: 80-84 dB SNR)
+        error = (cpu - gpu.cpu()).pow(2).sum().clamp_min(1e-30)
+        assert 10 * torch.log10(cpu.pow(2).sum() / error) > 60, type(aug).__name__

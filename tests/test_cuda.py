@@ -1,0 +1,67 @@
+"""The learned augmenters and downstream models on a CUDA device: fit, generate, augment, save, load.
+
+Skipped where no GPU is present (CI); run on one with ``python3 -m pytest -q tests/test_cuda.py``.
+"""
+import pytest
+import torch
+
+from aad.audio import SpectrogramGAN
+from aad.base import Augmenter
+from aad.eval.models import AudioCNN, ImageCNN
+from aad.image import ConditionalGAN, RandomAffine
+from tests.audio.test_gan import TINY as TINY_AUDIO_GAN
+from tests.cases import audio_batch, image_batch
+
+pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+
+
+def tiny_image_gan(**kw):
+    return ConditionalGAN(**{"z_dim": 8, "g_width": 4, "d_width": 4, "steps": 3, "batch_size": 6,
+                             "progress": False, "seed": 0, "device": "cuda", **kw})
+
+
+def test_image_gan_fits_generates_and_augments_on_cuda(tmp_path):
+    x, y = image_batch()
+    gan = tiny_image_gan(quality_threshold=0.5, checkpoint_dir=str(tmp_path / "ckpt")).fit(x, y)
+    assert next(gan.generator_.parameters()).device.type == "cuda"
+    out = gan.generate(y, rng=0)
+    assert out.shape == x.shape and torch.isfinite(out).all()
+    mixed = gan.augment(x.cuda(), y.cuda(), rng=0)
+    assert mixed.device.type == "cuda" and mixed.shape == x.shape
+    assert x.device.type == "cpu"  # the caller's tensor is not moved
+
+
+def test_image_gan_resumes_on_cuda_and_loads_onto_the_cpu(tmp_path):
+    x, y = image_batch()
+    tiny_image_gan(steps=2, checkpoint_dir=str(tmp_path / "ckpt")).fit(x, y)
+    gan = tiny_image_gan(steps=4, checkpoint_dir=str(tmp_path / "ckpt")).fit(x, y)
+    assert gan.steps_done_ == 4
+    gan.save(tmp_path / "gan")
+    on_cpu = Augmenter.load(tmp_path / "gan", device="cpu")
+    on_gpu = Augmenter.load(tmp_path / "gan")
+    assert torch.allclose(on_cpu.generate(y, rng=3), on_gpu.generate(y, rng=3).cpu(), atol=1e-4)
+
+
+def test_spectrogram_gan_on_cuda(tmp_path):
+    x, y = audio_batch()
+    gan = SpectrogramGAN(**{**TINY_AUDIO_GAN, "device": "cuda"}).fit(x, y)
+    out = gan.generate(torch.tensor([0, 1, 2]), rng=0)
+    assert out.shape == (3, x.shape[1]) and torch.isfinite(out).all()
+    gan.save(tmp_path / "sgan")
+    loaded = Augmenter.load(tmp_path / "sgan", device="cpu")
+    assert loaded.generate(torch.tensor([0]), rng=0).device.type == "cpu"
+
+
+def test_transforms_keep_cuda_tensors_on_cuda():
+    x, _ = image_batch()
+    out = RandomAffine(degrees=(-20, 20), seed=0)(x.cuda())
+    assert out.device.type == "cuda" and out.shape == x.shape
+
+
+@pytest.mark.parametrize("make, batch", [(lambda: ImageCNN(steps=5, device="cuda"), image_batch),
+                                         (lambda: AudioCNN(sample_rate=16000, steps=5, device="cuda"), audio_batch)])
+def test_downstream_models_train_and_predict_on_cuda(make, batch):
+    x, y = batch()
+    model = make().fit(x, y, num_classes=3, seed=0)
+    assert next(model.net_.parameters()).device.type == "cuda"
+    assert model.predict(x).shape == (len(x),)
