@@ -216,7 +216,7 @@ class TrainConfig:
 
     steps: int = 2000
     seconds: float | None = None
-    batch_size: int = 64
+    batch_size: int = 32
     lr_g: float = 1e-3   # 2e-4 (the DCGAN habit) learned ~4x slower per step in our probes
     lr_d: float = 1e-3
     betas: tuple[float, float] = (0.5, 0.999)
