@@ -2,12 +2,14 @@
 
 Metrics (all against real held-out images):
 - CAS, Classification Accuracy Score: a SmallCNN trained only on generated images (500 per class),
-  tested on real held-out images.
+  tested on real held-out images. ``real_ceiling``: the same recipe trained on the real train split
+  (Ravuri & Vinyals 2019 compare CAS with it). The recipe's length (``--cas-epochs``) matters: on
+  mnist, 5 epochs score 0.962 on real digits and 20 epochs 0.980, and CAS moves with it.
 - Frechet distance and precision/recall (Kynkaanniemi et al. 2019, k=3) in the feature space of a
   SmallCNN trained on the real training split.
 The DCGAN is unconditional: its samples are labelled by the real-data classifier (500 per class kept).
 
-    python benchmarks/bench_image_gan.py [--quick] [--seconds 600] [--datasets mnist fashion-mnist]
+    python benchmarks/bench_image_gan.py [--quick] [--seconds 600] [--datasets mnist fashion-mnist] [--cas-epochs 5]
 """
 from __future__ import annotations
 
@@ -78,8 +80,8 @@ def generate_dcgan(gen, judge, g, tries: int = 10):
     return x[keep], y[keep]
 
 
-def evaluate(fake_x, fake_y, judge, x_train, x_test, y_test, g) -> dict:
-    cas_model = train_classifier(fake_x, fake_y, 10, g, epochs=5)
+def evaluate(fake_x, fake_y, judge, x_train, x_test, y_test, g, cas_epochs: int = 5) -> dict:
+    cas_model = train_classifier(fake_x, fake_y, 10, g, epochs=cas_epochs)
     f_test, f_fake = extract_features(judge, x_test), extract_features(judge, fake_x)
     f_fake = f_fake[torch.randperm(len(f_fake), generator=g)[: len(f_test)]]
     return {"CAS": accuracy(cas_model, x_test, y_test), "FD": frechet_distance(f_test, f_fake),
@@ -88,7 +90,7 @@ def evaluate(fake_x, fake_y, judge, x_train, x_test, y_test, g) -> dict:
 
 
 def run(dataset: str, model: str, seconds: float, steps: int, seed: int, lr: float, cpu_seconds,
-        quality_threshold: float | None = None) -> dict:
+        quality_threshold: float | None = None, cas_epochs: int = 5) -> dict:
     x, y = load(dataset)
     x_train, y_train, x_test, y_test = split(x, y, 0.2, seed)
     g = torch.Generator().manual_seed(seed)
@@ -115,8 +117,11 @@ def run(dataset: str, model: str, seconds: float, steps: int, seed: int, lr: flo
         model = f"{model} (quality_threshold {quality_threshold})"
     row = {"dataset": dataset, "model": model, "train_images": len(x_train), "steps": done,
            "fit_wall_s": fit_wall, "fit_cpu_s": fit_cpu, "generate_img_per_s": per_second,
-           **evaluate(fake_x, fake_y, judge, x_train, x_test, y_test, g),
+           **evaluate(fake_x, fake_y, judge, x_train, x_test, y_test, g, cas_epochs),
            "real_test_acc_of_judge": accuracy(judge, x_test, y_test)}
+    # a stream of its own: adding this column left the other figures as they were
+    ceiling = train_classifier(x_train, y_train, 10, torch.Generator().manual_seed(seed + 1), epochs=cas_epochs)
+    row["real_ceiling"] = accuracy(ceiling, x_test, y_test)
     print(row, flush=True)
     return row
 
@@ -134,22 +139,24 @@ def main(argv=None):
     parser.add_argument("--quality-threshold", type=float, default=None,
                         help="ConditionalGAN's quality filter: redraw samples a real-data classifier does not "
                              "give their label with this confidence (default: off)")
+    parser.add_argument("--cas-epochs", type=int, default=5, help="training epochs of the CAS classifier")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--name", default="bench_image_gan")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     seconds = 30.0 if args.quick else args.seconds
-    rows = [run(d, m, seconds, args.steps, args.seed, args.lr, args.dcgan_cpu_seconds, args.quality_threshold)
-            for d in args.datasets for m in args.models]
-    cols = ["dataset", "model", "steps", "fit_wall_s", "fit_cpu_s", "CAS", "FD", "precision", "recall",
-            "generate_img_per_s", "real_test_acc_of_judge"]
+    rows = [run(d, m, seconds, args.steps, args.seed, args.lr, args.dcgan_cpu_seconds, args.quality_threshold,
+                args.cas_epochs) for d in args.datasets for m in args.models]
+    cols = ["dataset", "model", "steps", "fit_wall_s", "fit_cpu_s", "CAS", "real_ceiling", "FD", "precision",
+            "recall", "generate_img_per_s", "real_test_acc_of_judge"]
     md = (f"# GAN quality ({seconds:.0f} s fit budget per model, {args.threads} threads, seed {args.seed})\n\n"
-          "4,000 train / 1,000 held-out real images per dataset. CAS: SmallCNN trained on 5,000 generated "
-          "images (500 per class), tested on the held-out real images. FD, precision, recall: in the "
+          f"4,000 train / 1,000 held-out real images per dataset. CAS: SmallCNN trained {args.cas_epochs} epochs on "
+          "5,000 generated images (500 per class), tested on the held-out real images; real_ceiling: the same "
+          "recipe trained on the real train split. FD, precision, recall: in the "
           "features of a SmallCNN trained on the real train split (1,000 generated vs 1,000 real).\n\n"
           + markdown_table(rows, cols))
     print(md)
-    write_results(args.name, rows, md, {"seconds": seconds, "threads": args.threads})
+    write_results(args.name, rows, md, {"seconds": seconds, "threads": args.threads, "cas_epochs": args.cas_epochs})
 
 
 if __name__ == "__main__":

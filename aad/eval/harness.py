@@ -182,6 +182,8 @@ def evaluate(data, augmenters: dict, *, shots=(10,), seeds=(0, 1, 2), factor: in
         raise ValueError(f"protocol must be one of {PROTOCOLS}, got {protocol!r}")
     if isinstance(factor, bool) or not isinstance(factor, int) or factor < 0:
         raise ValueError(f"factor must be an int >= 0, got {factor!r}")
+    if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int) or steps < 1):
+        raise ValueError(f"steps must be an int >= 1 or None, got {steps!r}")
     shots, seeds = list(shots), list(seeds)
     smallest = int(train.class_counts().min())
     for k in shots:

@@ -31,6 +31,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--models", nargs="+", default=None,
                         help="downstream models (image/audio: cnn; text: bag minilm; default: all of them)")
     parser.add_argument("--test-size", type=int, default=None, help="cap on test samples (quick: 1000)")
+    parser.add_argument("--steps", type=int, default=None,
+                        help="training steps of every downstream model (default: ~60 epochs of the subset, "
+                             "300-400 under --quick, 1000-3000 otherwise); augmented arms need more to pay off")
     parser.add_argument("--quick", action="store_true",
                         help="10 shots, 3 seeds, small budgets for learned augmenters: minutes, not hours")
     parser.add_argument("--out", required=True, help="output folder (report.json, report.md, PNGs)")
@@ -94,7 +97,7 @@ def run(args) -> int:
             models = [m for m in models if m in MODELS[modality]] or [MODELS[modality][0]]
         report.extend(evaluate(_load(dataset), augmenters, shots=shots, seeds=seeds, factor=args.factor,
                                protocol=args.protocol, minority=args.minority, models=models,
-                               test_size=test_size, quick=args.quick, out=out, resume=True,
+                               test_size=test_size, quick=args.quick, out=out, resume=True, steps=args.steps,
                                device=args.device, progress=not args.no_progress,
                                skipped={f"{modality}/{k}": v for k, v in skipped.items()}))
     report.meta["wall_seconds"] = round(time.perf_counter() - started, 1)

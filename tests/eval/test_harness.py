@@ -156,6 +156,7 @@ def test_imbalance_protocol_and_balancing():
     ({"shots": [31]}, ValueError, "smallest class"),
     ({"protocol": "weird"}, ValueError, "protocol"),
     ({"factor": -1}, ValueError, "factor"),
+    ({"steps": 0}, ValueError, "steps must be an int >= 1"),
     ({"models": ["transformer"]}, ValueError, "model"),
 ])
 def test_bad_arguments(kwargs, error, match):

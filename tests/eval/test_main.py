@@ -45,6 +45,14 @@ def test_cli_runs_and_writes_the_report(toy, tmp_path):
     assert len(rows) == len(report["rows"])  # nothing redone, nothing duplicated
 
 
+def test_steps_sets_every_downstream_models_budget(toy, tmp_path):
+    args = parse("--dataset", "toy-images", "--augmenters", "jitter", "--shots", "3", "--seeds", "0",
+                 "--steps", "7", "--quick", "--out", str(tmp_path / "run"), "--no-progress")
+    assert cli.run(args) == 0
+    rows = json.loads((tmp_path / "run" / "report.json").read_text())["rows"]
+    assert {r["steps"] for r in rows} == {7} and {r["augmenter"] for r in rows} == {"none", "jitter"}
+
+
 def test_unknown_dataset_and_mismatched_modality(toy, tmp_path):
     with pytest.raises(ValueError, match="unknown dataset"):
         cli.run(parse("--dataset", "cifar", "--out", str(tmp_path / "a")))
