@@ -89,6 +89,13 @@ def check_labels(y, n: int | None = None, num_classes: int | None = None, name: 
     return y.long()
 
 
+def check_int(value, name: str, low: int = 0) -> int:
+    """Raise ValueError unless ``value`` is an int (a bool is not) and ``>= low``."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
+    return value
+
+
 def check_in_range(value, name: str, low=None, high=None, *, low_inclusive=True) -> None:
     """Raise ValueError unless ``low <(=) value <= high``."""
     too_low = low is not None and (value < low if low_inclusive else value <= low)

@@ -16,6 +16,7 @@ import torch
 from tqdm.auto import tqdm
 
 from aad.base import Augmenter
+from aad.checks import check_int
 from aad.data.dataset import Dataset
 from aad.eval import generative as gm
 from aad.eval.expand import FitCache, expand, join, match_shape
@@ -180,10 +181,9 @@ def evaluate(data, augmenters: dict, *, shots=(10,), seeds=(0, 1, 2), factor: in
     modality = train.modality
     if protocol not in PROTOCOLS:
         raise ValueError(f"protocol must be one of {PROTOCOLS}, got {protocol!r}")
-    if isinstance(factor, bool) or not isinstance(factor, int) or factor < 0:
-        raise ValueError(f"factor must be an int >= 0, got {factor!r}")
-    if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int) or steps < 1):
-        raise ValueError(f"steps must be an int >= 1 or None, got {steps!r}")
+    check_int(factor, "factor", 0)
+    if steps is not None:
+        check_int(steps, "steps", 1)
     shots, seeds = list(shots), list(seeds)
     smallest = int(train.class_counts().min())
     for k in shots:
