@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.parametrizations import spectral_norm
 
+from aad.checks import check_in_range
 from aad.seeding import spawn
 from aad.training import GeneratorState, TrainLoop
 
@@ -224,6 +225,8 @@ class TrainConfig:
     diffaugment: tuple[str, ...] = DIFFAUGMENT
     class_weight: float = 1.0  # weight of the auxiliary classification loss (0: projection only)
     mode_seeking: float = 0.6  # weight of the mode-seeking term (0: off; 1.0 drew noisy samples)
+    lr_decay_from: float = 1.0  # from this fraction of the budget, lr falls linearly to 0 (1.0: constant)
+    standing_samples: int = 2560  # samples that re-estimate the EMA generator's batch norms at the end (0: off)
     checkpoint_every: int = 200
     # filled in by training: logged losses every 25 steps, and the steps completed
     history: list = field(default_factory=list)
@@ -232,10 +235,11 @@ class TrainConfig:
     @classmethod
     def from_params(cls, params: dict) -> TrainConfig:
         """The settings of a GAN augmenter's ``get_params()`` (one ``lr`` for both networks)."""
+        check_in_range(params["lr_decay_from"], "lr_decay_from", 0, 1)
         return cls(steps=params["steps"], seconds=params["seconds"], batch_size=params["batch_size"],
                    lr_g=params["lr"], lr_d=params["lr"], ema_decay=params["ema_decay"],
                    class_weight=params["class_weight"], mode_seeking=params["mode_seeking"],
-                   diffaugment=tuple(params["diffaugment"]))
+                   diffaugment=tuple(params["diffaugment"]), lr_decay_from=params["lr_decay_from"])
 
 
 def build_networks(config: GANConfig, g: torch.Generator, device="cpu"):
@@ -249,22 +253,26 @@ def build_networks(config: GANConfig, g: torch.Generator, device="cpu"):
 
 def train_conditional_gan(x: Tensor, y: Tensor, config: GANConfig, train: TrainConfig, g: torch.Generator,
                           *, device="cpu", checkpoint_dir: str | Path | None = None, resume: bool = True,
-                          progress: bool = True, desc: str = "fit GAN"):
+                          progress: bool = True, desc: str = "fit GAN", real_augment=None):
     """Fit a conditional GAN to ``x`` in [0, 1] ``[N, C, H, W]`` and labels ``y``; returns the EMA generator.
 
     All randomness (init, batches, noise, DiffAugment) comes from ``g``, so a seeded CPU fit is
-    deterministic. ``train.history`` receives the logged losses.
+    deterministic. ``train.history`` receives the logged losses. ``real_augment(x, y, g) -> x`` (on
+    [0, 1] batches), if given, transforms each real batch before the discriminator, and only the real
+    one: the generator then learns the augmented distribution (unlike DiffAugment, this leaks into its
+    samples on purpose, for augmentations whose outputs are valid samples of the class).
     """
     # channels-last convolutions: ~20% faster steps on the CPU (oneDNN), and what cuDNN prefers
     generator, ema, discriminator = (net.to(memory_format=torch.channels_last)
                                      for net in build_networks(config, g, device))
     opt_g = torch.optim.Adam(generator.parameters(), train.lr_g, betas=tuple(train.betas))
     opt_d = torch.optim.Adam(discriminator.parameters(), train.lr_d, betas=tuple(train.betas))
-    real_all, labels_all = x.to(device) * 2 - 1, y.to(device)
+    x_all, labels_all = x.to(device), y.to(device)
     step_g = spawn(g)  # the training stream, saved in checkpoints so a resumed run draws the same
     b = min(train.batch_size, len(x))
 
     def step(i: int) -> dict[str, float]:
+        set_lr(i)
         idx = torch.randint(0, len(x), (b,), generator=step_g).to(device)
         # fakes come in two halves with the same labels, for the mode-seeking term below
         half_y = labels_all[torch.randint(0, len(x), ((b + 1) // 2,), generator=step_g).to(device)]
@@ -272,7 +280,8 @@ def train_conditional_gan(x: Tensor, y: Tensor, config: GANConfig, train: TrainC
         z = torch.randn(b, config.z_dim, generator=step_g).to(device)
         fake = generator(z, fake_y)
         # discriminator: the same kind of augmentation on real and fake
-        real_aug = diff_augment(real_all[idx], step_g, train.diffaugment)
+        real = x_all[idx] if real_augment is None else real_augment(x_all[idx], labels_all[idx], step_g)
+        real_aug = diff_augment(real * 2 - 1, step_g, train.diffaugment)
         fake_aug = diff_augment(fake.detach(), step_g, train.diffaugment)
         real_score, real_logits = discriminator(real_aug, labels_all[idx])
         fake_score, _ = discriminator(fake_aug, fake_y)
@@ -291,10 +300,17 @@ def train_conditional_gan(x: Tensor, y: Tensor, config: GANConfig, train: TrainC
         update_ema(ema, generator, min(train.ema_decay, (1 + i) / (10 + i)))
         return {"d_loss": d_loss.item(), "g_loss": g_loss.item()}
 
-    def halve_lr(_: int) -> None:
-        for opt in (opt_g, opt_d):
+    lr_scale = 1.0  # halved at every rollback after a non-finite loss
+
+    def set_lr(i: int) -> None:
+        scale = lr_scale * linear_decay(loop.fraction_done(i), train.lr_decay_from)
+        for opt, lr in ((opt_g, train.lr_g), (opt_d, train.lr_d)):
             for group in opt.param_groups:
-                group["lr"] /= 2
+                group["lr"] = lr * scale
+
+    def halve_lr(_: int) -> None:
+        nonlocal lr_scale
+        lr_scale /= 2
 
     loop = TrainLoop(state={"generator": generator, "ema": ema, "discriminator": discriminator,
                             "opt_g": opt_g, "opt_d": opt_d, "rng": GeneratorState(step_g)},
@@ -304,7 +320,17 @@ def train_conditional_gan(x: Tensor, y: Tensor, config: GANConfig, train: TrainC
     generator.train()
     discriminator.train()
     train.steps_done = loop.run(step)
-    return ema.to(memory_format=torch.contiguous_format)
+    ema = ema.to(memory_format=torch.contiguous_format)
+    if train.standing_samples:
+        recalibrate_batch_norm(ema, labels_all, step_g, train.standing_samples)
+    return ema
+
+
+def linear_decay(fraction_done: float, start: float) -> float:
+    """1 until ``start`` (a fraction of the budget), then falling linearly to 0 at the budget's end."""
+    if fraction_done <= start or start >= 1:
+        return 1.0
+    return max(0.0, (1 - fraction_done) / (1 - start))
 
 
 def mix_generated(x: Tensor, y: Tensor, mix: float, generate, g: torch.Generator) -> Tensor:
@@ -315,6 +341,28 @@ def mix_generated(x: Tensor, y: Tensor, mix: float, generate, g: torch.Generator
     if len(replace):
         out[replace.to(x.device)] = generate(y[replace.to(y.device)].cpu(), g).to(x.device, x.dtype)
     return out
+
+
+@torch.no_grad()
+def recalibrate_batch_norm(generator: nn.Module, labels: Tensor, g: torch.Generator, samples: int = 2560,
+                           chunk: int = 256) -> None:
+    """Standing statistics (Brock et al. 2019): re-estimate ``generator``'s batch-norm statistics from its
+    own activations on ``samples`` draws, labels drawn from ``labels``. An EMA generator needs this:
+    ``update_ema`` copies the statistics of the trained generator, whose weights are not the averaged ones."""
+    norms = [m for m in generator.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    momenta = [m.momentum for m in norms]
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None  # a cumulative average over the batches below
+    device = next(generator.parameters()).device
+    generator.train()
+    for start in range(0, samples, chunk):
+        n = min(chunk, samples - start)
+        y = labels[torch.randint(0, len(labels), (n,), generator=g).to(labels.device)]
+        generator(torch.randn(n, generator.config.z_dim, generator=g).to(device), y.to(device))
+    for m, momentum in zip(norms, momenta):
+        m.momentum = momentum
+    generator.eval()
 
 
 @torch.no_grad()

@@ -58,6 +58,7 @@ class TrainLoop:
     max_rollbacks: int = 3
     on_rollback: Callable[[int], None] | None = None  # e.g. lower the learning rate
     history: list[dict] = field(default_factory=list)
+    _started: float | None = field(default=None, init=False, repr=False)  # wall clock at run()'s start
 
     @property
     def checkpoint_path(self) -> Path | None:
@@ -68,7 +69,8 @@ class TrainLoop:
         start = self._restore() if self.resume else 0
         good = self._snapshot(start)
         rollbacks = 0
-        deadline = None if self.seconds is None else time.monotonic() + self.seconds
+        self._started = time.monotonic()
+        deadline = None if self.seconds is None else self._started + self.seconds
         bar = tqdm(total=self.steps, initial=start, desc=self.desc, disable=not self.progress,
                    dynamic_ncols=True, leave=False)
         i = start
@@ -97,6 +99,14 @@ class TrainLoop:
             bar.close()
         self._save(i)
         return i
+
+    def fraction_done(self, step: int) -> float:
+        """How much of the budget is spent at ``step``, in [0, 1]: steps or seconds, whichever is further
+        along (for schedules that must end with the budget, e.g. a learning-rate decay)."""
+        done = step / self.steps
+        if self.seconds is not None and self._started is not None:
+            done = max(done, (time.monotonic() - self._started) / self.seconds)
+        return min(done, 1.0)
 
     def _snapshot(self, step: int) -> dict:
         return {"step": step, **{k: copy.deepcopy(v.state_dict()) for k, v in self.state.items()}}

@@ -9,7 +9,9 @@ from aad.gan import (
     diff_augment,
     hinge_d_loss,
     hinge_g_loss,
+    linear_decay,
     mix_generated,
+    recalibrate_batch_norm,
     sample,
     train_conditional_gan,
     update_ema,
@@ -81,6 +83,18 @@ def test_training_learns_the_condition():
     assert out[16:].mean() - out[:16].mean() > 0.3, "bright class must come out brighter than the dark class"
 
 
+def test_real_augment_is_learned_by_the_generator():
+    x, y = two_class_data()
+    x[:, :, :, 4:] = 0  # every real image is lit on its left half only
+    config = GANConfig((1, 8, 8), 2, z_dim=4, g_width=4, d_width=4)
+    settings = TrainConfig(steps=80, batch_size=16, lr_g=5e-3, lr_d=5e-3, ema_decay=0.5, diffaugment=())
+    mirror = lambda batch, labels, g: batch.flip(-1)  # the discriminator sees them lit on the right
+    gen = train_conditional_gan(x, y, config, settings, torch.Generator().manual_seed(0), progress=False,
+                                real_augment=mirror)
+    out = sample(gen, torch.ones(32, dtype=torch.long), torch.Generator().manual_seed(1))
+    assert out[..., 4:].mean() - out[..., :4].mean() > 0.2, "samples must follow the augmented data"
+
+
 def test_resumed_training_matches_an_uninterrupted_run(tmp_path):
     x, y = two_class_data(16)
     config = GANConfig((1, 8, 8), 2, z_dim=4, g_width=4, d_width=4)
@@ -105,3 +119,26 @@ def test_mix_generated_replaces_a_fraction_with_samples_of_the_same_label():
     assert 60 < int(replaced.sum()) < 140 and (x == 0).all()  # about half; the input is untouched
     assert torch.equal(out[replaced, 0, 0, 0], y[replaced].float() + 1)  # each with its own label
     assert torch.equal(mix_generated(x, y, 0.0, generate, torch.Generator()), x)
+
+
+def test_linear_decay_ends_at_zero_with_the_budget():
+    assert [linear_decay(f, 0.5) for f in (0.0, 0.5, 0.75, 1.0)] == [1.0, 1.0, 0.5, 0.0]
+    assert linear_decay(0.99, 1.0) == 1.0  # 1.0: a constant learning rate
+
+
+def test_recalibration_measures_the_generators_own_statistics():
+    config = GANConfig((1, 8, 8), 3, z_dim=4, g_width=4, d_width=4)
+    gen = build_networks(config, torch.Generator().manual_seed(0))[1]
+    norms = [m for m in gen.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    seen = {}
+    for m in norms:
+        m.running_mean.fill_(5.0)  # stale statistics, as copied from another network
+        m.register_forward_hook(lambda mod, inp, out: seen.setdefault(mod, []).append(inp[0].detach()))
+    recalibrate_batch_norm(gen, torch.tensor([0, 1, 2]), torch.Generator().manual_seed(1), samples=40, chunk=16)
+    for m in norms:
+        acts = torch.cat(seen[m])
+        assert acts.shape[0] == 40 and len(seen[m]) == 3  # chunks of 16, 16 and 8
+        batch_means = torch.stack([a.mean(dim=(0, 2, 3)) for a in seen[m]])
+        assert torch.allclose(m.running_mean, batch_means.mean(0), atol=1e-5)  # the cumulative average
+        assert m.momentum == 0.1
+    assert not gen.training

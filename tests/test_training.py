@@ -92,3 +92,13 @@ def test_state_round_trip_keeps_types(tmp_path):
     assert set(back["opt"]["state"].keys()) == set(saved["state"].keys())  # int keys survive
     assert torch.equal(back["opt"]["state"][0]["exp_avg"], saved["state"][0]["exp_avg"])
     assert not list(tmp_path.glob("*.tmp")), "atomic write leaves no temporary files"
+
+
+def test_fraction_done_follows_steps_or_seconds_whichever_is_further():
+    seen = []
+    loop = TrainLoop({}, steps=4, progress=False)
+    loop.run(lambda i: seen.append(loop.fraction_done(i)) or {"loss": 0.0})
+    assert seen == [0.0, 0.25, 0.5, 0.75]
+    timed = TrainLoop({}, steps=10**9, seconds=0.05, progress=False)
+    timed.run(lambda i: seen.append(timed.fraction_done(i)) or {"loss": 0.0})
+    assert 0.5 < seen[-1] <= 1.0 and timed.fraction_done(0) == 1.0  # after the deadline: all spent

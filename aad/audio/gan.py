@@ -31,7 +31,7 @@ class SpectrogramGAN(Augmenter):
         n_mels, n_fft, hop: the spectrogram image (64 mel bins x T // hop + 1 frames by default:
             64 x 63 for 1 s at 16 kHz).
         griffin_lim_iters: phase-reconstruction iterations per generated batch (more: cleaner, slower).
-        z_dim, g_width, d_width, steps, seconds, batch_size, lr, ema_decay, class_weight,
+        z_dim, g_width, d_width, steps, seconds, batch_size, lr, lr_decay_from, ema_decay, class_weight,
             mode_seeking, diffaugment: as in ``ConditionalGAN`` (the fit
             budget is ``steps`` or ``seconds`` of wall time, whichever ends first).
         mix: fraction of clips ``augment`` replaces by generated clips of the same label, in [0, 1].
@@ -46,7 +46,7 @@ class SpectrogramGAN(Augmenter):
     def __init__(self, sample_rate: int = 16000, clip_seconds: float = 1.0, n_mels: int = 64,
                  n_fft: int = 1024, hop: int = 256, griffin_lim_iters: int = 32, z_dim: int = 64,
                  g_width: int = 16, d_width: int = 16, steps: int = 2000, seconds: float | None = None,
-                 batch_size: int = 32, lr: float = 1e-3, ema_decay: float = 0.995,
+                 batch_size: int = 32, lr: float = 1e-3, lr_decay_from: float = 1.0, ema_decay: float = 0.995,
                  class_weight: float = 1.0, mode_seeking: float = 0.6, diffaugment=SPECTROGRAM_DIFFAUGMENT,
                  mix: float = 0.5, checkpoint_dir: str | None = None,
                  resume: bool = True, progress: bool = True, device: str = "cpu", seed: int | None = None):
@@ -63,6 +63,7 @@ class SpectrogramGAN(Augmenter):
         self.seconds = seconds
         self.batch_size = batch_size
         self.lr = lr
+        self.lr_decay_from = lr_decay_from
         self.ema_decay = ema_decay
         self.class_weight = class_weight
         self.mode_seeking = mode_seeking

@@ -7,6 +7,7 @@ from aad.image.transforms import (
                                   RandomBrightnessContrast,
                                   RandomErasing,
                                   RandomHorizontalFlip,
+                                  RandomMorphology,
                                   RandomVerticalFlip,
 )
 
@@ -18,5 +19,6 @@ __all__ = [
                                   "RandomBrightnessContrast",
                                   "RandomErasing",
                                   "RandomHorizontalFlip",
+                                  "RandomMorphology",
                                   "RandomVerticalFlip",
 ]

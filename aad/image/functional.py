@@ -131,6 +131,17 @@ def adjust_contrast(images: Tensor, factor: Tensor) -> Tensor:
     return ((images - mean) * factor + mean).clamp(0, 1)
 
 
+def morphology(images: Tensor, strength: Tensor, kernel: int = 3) -> Tensor:
+    """Grey-level dilation (``strength[i] > 0``) or erosion (``< 0``) with a ``kernel`` x ``kernel`` square,
+    blended with the input by ``|strength[i]|`` in [0, 1]: thicker or thinner bright strokes, by degrees."""
+    pad = kernel // 2
+    dilated = F.max_pool2d(images, kernel, stride=1, padding=pad)
+    eroded = -F.max_pool2d(-images, kernel, stride=1, padding=pad)
+    strength = strength.to(images.device, images.dtype).view(-1, 1, 1, 1)
+    target = torch.where(strength > 0, dilated, eroded)
+    return images + strength.abs() * (target - images)
+
+
 def box_from_area(area: Tensor, aspect: Tensor, size) -> tuple[Tensor, Tensor]:
     """(height, width) in whole pixels of boxes covering ``area`` (fraction) with ``aspect`` = h / w."""
     h, w = size
@@ -152,4 +163,5 @@ __all__ = [
     "erase",
     "flip",
     "gaussian_noise",
+    "morphology",
 ]

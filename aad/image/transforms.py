@@ -182,6 +182,35 @@ class ElasticDistortion(ImageTransform):
         return Fn.elastic(x, params["displacement"], self.fill)
 
 
+class RandomMorphology(ImageTransform):
+    """Thicken or thin bright strokes: grey-level dilation or erosion, each sample by its own degree.
+
+    Args:
+        strength: range of the degree, in [-1, 1]: 1 is a full ``kernel`` x ``kernel`` dilation, -1 a full
+            erosion, fractions blend the result with the image (stroke width varies continuously).
+        kernel: odd side of the square structuring element, in pixels.
+        p: probability that a sample is changed.
+    """
+
+    def __init__(self, strength=(-0.5, 1.0), kernel: int = 3, p: float = 1.0, seed: int | None = None):
+        self.strength = strength
+        self.kernel = kernel
+        self.p = p
+        self.seed = seed
+
+    def _check_params(self) -> None:
+        super()._check_params()
+        check_pair(self.strength, "strength", -1, 1)
+        if not isinstance(self.kernel, int) or self.kernel < 1 or self.kernel % 2 == 0:
+            raise ValueError(f"kernel must be an odd positive int, got {self.kernel!r}")
+
+    def make_params(self, n, shape, g):
+        return {"strength": uniform(n, self.strength, g)}
+
+    def apply(self, x, params):
+        return Fn.morphology(x, params["strength"], self.kernel)
+
+
 class GaussianNoise(ImageTransform):
     """Add Gaussian noise whose standard deviation (in [0, 1] intensity units) is drawn from ``std``."""
 

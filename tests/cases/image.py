@@ -7,6 +7,7 @@ from aad.image import (
     RandomBrightnessContrast,
     RandomErasing,
     RandomHorizontalFlip,
+    RandomMorphology,
     RandomVerticalFlip,
 )
 from tests.cases import Case, image_batch
@@ -28,6 +29,9 @@ CASES = [
     Case("RandomErasing", lambda seed: RandomErasing(p=0.8, seed=seed), image_batch),
     Case("RandomErasing-noise", lambda seed: RandomErasing(value="random", p=1.0, seed=seed), rgb_batch),
     Case("ElasticDistortion", lambda seed: ElasticDistortion(sigma=2.0, seed=seed), image_batch),
+    Case("RandomMorphology", lambda seed: RandomMorphology(seed=seed), image_batch),
+    Case("RandomMorphology-rgb", lambda seed: RandomMorphology(strength=(-1, 1), kernel=5, p=0.6, seed=seed),
+         rgb_batch),
     Case("GaussianNoise", lambda seed: GaussianNoise(seed=seed), rgb_batch),
     Case("RandomBrightnessContrast", lambda seed: RandomBrightnessContrast(seed=seed), image_batch),
     Case("ConditionalGAN", tiny_gan, image_batch, tolerance=1e-5),

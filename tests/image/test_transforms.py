@@ -9,6 +9,7 @@ from aad.image import (
     RandomBrightnessContrast,
     RandomErasing,
     RandomHorizontalFlip,
+    RandomMorphology,
 )
 from aad.image import functional as Fn
 
@@ -58,7 +59,18 @@ def test_elastic_displacement_peaks_at_alpha():
     assert torch.allclose(field.abs().amax(dim=(1, 2, 3)), torch.tensor([1.0, 2.0, 3.0]))
 
 
+def test_morphology_thickens_and_thins_strokes_by_degrees():
+    x = torch.zeros(3, 1, 7, 7)
+    x[:, :, 3, 1:6] = 1.0                                               # a one-pixel horizontal stroke
+    out = Fn.morphology(x, torch.tensor([1.0, 0.5, -1.0]))
+    assert torch.equal(out[0, 0, 2:5, 0:7], torch.ones(3, 7))           # full dilation: 3 rows, 1 px longer
+    assert torch.allclose(out[1], (x[0] + out[0]) / 2)                  # half: halfway to the dilation
+    assert out[2].sum() == 0                                            # full erosion removes a 1-px line
+    assert torch.equal(Fn.morphology(x, torch.zeros(3)), x)
+
+
 @pytest.mark.parametrize("make", [lambda: RandomAffine(seed=0), lambda: ElasticDistortion(seed=0),
+                                  lambda: RandomMorphology(strength=(-1, 1), seed=0),
                                   lambda: GaussianNoise(std=(0.05, 0.2), seed=0),
                                   lambda: RandomBrightnessContrast(seed=0),
                                   lambda: RandomErasing(p=1.0, seed=0)])
@@ -89,6 +101,8 @@ def test_probability_selects_samples():
                                              (RandomAffine(scale=(0, 1)), "scale"),
                                              (RandomErasing(area=(0.1, 2)), "area"),
                                              (ElasticDistortion(sigma=0), "sigma"),
+                                             (RandomMorphology(strength=(0, 2)), "strength"),
+                                             (RandomMorphology(kernel=2), "kernel"),
                                              (GaussianNoise(p=1.5), "p")])
 def test_bad_parameters_are_named(augmenter, name):
     with pytest.raises(ValueError, match=name):
