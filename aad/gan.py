@@ -253,21 +253,18 @@ def build_networks(config: GANConfig, g: torch.Generator, device="cpu"):
 
 def train_conditional_gan(x: Tensor, y: Tensor, config: GANConfig, train: TrainConfig, g: torch.Generator,
                           *, device="cpu", checkpoint_dir: str | Path | None = None, resume: bool = True,
-                          progress: bool = True, desc: str = "fit GAN", real_augment=None):
+                          progress: bool = True, desc: str = "fit GAN"):
     """Fit a conditional GAN to ``x`` in [0, 1] ``[N, C, H, W]`` and labels ``y``; returns the EMA generator.
 
     All randomness (init, batches, noise, DiffAugment) comes from ``g``, so a seeded CPU fit is
-    deterministic. ``train.history`` receives the logged losses. ``real_augment(x, y, g) -> x`` (on
-    [0, 1] batches), if given, transforms each real batch before the discriminator, and only the real
-    one: the generator then learns the augmented distribution (unlike DiffAugment, this leaks into its
-    samples on purpose, for augmentations whose outputs are valid samples of the class).
+    deterministic. ``train.history`` receives the logged losses.
     """
     # channels-last convolutions: ~20% faster steps on the CPU (oneDNN), and what cuDNN prefers
     generator, ema, discriminator = (net.to(memory_format=torch.channels_last)
                                      for net in build_networks(config, g, device))
     opt_g = torch.optim.Adam(generator.parameters(), train.lr_g, betas=tuple(train.betas))
     opt_d = torch.optim.Adam(discriminator.parameters(), train.lr_d, betas=tuple(train.betas))
-    x_all, labels_all = x.to(device), y.to(device)
+    real_all, labels_all = x.to(device) * 2 - 1, y.to(device)
     step_g = spawn(g)  # the training stream, saved in checkpoints so a resumed run draws the same
     b = min(train.batch_size, len(x))
 
@@ -280,8 +277,7 @@ def train_conditional_gan(x: Tensor, y: Tensor, config: GANConfig, train: TrainC
         z = torch.randn(b, config.z_dim, generator=step_g).to(device)
         fake = generator(z, fake_y)
         # discriminator: the same kind of augmentation on real and fake
-        real = x_all[idx] if real_augment is None else real_augment(x_all[idx], labels_all[idx], step_g)
-        real_aug = diff_augment(real * 2 - 1, step_g, train.diffaugment)
+        real_aug = diff_augment(real_all[idx], step_g, train.diffaugment)
         fake_aug = diff_augment(fake.detach(), step_g, train.diffaugment)
         real_score, real_logits = discriminator(real_aug, labels_all[idx])
         fake_score, _ = discriminator(fake_aug, fake_y)
@@ -348,7 +344,9 @@ def recalibrate_batch_norm(generator: nn.Module, labels: Tensor, g: torch.Genera
                            chunk: int = 256) -> None:
     """Standing statistics (Brock et al. 2019): re-estimate ``generator``'s batch-norm statistics from its
     own activations on ``samples`` draws, labels drawn from ``labels``. An EMA generator needs this:
-    ``update_ema`` copies the statistics of the trained generator, whose weights are not the averaged ones."""
+    ``update_ema`` copies the statistics of the trained generator, whose weights are not the averaged ones.
+    On mnist at a constant lr it raised CAS from 0.882, 0.884, 0.877 to 0.891, 0.891, 0.883 (seeds 0-2);
+    when the lr decays to 0 the two sets of weights meet, and it changes CAS by less than seed noise."""
     norms = [m for m in generator.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
     momenta = [m.momentum for m in norms]
     for m in norms:

@@ -16,7 +16,7 @@ import torch
 from tqdm.auto import tqdm
 
 from aad.base import Augmenter
-from aad.checks import check_in_range, check_int
+from aad.checks import check_int
 from aad.data.dataset import Dataset
 from aad.eval import generative as gm
 from aad.eval.expand import FitCache, expand, join, match_shape
@@ -166,8 +166,7 @@ def evaluate(data, augmenters: dict, *, shots=(10,), seeds=(0, 1, 2), factor: in
              protocol: str = "kshot", minority: int = 2, models=None, test_size: int | None = None,
              quick: bool = False, out: str | Path | None = None, resume: bool = False,
              overwrite: bool = False, generative_metrics: bool = True, device: str = "cpu",
-             steps: int | None = None, real_share: float | None = None, progress: bool = True,
-             skipped: dict | None = None) -> Report:
+             steps: int | None = None, progress: bool = True, skipped: dict | None = None) -> Report:
     """Compare ``augmenters`` (name -> Augmenter | Arm | None; the control "none" is always added) on
     ``data`` (a Dataset, split with ``Dataset.split``, or a (train, test) pair).
 
@@ -175,9 +174,7 @@ def evaluate(data, augmenters: dict, *, shots=(10,), seeds=(0, 1, 2), factor: in
     factor: new samples per real one; protocol: "kshot", or "imbalance" (half the classes cut to
     ``minority`` samples; use ``Arm([gan], balance=True)`` to top them up); models: downstream model
     names (default: the modality's first); test_size: cap on test samples (a fixed random subset);
-    steps: training steps of every downstream model (default: ``train_steps`` of the subset size);
-    real_share: if set, the share of each training batch drawn from the real samples (the rest from the
-    new ones), so that ``factor`` sets how varied the new samples are, not how much the real ones weigh.
+    steps: training steps of every downstream model (default: ``train_steps`` of the subset size).
     Returns a ``Report``; with ``out`` rows are also appended to ``out/rows.jsonl`` as they finish.
     """
     train, test = _split(data, test_size)
@@ -185,8 +182,6 @@ def evaluate(data, augmenters: dict, *, shots=(10,), seeds=(0, 1, 2), factor: in
     if protocol not in PROTOCOLS:
         raise ValueError(f"protocol must be one of {PROTOCOLS}, got {protocol!r}")
     check_int(factor, "factor", 0)
-    if real_share is not None:
-        check_in_range(real_share, "real_share", 0, 1)
     if steps is not None:
         check_int(steps, "steps", 1)
     shots, seeds = list(shots), list(seeds)
@@ -253,7 +248,7 @@ def evaluate(data, augmenters: dict, *, shots=(10,), seeds=(0, 1, 2), factor: in
                     row = {**base, "model": m, **extra}
                     if "error" not in extra:
                         row.update(_train_and_score(modality, m, n_steps, train, test, subset, new_x, new_y,
-                                                    source, seed, device, real_share))
+                                                    source, seed, device))
                     report.rows.append(row)
                     if rows_path is not None:
                         with rows_path.open("a") as f:
@@ -263,22 +258,14 @@ def evaluate(data, augmenters: dict, *, shots=(10,), seeds=(0, 1, 2), factor: in
     return report
 
 
-def sample_weights(n_real: int, n_new: int, real_share: float | None) -> torch.Tensor | None:
-    """Per-sample draw weights giving the real samples ``real_share`` of every batch (None: uniform)."""
-    if real_share is None or n_new == 0:
-        return None
-    return torch.cat([torch.full((n_real,), real_share / n_real), torch.full((n_new,), (1 - real_share) / n_new)])
-
-
-def _train_and_score(modality, model_name, steps, train, test, subset, new_x, new_y, source, seed, device,
-                     real_share=None):
+def _train_and_score(modality, model_name, steps, train, test, subset, new_x, new_y, source, seed, device):
     row = {}
     try:
         started = time.perf_counter()
         model = make_model(modality, model_name, steps, train.sample_rate, device)
         x = join(subset.x, new_x)
         y = torch.cat([subset.y, new_y])
-        model.fit(x, y, train.num_classes, seed=seed, weights=sample_weights(len(subset), len(new_y), real_share))
+        model.fit(x, y, train.num_classes, seed=seed)
         row.update(classification_scores(test.y, model.predict(test.x), train.num_classes))
         row["train_seconds"] = round(time.perf_counter() - started, 2)
         generated = source < 0

@@ -31,11 +31,9 @@ class Downstream:
         raise NotImplementedError
 
     # ---- training and inference -----------------------------------------------------------------
-    def fit(self, x, y: Tensor, num_classes: int, seed: int = 0, steps: int | None = None,
-            weights: Tensor | None = None) -> Downstream:
-        """Train for ``steps`` (default ``self.steps``) minibatch steps; all randomness from ``seed``.
-        Batches walk through shuffled epochs, or with ``weights`` (one per sample, >= 0) are drawn with
-        replacement in proportion to them."""
+    def fit(self, x, y: Tensor, num_classes: int, seed: int = 0, steps: int | None = None) -> Downstream:
+        """Train for ``steps`` (default ``self.steps``) minibatch steps through shuffled epochs; all
+        randomness from ``seed``."""
         self.prepare(x)
         inputs, y = self.encode(x), y.to(self.device)
         with torch.random.fork_rng(devices=[]):  # seeded init without touching the caller's global RNG
@@ -44,8 +42,7 @@ class Downstream:
         g = torch.Generator().manual_seed(seed + 1)
         opt = torch.optim.AdamW(self.net_.parameters(), lr=self.lr, weight_decay=self.weight_decay)
         self.net_.train()
-        batches = _epochs(len(y), self.batch_size, g) if weights is None else \
-            _weighted(weights, self.batch_size, g)
+        batches = _epochs(len(y), self.batch_size, g)
         for _ in range(self.steps if steps is None else steps):
             idx = next(batches).to(self.device)
             loss = F.cross_entropy(self.net_(inputs[idx]), y[idx])
@@ -80,13 +77,6 @@ def _epochs(n: int, batch_size: int, g: torch.Generator):
             order, pos = torch.randperm(n, generator=g), 0
         yield order[pos:pos + batch_size]
         pos += batch_size
-
-
-def _weighted(weights: Tensor, batch_size: int, g: torch.Generator):
-    """Index batches drawn with replacement, in proportion to ``weights``."""
-    weights = weights.double().cpu()
-    while True:
-        yield torch.multinomial(weights, batch_size, replacement=True, generator=g)
 
 
 class _ConvNet(nn.Module):

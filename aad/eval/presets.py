@@ -42,18 +42,24 @@ def _affine(quick):
     return make("aad.image", "RandomAffine")
 
 
+def _affine_elastic(quick):
+    return _compose(_affine(quick), make("aad.image", "ElasticDistortion"))
+
+
 def _image_gan(quick):
     # quick: a 45 s budget per k-shot fit (fits are cached in DIR/cache); full: the class default.
     return make("aad.image", "ConditionalGAN", progress=False, **({"steps": 400, "seconds": 45.0} if quick else {}))
 
 
+# The GAN arms share one fit and one set of samples per subset: "gan+X" adds the GAN's samples to X's.
 IMAGE = {
     "none": lambda quick: None,
     "affine": _affine,
     "elastic": lambda quick: make("aad.image", "ElasticDistortion"),
-    "affine+elastic": lambda quick: _compose(_affine(quick), make("aad.image", "ElasticDistortion")),
+    "affine+elastic": _affine_elastic,
     "gan": _image_gan,
     "gan+affine": lambda quick: Arm([_affine(quick), _image_gan(quick)]),
+    "gan+affine+elastic": lambda quick: Arm([_affine_elastic(quick), _image_gan(quick)]),
 }
 
 

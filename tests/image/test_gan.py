@@ -69,20 +69,6 @@ def test_bad_input_is_named(call, words):
         call(tiny(), x, y)
 
 
-def test_augment_real_takes_image_transforms_and_is_saved(tmp_path):
-    from aad.image import RandomAffine
-
-    x, y = image_batch()
-    with pytest.raises(TypeError, match="augment_real"):
-        tiny(augment_real=tiny()).fit(x, y)
-    gan = tiny(augment_real=RandomAffine(degrees=(-20, 20))).fit(x, y)
-    assert not torch.equal(gan.generate(y, rng=0), tiny().fit(x, y).generate(y, rng=0))
-    gan.save(tmp_path / "gan")
-    loaded = Augmenter.load(tmp_path / "gan")
-    assert loaded.augment_real.degrees == [-20, 20]
-    assert torch.allclose(gan.generate(y, rng=4), loaded.generate(y, rng=4), atol=1e-6)
-
-
 def test_grid_png_has_one_row_per_class(tmp_path):
     from PIL import Image
 
