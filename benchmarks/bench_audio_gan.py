@@ -124,6 +124,8 @@ def main() -> None:
     parser.add_argument("--diffaugment", default=None,
                         help="DiffAugment ops for the discriminator, comma-separated ('' for none; "
                              "default: the class's)")
+    parser.add_argument("--lr-decay-from", type=float, default=None,
+                        help="budget fraction after which the lr decays linearly to 0 (default: the class's)")
     parser.add_argument("--tag", default="", help="suffix of the result files (to keep several runs)")
     parser.add_argument("--per-class", type=int, default=50, help="generated clips per class")
     args = parser.parse_args()
@@ -141,6 +143,8 @@ def main() -> None:
     judge_acc = float((real_p.argmax(1) == test.y).float().mean())
 
     options = {} if args.diffaugment is None else {"diffaugment": tuple(filter(None, args.diffaugment.split(",")))}
+    if args.lr_decay_from is not None:
+        options["lr_decay_from"] = args.lr_decay_from
     gan = SpectrogramGAN(steps=100_000, seconds=seconds, seed=0, progress=False,   # the class defaults
                          checkpoint_dir=args.checkpoint_dir, resume=False, **options)
     t0 = time.time()

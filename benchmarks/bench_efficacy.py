@@ -1,8 +1,9 @@
 """Efficacy: does augmentation help? Runs the evaluation harness (``aad evaluate``) and writes its
-report to ``benchmarks/results/efficacy.{json,md}`` (plus the figures under
-``benchmarks/results/efficacy/``).
+report to ``benchmarks/results/<name>.{json,md}`` (plus the figures under
+``benchmarks/results/<name>/``); ``--name`` defaults to ``efficacy``. Other arguments go to
+``aad evaluate``.
 
-    python benchmarks/bench_efficacy.py [--quick] [--resume]
+    python benchmarks/bench_efficacy.py [--quick] [--resume] [--name NAME] [aad evaluate arguments]
 
 The peers' own augmenters (nlpaug) are arms of the same run, so their gains sit beside ours.
 """
@@ -22,15 +23,16 @@ def main() -> int:
     wanted = argparse.ArgumentParser(description=__doc__)
     wanted.add_argument("--quick", action="store_true")
     wanted.add_argument("--resume", action="store_true")
+    wanted.add_argument("--name", default="efficacy", help="result files' name (default: efficacy)")
     own, rest = wanted.parse_known_args()
-    out = RESULTS / "efficacy"
+    out = RESULTS / own.name
     argv = ["--out", str(out), *(["--quick"] if own.quick else []),
             *(["--resume"] if own.resume else ["--overwrite"]), *rest]
     args = add_arguments(argparse.ArgumentParser(prog="bench_efficacy")).parse_args(argv)
     code = run(args)
-    shutil.copy(out / "report.json", RESULTS / "efficacy.json")
-    markdown = (out / "report.md").read_text().replace("](", "](efficacy/")  # figures stay in efficacy/
-    (RESULTS / "efficacy.md").write_text(markdown)
+    shutil.copy(out / "report.json", RESULTS / f"{own.name}.json")
+    markdown = (out / "report.md").read_text().replace("](", f"]({own.name}/")  # figures stay in <name>/
+    (RESULTS / f"{own.name}.md").write_text(markdown)
     return code
 
 

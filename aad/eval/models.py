@@ -32,8 +32,7 @@ class Downstream:
 
     # ---- training and inference -----------------------------------------------------------------
     def fit(self, x, y: Tensor, num_classes: int, seed: int = 0, steps: int | None = None) -> Downstream:
-        """Train for ``steps`` (default ``self.steps``) minibatch steps through shuffled epochs; all
-        randomness from ``seed``."""
+        """Train for ``steps`` (default ``self.steps``) minibatch steps; all randomness from ``seed``."""
         self.prepare(x)
         inputs, y = self.encode(x), y.to(self.device)
         with torch.random.fork_rng(devices=[]):  # seeded init without touching the caller's global RNG
@@ -42,9 +41,12 @@ class Downstream:
         g = torch.Generator().manual_seed(seed + 1)
         opt = torch.optim.AdamW(self.net_.parameters(), lr=self.lr, weight_decay=self.weight_decay)
         self.net_.train()
-        batches = _epochs(len(y), self.batch_size, g)
+        order, pos = torch.randperm(len(y), generator=g), 0
         for _ in range(self.steps if steps is None else steps):
-            idx = next(batches).to(self.device)
+            if pos + self.batch_size > len(order) and pos > 0:
+                order, pos = torch.randperm(len(y), generator=g), 0
+            idx = order[pos:pos + self.batch_size].to(self.device)
+            pos += self.batch_size
             loss = F.cross_entropy(self.net_(inputs[idx]), y[idx])
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -67,16 +69,6 @@ class Downstream:
     def features(self, x) -> Tensor:
         """Penultimate-layer features float32 ``[N, D]`` on the CPU."""
         return self._batched(x, self.net_.features)
-
-
-def _epochs(n: int, batch_size: int, g: torch.Generator):
-    """Index batches through shuffled epochs (a short last batch is dropped unless it is the only one)."""
-    order, pos = torch.randperm(n, generator=g), 0
-    while True:
-        if pos + batch_size > n and pos > 0:
-            order, pos = torch.randperm(n, generator=g), 0
-        yield order[pos:pos + batch_size]
-        pos += batch_size
 
 
 class _ConvNet(nn.Module):

@@ -156,8 +156,8 @@ class ElasticDistortion(ImageTransform):
 
     Args:
         alpha: range of the largest displacement, in pixels. The default (2, 5) suits 28x28 digits:
-            after ``RandomAffine`` on 10-shot mnist it beat (1, 3) by 1.2 points (3,000 training steps,
-            factor 20, 3 seeds; ``benchmarks/README.md``).
+            after ``RandomAffine`` on 10-shot mnist it gained 3.9 points over "none" where (1, 3)
+            gained 2.7 (3,000 training steps, factor 20, seeds 0-2).
         sigma: smoothness of the field: Gaussian standard deviation in pixels, > 0.
         fill: value for pixels from outside the image, in [0, 1].
         p: probability that a sample is distorted.
@@ -186,6 +186,10 @@ class ElasticDistortion(ImageTransform):
 
 class RandomMorphology(ImageTransform):
     """Thicken or thin bright strokes: grey-level dilation or erosion, each sample by its own degree.
+
+    Stroke width is a way handwriting varies that affine and elastic warps do not reach. On 10-shot
+    mnist it did not add to them, though: affine + elastic + this gained 3.1 points over "none", affine
+    + elastic alone 3.9 (3,000 training steps, factor 20, seeds 0-2).
 
     Args:
         strength: range of the degree, in [-1, 1]: 1 is a full ``kernel`` x ``kernel`` dilation, -1 a full
