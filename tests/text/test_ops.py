@@ -8,6 +8,7 @@ import torch
 from aad.text import RandomDelete, RandomInsert, RandomSwap, SynonymReplace
 from aad.text import functional as F
 from aad.text.wordnet import find_wordnet
+from aad.text.words import STOPWORDS, WORD
 
 TEXT = "The Movie was  really good,\tand the actors were GREAT !"
 ODD = ["", "   ", "word", "🙂 🙂", "naïve café über"]
@@ -73,6 +74,19 @@ def test_synonym_replace_uses_wordnet_and_keeps_case_and_punctuation():
     assert words[0] == "The" and words[-1] == "!"
     assert out != "The Movie was GREAT !"
     assert words[1][0].isupper()
+
+
+def test_urls_handles_and_hashtags_are_not_edited():
+    text = "@united lost my bag again, see http://t.co/co2Movie #DeflateGate"
+    kept = ["@united", "http://t.co/co2Movie", "#DeflateGate"]
+    out = F.synonym_replace(text, 1.0, g(), lambda word: ["X"])  # every candidate word would change
+    assert out.split()[0] == "@united" and all(token in out for token in kept)
+    assert out.count("X") == 3  # lost, bag, see ("my" and "again" are stopwords)
+
+
+def test_stopwords_are_words():
+    assert all(WORD.fullmatch(w) for w in STOPWORDS), "a stopword that is not a word can never match"
+    assert not {"best", "word", "list"} & STOPWORDS
 
 
 @needs_wordnet
