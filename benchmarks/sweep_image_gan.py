@@ -54,15 +54,17 @@ def main(argv=None):
     torch.set_num_threads(1)
     overrides = {k: json.loads(v) for k, v in (kv.split("=", 1) for kv in args.set)}
     x_train, y_train, x_test, y_test = split(*load(args.dataset), 0.2, args.seed)
-    judge = train_classifier(x_train, y_train, 10, torch.Generator().manual_seed(args.seed), epochs=4)
+    classes = int(y_train.max()) + 1
+    judge = train_classifier(x_train, y_train, classes, torch.Generator().manual_seed(args.seed), epochs=4)
     network, train, g = settings(overrides, args.seed, args.steps)
     cpu = time.process_time()
-    ema = train_conditional_gan(x_train, y_train, GANConfig((1, 28, 28), 10, **network), train, g, progress=False)
+    config = GANConfig(tuple(x_train.shape[1:]), classes, **network)
+    ema = train_conditional_gan(x_train, y_train, config, train, g, progress=False)
     row = {"dataset": args.dataset, "seed": args.seed, "set": args.set, "steps": train.steps_done,
            "ms_per_step": round(1000 * (time.process_time() - cpu) / train.steps_done, 1)}
     standing = copy.deepcopy(ema)
     recalibrate_batch_norm(standing, y_train, torch.Generator().manual_seed(99))
-    labels = torch.arange(10).repeat_interleave(PER_CLASS)
+    labels = torch.arange(classes).repeat_interleave(PER_CLASS)
     for name, generator in (("raw", ema), ("standing", standing)):
         for i, epochs in enumerate(args.cas_epochs):
             rng = torch.Generator().manual_seed(args.seed + 1000)

@@ -41,12 +41,9 @@ class Downstream:
         g = torch.Generator().manual_seed(seed + 1)
         opt = torch.optim.AdamW(self.net_.parameters(), lr=self.lr, weight_decay=self.weight_decay)
         self.net_.train()
-        order, pos = torch.randperm(len(y), generator=g), 0
+        batches = _epochs(len(y), self.batch_size, g)
         for _ in range(self.steps if steps is None else steps):
-            if pos + self.batch_size > len(order) and pos > 0:
-                order, pos = torch.randperm(len(y), generator=g), 0
-            idx = order[pos:pos + self.batch_size].to(self.device)
-            pos += self.batch_size
+            idx = next(batches).to(self.device)
             loss = F.cross_entropy(self.net_(inputs[idx]), y[idx])
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -69,6 +66,16 @@ class Downstream:
     def features(self, x) -> Tensor:
         """Penultimate-layer features float32 ``[N, D]`` on the CPU."""
         return self._batched(x, self.net_.features)
+
+
+def _epochs(n: int, batch_size: int, g: torch.Generator):
+    """Index batches through shuffled epochs (a short last batch is dropped unless it is the only one)."""
+    order, pos = torch.randperm(n, generator=g), 0
+    while True:
+        if pos + batch_size > n and pos > 0:
+            order, pos = torch.randperm(n, generator=g), 0
+        yield order[pos:pos + batch_size]
+        pos += batch_size
 
 
 class _ConvNet(nn.Module):
