@@ -7,7 +7,7 @@ from aad.base import Augmenter
 from aad.checks import check_in_range
 from aad.text import functional as F
 from aad.text.wordnet import wordnet
-from aad.text.words import STOPWORDS
+from aad.text.words import is_stopword
 
 SOURCES = ("synonym", "sentence")
 
@@ -103,7 +103,7 @@ class RandomInsert(_WordOp):
         if self._wordnet is None:
             return word
         core = word.strip(".,!?;:\"'()[]")
-        if core.lower() in STOPWORDS:
+        if is_stopword(core):
             return None
         options = self._wordnet.synonyms(core)
         return options[int(torch.randint(len(options), (), generator=g))] if options else None

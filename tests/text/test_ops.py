@@ -95,6 +95,15 @@ def test_synonym_insert_adds_a_synonym():
     assert len(out.split()) > 2
 
 
+@needs_wordnet
+def test_synonym_insert_skips_stopwords():
+    op = RandomInsert(seed=0)
+    op._validate()
+    g = torch.Generator().manual_seed(0)
+    assert op._new_word("Can,", g) is None and op._new_word("will", g) is None  # WordNet has synonyms for both
+    assert op._new_word("movie", g) is not None
+
+
 def test_missing_wordnet_says_what_to_install(tmp_path):
     with pytest.raises(FileNotFoundError, match="wordnet-base"):
         find_wordnet(str(tmp_path))
