@@ -40,8 +40,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--overwrite", action="store_true", help="start again in an existing --out folder")
     parser.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
     parser.add_argument("--device", default="cpu", help="torch device for downstream models (cpu, cuda)")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="torch CPU threads (default 1: the small models gain little from more)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch CPU threads (default: torch's, one per core; on 2 cores the masked LM "
+                             "and the CNNs train 1.5x faster than on one). Give 1 to run two jobs side by side")
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
     return parser
 
@@ -70,10 +71,12 @@ def run(args) -> int:
     """Run the evaluation ``args`` describe; writes the report into ``args.out``. Returns an exit code."""
     import torch
 
+    from aad.checks import check_int
     from aad.eval.harness import evaluate, prepare_out
     from aad.eval.report import Report
 
-    torch.set_num_threads(args.threads)
+    if args.threads is not None:
+        torch.set_num_threads(check_int(args.threads, "--threads", 1))
     defaults = QUICK if args.quick else FULL
     shots, seeds = args.shots or defaults["shots"], args.seeds or defaults["seeds"]
     test_size = args.test_size if args.test_size is not None else defaults["test_size"]

@@ -83,3 +83,9 @@ def test_presets_skip_what_is_missing_and_refuse_unknown_names(monkeypatch):
     assert set(built) == {"none"} and "somepackage" in skipped["gone"]
     with pytest.raises(ValueError, match="unknown audio augmenter"):
         build_presets("audio", quick=True, names=["warp"])
+
+
+def test_threads_must_be_positive(toy, tmp_path):
+    with pytest.raises(ValueError, match="--threads must be an int >= 1"):
+        cli.run(parse("--dataset", "toy-images", "--threads", "0", "--out", str(tmp_path / "e")))
+    assert not (tmp_path / "e").exists()
