@@ -21,22 +21,37 @@ def frechet_distance(real: Tensor, fake: Tensor) -> float:
     return max(float(value), 0.0)
 
 
+CHUNK = 2048  # rows of a distance matrix held at once: memory O(CHUNK * N), not O(N^2)
+
+
 def _knn_radii(features: Tensor, k: int) -> Tensor:
-    dist = torch.cdist(features, features)
-    return dist.kthvalue(min(k + 1, len(features)), dim=1).values  # k+1: the point itself is at 0
+    kth = min(k + 1, len(features))  # k+1: the point itself is at 0
+    return torch.cat([torch.cdist(part, features).kthvalue(kth, dim=1).values for part in features.split(CHUNK)])
 
 
-def precision_recall(real: Tensor, fake: Tensor, k: int = 3) -> dict[str, float]:
+def _covered(points: Tensor, centres: Tensor, radii: Tensor) -> Tensor:
+    """bool ``[len(points)]``: whether each point lies in some centre's ball."""
+    return torch.cat([(torch.cdist(part, centres) <= radii[None, :]).any(1) for part in points.split(CHUNK)])
+
+
+def _at_most(features: Tensor, n: int) -> Tensor:
+    if len(features) <= n:
+        return features
+    return features[torch.randperm(len(features), generator=torch.Generator().manual_seed(0))[:n]]
+
+
+def precision_recall(real: Tensor, fake: Tensor, k: int = 3, max_samples: int = 10_000) -> dict[str, float]:
     """Improved precision and recall (Kynkaanniemi et al., 2019), each in [0, 1].
 
     precision: share of fake samples inside some real sample's k-NN ball (fidelity);
     recall: share of real samples inside some fake sample's k-NN ball (diversity).
+    Each set is cut to a fixed random ``max_samples`` (time grows with the square of the count; the
+    radii shrink as samples grow, so compare sets of equal size).
     """
-    real, fake = real.float(), fake.float()
+    real, fake = _at_most(real.float(), max_samples), _at_most(fake.float(), max_samples)
     r_real, r_fake = _knn_radii(real, k), _knn_radii(fake, k)
-    cross = torch.cdist(fake, real)  # [F, R]
-    precision = (cross <= r_real[None, :]).any(1).float().mean()
-    recall = (cross.T <= r_fake[None, :]).any(1).float().mean()
+    precision = _covered(fake, real, r_real).float().mean()
+    recall = _covered(real, fake, r_fake).float().mean()
     return {"precision": float(precision), "recall": float(recall)}
 
 

@@ -62,6 +62,24 @@ def test_precision_recall_separate_fidelity_from_diversity():
     assert off["precision"] == 0.0
 
 
+def test_precision_recall_in_chunks_matches_the_full_distance_matrix(monkeypatch):
+    g = torch.Generator().manual_seed(1)
+    real, fake = torch.randn(300, 4, generator=g), torch.randn(500, 4, generator=g) * 1.5
+    whole = gm.precision_recall(real, fake)
+    monkeypatch.setattr(gm, "CHUNK", 7)  # many uneven chunks: memory stays O(chunk * N)
+    assert gm.precision_recall(real, fake) == pytest.approx(whole)
+    r_real = torch.cdist(real, real).kthvalue(4, dim=1).values
+    assert whole["precision"] == pytest.approx(float((torch.cdist(fake, real) <= r_real).any(1).float().mean()))
+
+
+def test_precision_recall_caps_the_sample_count():
+    g = torch.Generator().manual_seed(2)
+    real, fake = torch.randn(200, 3, generator=g), torch.randn(5000, 3, generator=g)
+    capped = gm.precision_recall(real, fake, max_samples=200)
+    assert capped == gm.precision_recall(real, gm._at_most(fake, 200))
+    assert capped != gm.precision_recall(real, fake)  # more fakes: smaller radii, other values
+
+
 def test_inception_score_bounds():
     assert gm.inception_score(torch.eye(4)) == pytest.approx(4.0)          # confident and diverse
     assert gm.inception_score(torch.full((10, 4), 0.25)) == pytest.approx(1.0)  # uninformative
