@@ -9,6 +9,8 @@ import re
 import torch
 from torch import Tensor
 
+from aad.seeding import make_generator
+
 
 def frechet_distance(real: Tensor, fake: Tensor) -> float:
     """Frechet distance between Gaussians fitted to two feature sets ``[N, D]`` (FID's formula), >= 0."""
@@ -37,7 +39,7 @@ def _covered(points: Tensor, centres: Tensor, radii: Tensor) -> Tensor:
 def _at_most(features: Tensor, n: int) -> Tensor:
     if len(features) <= n:
         return features
-    return features[torch.randperm(len(features), generator=torch.Generator().manual_seed(0))[:n]]
+    return features[torch.randperm(len(features), generator=make_generator(0))[:n]]
 
 
 def precision_recall(real: Tensor, fake: Tensor, k: int = 3, max_samples: int = 10_000) -> dict[str, float]:

@@ -24,7 +24,7 @@ from aad.eval.metrics import classification_scores
 from aad.eval.models import AudioCNN, Downstream, ImageCNN, MiniLMProbe, SentenceEncoder, TextBag
 from aad.eval.presets import MODELS, Arm
 from aad.eval.report import Report
-from aad.seeding import derive_seed
+from aad.seeding import derive_seed, make_generator
 
 KEY = ("dataset", "model", "protocol", "augmenter", "shots", "seed")
 PROTOCOLS = ("kshot", "imbalance")
@@ -97,7 +97,7 @@ def _split(data, test_size: int | None) -> tuple[Dataset, Dataset]:
     else:
         raise TypeError(f"data must be an aad.data.Dataset or a (train, test) pair, got {type(data).__name__}")
     if test_size is not None and len(test) > test_size:  # a fixed random subset, class proportions kept
-        test = test.subset(torch.randperm(len(test), generator=torch.Generator().manual_seed(0))[:test_size])
+        test = test.subset(torch.randperm(len(test), generator=make_generator(0))[:test_size])
     return train, test
 
 
@@ -108,7 +108,7 @@ class _Judge:
     def __init__(self, modality, model_name, train, test, sample_rate, device, quick, steps=None):
         cap = 2000 if quick else 5000
         if len(train) > cap:
-            train = train.subset(torch.randperm(len(train), generator=torch.Generator().manual_seed(1))[:cap])
+            train = train.subset(torch.randperm(len(train), generator=make_generator(1))[:cap])
         self.model = make_model(modality, model_name, steps or (400 if quick else 1000), sample_rate, device)
         self.model.fit(train.x, train.y, train.num_classes, seed=12345)
         reference = test.subset(torch.arange(min(len(test), 1000)))
