@@ -60,17 +60,18 @@ def random_delete(text: str, p: float, g: torch.Generator) -> str:
 
 def random_insert(text: str, fraction: float, g: torch.Generator,
                   new_word: Callable[[str, torch.Generator], str | None]) -> str:
-    """Insert ``round(fraction * words)`` words at random places (at least one).
+    """Insert ``round(fraction * words)`` words (at least one) between the tokens of ``text``.
 
-    ``new_word(word, g)`` gives the word to insert for a randomly picked word of the text
-    (a synonym, or the word itself); None means that pick has nothing to insert.
+    ``new_word(word, g)`` gives the word to insert for a randomly picked word of the text (a synonym,
+    or the word itself); None means that pick has nothing to insert. Picks are words only, so a URL,
+    a handle or a trailing comma is never copied.
     """
-    lead, tokens, seps, trail = _split(text)
-    if not tokens:
+    words = [text[s:e] for s, e in word_spans(text)]
+    if not words:
         return text
-    for _ in range(count_for(fraction, len(tokens))):
-        source = tokens[int(torch.randint(len(tokens), (), generator=g))]
-        word = new_word(source, g)
+    lead, tokens, seps, trail = _split(text)
+    for _ in range(count_for(fraction, len(words))):
+        word = new_word(words[int(torch.randint(len(words), (), generator=g))], g)
         if word:
             at = int(torch.randint(len(tokens) + 1, (), generator=g))
             tokens.insert(at, word)

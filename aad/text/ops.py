@@ -102,10 +102,9 @@ class RandomInsert(_WordOp):
     def _new_word(self, word: str, g: torch.Generator) -> str | None:
         if self._wordnet is None:
             return word
-        core = word.strip(".,!?;:\"'()[]")
-        if is_stopword(core):
+        if is_stopword(word):
             return None
-        options = self._wordnet.synonyms(core)
+        options = self._wordnet.synonyms(word)
         return options[int(torch.randint(len(options), (), generator=g))] if options else None
 
     def _one(self, text, g):
