@@ -55,6 +55,13 @@ def _affine_elastic(quick):
     return _compose(_affine(quick), _elastic(quick))
 
 
+def _shape_affine_elastic(quick):
+    # Affine that also slants (shear) and narrows or widens (aspect) each digit, as handwriting does.
+    # Picked on mnist's tuning subsets (10 shots, seeds 3-8): +4.6 where affine + elastic gained +4.1.
+    shape = make("aad.image", "RandomAffine", shear=(-15.0, 15.0), aspect=(0.75, 1.33))
+    return _compose(shape, _elastic(quick))
+
+
 def _warp_union(quick):
     # Every image gets ``factor`` copies of each: affine only, elastic only, both (3x the new samples).
     # On mnist (10 shots) +5.4 on seeds 3-5, then +1.5 on seeds 0-2, where affine + elastic gained +5.0.
@@ -72,6 +79,7 @@ IMAGE = {
     "affine": _affine,
     "elastic": _elastic,
     "affine+elastic": _affine_elastic,
+    "affine+shear+aspect+elastic": _shape_affine_elastic,
     "warp-union": _warp_union,
     "gan": _image_gan,
     "gan+affine": lambda quick: Arm([_affine(quick), _image_gan(quick)]),

@@ -10,21 +10,24 @@ import torch.nn.functional as F
 from torch import Tensor
 
 
-def affine_matrices(angle: Tensor, translate: Tensor, scale: Tensor, shear: Tensor, size) -> Tensor:
+def affine_matrices(angle: Tensor, translate: Tensor, scale: Tensor, shear: Tensor, size,
+                    aspect: Tensor | None = None) -> Tensor:
     """``[B, 2, 3]`` sampling matrices for ``affine``, from per-sample parameters.
 
     angle: degrees, counter-clockwise. translate: ``[B, 2]`` (x, y) as fractions of width/height.
-    scale: zoom factor (> 1 enlarges). shear: degrees, along x. ``size``: (H, W). The image centre
-    is fixed; the matrices map output to input positions in ``affine_grid``'s normalised units.
+    scale: zoom factor (> 1 enlarges). shear: degrees, along x. aspect: width / height stretch at
+    constant area (> 1 widens; default 1). ``size``: (H, W). The image centre is fixed; the matrices
+    map output to input positions in ``affine_grid``'s normalised units.
     """
     h, w = size
     a, s = torch.deg2rad(angle), torch.tan(torch.deg2rad(shear))
     cos, sin = torch.cos(a), torch.sin(a)
-    # forward map in pixels (x right, y down): rotation @ shear @ scale
+    # forward map in pixels (x right, y down): rotation @ shear @ diag(x scale, y scale)
     rot = torch.stack([torch.stack([cos, sin], -1), torch.stack([-sin, cos], -1)], -2)
     shear_m = torch.stack([torch.stack([torch.ones_like(s), s], -1),
                            torch.stack([torch.zeros_like(s), torch.ones_like(s)], -1)], -2)
-    forward = rot @ shear_m * scale[:, None, None]
+    stretch = torch.ones_like(s) if aspect is None else aspect.sqrt()
+    forward = rot @ shear_m * (scale[:, None] * torch.stack([stretch, 1 / stretch], -1))[:, None, :]
     inverse = torch.linalg.inv(forward)
     half = torch.tensor([w / 2, h / 2], dtype=angle.dtype, device=angle.device)
     # normalised -> pixels (x half), inverse map, pixels -> normalised (/ half)

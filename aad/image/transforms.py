@@ -56,17 +56,20 @@ class RandomAffine(ImageTransform):
         degrees: rotation range in degrees (counter-clockwise positive), e.g. (-15, 15).
         translate: shift range as a fraction of width (x) and height (y), drawn independently per axis.
         scale: zoom range (1 = unchanged, > 1 enlarges), each > 0.
-        shear: x-shear angle range in degrees, within (-90, 90).
+        shear: x-shear angle range in degrees, within (-90, 90): slants the image.
+        aspect: width / height stretch range at constant area (1 = unchanged, > 1 widens), each > 0,
+            drawn log-uniformly: makes digits and letters narrower or wider, as handwriting varies.
         fill: value for pixels that come from outside the image, in [0, 1].
         p: probability that a sample is transformed.
     """
 
     def __init__(self, degrees=(-15.0, 15.0), translate=(-0.1, 0.1), scale=(0.9, 1.1), shear=(0.0, 0.0),
-                 fill: float = 0.0, p: float = 1.0, seed: int | None = None):
+                 aspect=(1.0, 1.0), fill: float = 0.0, p: float = 1.0, seed: int | None = None):
         self.degrees = degrees
         self.translate = translate
         self.scale = scale
         self.shear = shear
+        self.aspect = aspect
         self.fill = fill
         self.p = p
         self.seed = seed
@@ -77,12 +80,16 @@ class RandomAffine(ImageTransform):
         check_pair(self.translate, "translate", -1, 1)
         check_pair(self.scale, "scale", 0, None, low_inclusive=False)
         check_pair(self.shear, "shear", -89.9, 89.9)
+        check_pair(self.aspect, "aspect", 0, None, low_inclusive=False)
         check_in_range(self.fill, "fill", 0, 1)
 
     def make_params(self, n, shape, g):
         angle, scale, shear = (uniform(n, r, g) for r in (self.degrees, self.scale, self.shear))
         translate = torch.stack([uniform(n, self.translate, g), uniform(n, self.translate, g)], dim=1)
-        return {"matrices": Fn.affine_matrices(angle, translate, scale, shear, shape[1:])}
+        aspect = None
+        if tuple(self.aspect) != (1.0, 1.0):  # drawn only when asked: seeded default streams stay as they were
+            aspect = torch.exp(uniform(n, [math.log(v) for v in self.aspect], g))
+        return {"matrices": Fn.affine_matrices(angle, translate, scale, shear, shape[1:], aspect)}
 
     def apply(self, x, params):
         return Fn.affine(x, params["matrices"].to(x.device), self.fill)

@@ -43,6 +43,15 @@ def test_translation_is_a_fraction_of_the_size():
     assert torch.allclose(out[..., 2:], x[..., :-2], atol=1e-5) and out[..., :2].abs().max() < 1e-6
 
 
+def test_aspect_widens_and_flattens_at_constant_area():
+    x = torch.zeros(1, 1, 16, 16)
+    x[..., 4:12, 6:10] = 1.0                                            # 8 rows tall, 4 columns wide
+    m = Fn.affine_matrices(one(0), torch.zeros(1, 2), one(1), one(0), (16, 16), aspect=one(4))
+    out = Fn.affine(x, m)[0, 0]
+    assert torch.equal(out[6:10, 5:11], torch.ones(4, 6)) and out[:6].sum() == 0 and out[10:].sum() == 0
+    assert torch.isclose(out.sum(), x.sum())                            # 4 rows tall, 8 wide
+
+
 def test_erase_blanks_exactly_the_box():
     x = torch.ones(2, 1, 5, 5)
     out = Fn.erase(x, torch.tensor([[1, 2, 2, 3], [0, 0, 0, 0]]), 0.0)
@@ -70,6 +79,8 @@ def test_morphology_thickens_and_thins_strokes_by_degrees():
 
 
 @pytest.mark.parametrize("make", [lambda: RandomAffine(seed=0), lambda: ElasticDistortion(seed=0),
+                                  lambda: RandomAffine(degrees=(0, 0), scale=(1, 1), translate=(0, 0),
+                                                       aspect=(0.5, 2.0), seed=0),
                                   lambda: RandomMorphology(strength=(-1, 1), seed=0),
                                   lambda: GaussianNoise(std=(0.05, 0.2), seed=0),
                                   lambda: RandomBrightnessContrast(seed=0),
@@ -99,6 +110,7 @@ def test_probability_selects_samples():
 
 @pytest.mark.parametrize("augmenter, name", [(RandomAffine(degrees=(10, -10)), "degrees"),
                                              (RandomAffine(scale=(0, 1)), "scale"),
+                                             (RandomAffine(aspect=(0, 2)), "aspect"),
                                              (RandomErasing(area=(0.1, 2)), "area"),
                                              (ElasticDistortion(sigma=0), "sigma"),
                                              (RandomMorphology(strength=(0, 2)), "strength"),
