@@ -49,6 +49,11 @@ def uniform(n: int, pair, g: torch.Generator) -> Tensor:
     return lo + (hi - lo) * torch.rand(n, generator=g)
 
 
+def log_uniform(n: int, pair, g: torch.Generator) -> Tensor:
+    """Uniform in log space: a ratio and its inverse (x 0.5 and x 2) are equally likely."""
+    return torch.exp(uniform(n, [math.log(v) for v in pair], g))
+
+
 class RandomAffine(ImageTransform):
     """Rotate, translate, scale and shear each image by its own random amounts, about its centre.
 
@@ -88,7 +93,7 @@ class RandomAffine(ImageTransform):
         translate = torch.stack([uniform(n, self.translate, g), uniform(n, self.translate, g)], dim=1)
         aspect = None
         if tuple(self.aspect) != (1.0, 1.0):  # drawn only when asked: seeded default streams stay as they were
-            aspect = torch.exp(uniform(n, [math.log(v) for v in self.aspect], g))
+            aspect = log_uniform(n, self.aspect, g)
         return {"matrices": Fn.affine_matrices(angle, translate, scale, shear, shape[1:], aspect)}
 
     def apply(self, x, params):
@@ -144,7 +149,7 @@ class RandomErasing(ImageTransform):
 
     def make_params(self, n, shape, g):
         h, w = shape[1:]
-        aspect = torch.exp(uniform(n, [math.log(a) for a in self.aspect], g))  # log-uniform
+        aspect = log_uniform(n, self.aspect, g)
         height, width = Fn.box_from_area(uniform(n, self.area, g), aspect, (h, w))
         top = (torch.rand(n, generator=g) * (h - height + 1)).long()
         left = (torch.rand(n, generator=g) * (w - width + 1)).long()
