@@ -81,7 +81,8 @@ class MaskedLMReplace(Augmenter):
                     base, model, tokenizer, corpus, None,
                     AdaptSettings(steps=self.pretrain_steps, max_length=32),
                     self.cache_dir, self.progress, self.device)
-        n_classes = None if y is None else int(y.max()) + 1
+        # the label names, when given, are the label set: a class absent from x can still be augmented
+        n_classes = None if y is None else max(int(y.max()) + 1, len(self.label_names or ()))
         prefixes = None if y is None else self._prefixes(y, n_classes)
         fit_seed = int(torch.randint(0, 2**62, (), generator=self.fit_generator()))
         settings = AdaptSettings(steps=self.fit_steps, seconds=self.fit_seconds, lr=self.fit_lr,

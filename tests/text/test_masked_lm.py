@@ -98,6 +98,16 @@ def test_labels_must_fit_the_fitted_classes(tmp_path):
         augmenter.augment(TEXTS, torch.tensor([0, 1, 2, 0]))
 
 
+def test_label_names_are_the_label_set_even_for_classes_absent_from_fit(tmp_path):
+    names = ["negative", "neutral", "positive"]
+    augmenter = make(tmp_path, fit_steps=2, label_names=names).fit(TEXTS, torch.zeros(4, dtype=torch.long))
+    assert len(augmenter.augment(TEXTS, torch.tensor([2, 1, 0, 2]), rng=0)) == len(TEXTS)
+    with pytest.raises(ValueError, match=r"labels must be in \[0, 2\]"):
+        augmenter.augment(TEXTS, torch.tensor([0, 1, 3, 0]))
+    with pytest.raises(ValueError, match="label_names has 3 names"):
+        make(tmp_path, fit_steps=2, label_names=names).fit(TEXTS, torch.tensor([0, 1, 2, 3]))
+
+
 def test_fit_is_cached(tmp_path, monkeypatch):
     y = torch.tensor([0, 1, 0, 1])
     first = make(tmp_path, fit_steps=3, seed=0).fit(TEXTS, y)
