@@ -106,6 +106,15 @@ def resolve_augmenter_class(name: str, modality: str | None = None):
     raise ValueError(f"unknown augmenter {name!r}" + (f" for modality {modality}" if modality else ""))
 
 
+def build_augmenter(cls, params: dict):
+    """``cls(**params)``; an unknown ``--param`` is named with the valid ones, as ``set_params`` does."""
+    valid = cls._param_names()
+    for name in params:
+        if name not in valid:
+            raise ValueError(f"{cls.__name__} has no parameter {name!r}; valid: {valid}")
+    return cls(**params)
+
+
 def run_fit(args) -> int:
     from aad.data import load
     from aad.serialization import write_json
@@ -118,7 +127,7 @@ def run_fit(args) -> int:
     if args.shots:
         train = train.kshot(args.shots, seed=args.seed)
     cls = resolve_augmenter_class(args.augmenter or default_class, args.modality)
-    augmenter = cls(**{"seed": args.seed, **parse_params(args.param)})
+    augmenter = build_augmenter(cls, {"seed": args.seed, **parse_params(args.param)})
     print(f"fitting {augmenter!r} on {len(train)} samples of {dataset.name}", file=sys.stderr)
     augmenter.fit(train.x, train.y)
     augmenter.save(args.out)
@@ -155,7 +164,7 @@ def run_augment(args) -> int:
     if Path(args.model).is_dir():
         augmenter = Augmenter.load(args.model, **parse_params(args.param))
     else:
-        augmenter = resolve_augmenter_class(args.model, dataset.modality)(**parse_params(args.param))
+        augmenter = build_augmenter(resolve_augmenter_class(args.model, dataset.modality), parse_params(args.param))
     order = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(args.seed))
     picked = dataset.subset(order[: args.n])
     if augmenter.learned and not augmenter.is_fitted():

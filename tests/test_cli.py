@@ -28,6 +28,10 @@ def test_errors_are_reported_without_traceback(tmp_path, capsys):
     missing = tmp_path / "nothing"
     assert main(["generate", str(missing), "--out", str(tmp_path / "o")]) == 2
     assert "no config.json" in capsys.readouterr().err
+    assert main(["augment", "RandomAffine", "--dataset", "digits", "--param", "degree=5",
+                 "--out", str(tmp_path / "a")]) == 2
+    err = capsys.readouterr().err
+    assert "RandomAffine has no parameter 'degree'" in err and "'degrees'" in err
 
 
 def test_fit_generate_augment_round_trip(tmp_path, capsys):
