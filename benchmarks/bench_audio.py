@@ -1,9 +1,11 @@
-"""Time-stretch throughput and accuracy against audiomentations and librosa, in one run.
+"""Time-stretch and pitch-shift throughput and accuracy against audiomentations, librosa and
+torch-audiomentations, in one run (torch-audiomentations has no time stretch).
 
     python benchmarks/bench_audio.py [--quick]
 
-Throughput: 64 clips of 1 s at 16 kHz, rates drawn from [0.8, 1.25], CPU. Each peer runs one clip
-at a time (its API); AAD runs the whole batch in one call. Times are medians after warmup, as
+Throughput: 64 clips of 1 s at 16 kHz, rates drawn from [0.8, 1.25] or semitones from [-4, 4], CPU.
+librosa and audiomentations run one clip at a time (their API); AAD and torch-audiomentations run
+the whole batch in one call. Times are medians after warmup, as
 wall time and as process CPU time (the CPU time is robust when the machine is shared).
 Accuracy: duration vs T / rate and dominant frequency of a stretched 440 Hz tone.
 """
@@ -21,6 +23,7 @@ from pathlib import Path
 import librosa
 import numpy as np
 import torch
+from audiomentations import PitchShift as AmPitchShift
 from audiomentations import TimeStretch as AmTimeStretch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -49,9 +52,31 @@ def dominant_frequency(clip) -> float:
     return float(spectrum.argmax() * SR / (8 * len(clip)))
 
 
-def throughput(repeats: int) -> list[dict]:
-    g = torch.Generator().manual_seed(0)
-    x = 0.1 * torch.randn(64, SR, generator=g)
+def clips(seed: int = 0) -> tuple[torch.Tensor, torch.Generator]:
+    g = torch.Generator().manual_seed(seed)
+    return 0.1 * torch.randn(64, SR, generator=g), g
+
+
+def compare(runs: dict, peers: dict, repeats: int) -> list[dict]:
+    """Time each run (aad's also on one thread), with each row's speedup against every peer."""
+    default_threads = torch.get_num_threads()
+    rows = [{"op": name, "torch_threads": default_threads, **timed(fn, repeats=repeats)}
+            for name, fn in runs.items()]
+    torch.set_num_threads(1)   # the peers run on one core: AAD on one core too
+    rows += [{"op": name, "torch_threads": 1, **timed(fn, repeats=repeats)}
+             for name, fn in runs.items() if name.startswith("aad")]
+    torch.set_num_threads(default_threads)
+    base = {r["op"]: r for r in rows}
+    for r in rows:
+        for short, peer in peers.items():
+            r[f"speedup_vs_{short}_cpu"] = base[peer]["cpu_s"] / r["cpu_s"]
+            r[f"speedup_vs_{short}_wall"] = base[peer]["wall_s"] / r["wall_s"]
+        r["clips_per_s_wall"] = 64 / r["wall_s"]
+    return rows
+
+
+def stretch_throughput(repeats: int) -> list[dict]:
+    x, g = clips()
     rates = 0.8 + 0.45 * torch.rand(64, generator=g, dtype=torch.float64)
     x_np = x.numpy()
     signalsmith = AmTimeStretch(0.8, 1.25, method="signalsmith_stretch", p=1.0)
@@ -65,23 +90,31 @@ def throughput(repeats: int) -> list[dict]:
             signalsmith(c, SR) for c in x_np],
         "audiomentations TimeStretch (librosa_phase_vocoder)": lambda: [am_librosa(c, SR) for c in x_np],
     }
-    default_threads = torch.get_num_threads()
-    rows = [{"op": name, "torch_threads": default_threads, **timed(fn, repeats=repeats)}
-            for name, fn in runs.items()]
-    torch.set_num_threads(1)   # the peers run on one core: AAD on one core too
-    rows += [{"op": name, "torch_threads": 1, **timed(fn, repeats=repeats)}
-             for name, fn in runs.items() if name.startswith("aad")]
-    torch.set_num_threads(default_threads)
-    peers = {"librosa": "librosa.effects.time_stretch (loop)",
-             "am_signalsmith": "audiomentations TimeStretch (signalsmith, default)",
-             "am_librosa": "audiomentations TimeStretch (librosa_phase_vocoder)"}
-    base = {r["op"]: r for r in rows}
-    for r in rows:
-        for short, peer in peers.items():
-            r[f"speedup_vs_{short}_cpu"] = base[peer]["cpu_s"] / r["cpu_s"]
-            r[f"speedup_vs_{short}_wall"] = base[peer]["wall_s"] / r["wall_s"]
-        r["clips_per_s_wall"] = 64 / r["wall_s"]
-    return rows
+    return compare(runs, {"librosa": "librosa.effects.time_stretch (loop)",
+                          "am_signalsmith": "audiomentations TimeStretch (signalsmith, default)",
+                          "am_librosa": "audiomentations TimeStretch (librosa_phase_vocoder)"}, repeats)
+
+
+def pitch_throughput(repeats: int) -> list[dict]:
+    """Pitch shift by U[-4, 4] semitones per clip. torch-audiomentations is batched like aad, and
+    shifts each clip by the nearest ratio of small primes it can resample fast (its design)."""
+    from torch_audiomentations import PitchShift as TamPitchShift
+
+    x, g = clips()
+    steps = 8 * torch.rand(64, generator=g) - 4
+    x_np = x.numpy()
+    signalsmith = AmPitchShift(-4.0, 4.0, method="signalsmith_stretch", p=1.0)
+    tam = TamPitchShift(-4.0, 4.0, mode="per_example", p=1.0, sample_rate=SR, output_type="tensor")
+    runs = {
+        "aad pitch_shift (batch, n_fft 512, hop 128)": lambda: F.pitch_shift(x, steps),
+        "librosa.effects.pitch_shift (loop)": lambda: [
+            librosa.effects.pitch_shift(x_np[i], sr=SR, n_steps=float(steps[i])) for i in range(64)],
+        "audiomentations PitchShift (signalsmith, default)": lambda: [signalsmith(c, SR) for c in x_np],
+        "torch-audiomentations PitchShift (batch, per example)": lambda: tam(x.unsqueeze(1)),
+    }
+    return compare(runs, {"librosa": "librosa.effects.pitch_shift (loop)",
+                          "am_signalsmith": "audiomentations PitchShift (signalsmith, default)",
+                          "tam": "torch-audiomentations PitchShift (batch, per example)"}, repeats)
 
 
 def accuracy() -> list[dict]:
@@ -117,7 +150,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
     args = parser.parse_args()
-    speed = throughput(repeats=3 if args.quick else 9)
+    repeats = 3 if args.quick else 9
+    speed, pitch = stretch_throughput(repeats), pitch_throughput(repeats)
     acc = accuracy()
     machine = {"cpu_count": os.cpu_count(), "torch": torch.__version__, "python": platform.python_version(),
                "librosa": librosa.__version__, "load_avg_1m": os.getloadavg()[0]}
@@ -127,6 +161,10 @@ def main() -> None:
         table(speed, ["op", "torch_threads", "wall_s", "cpu_s", "clips_per_s_wall", "speedup_vs_librosa_cpu",
                       "speedup_vs_am_signalsmith_cpu", "speedup_vs_am_librosa_cpu", "speedup_vs_librosa_wall",
                       "speedup_vs_am_signalsmith_wall"]),
+        "# Pitch shift: 64 clips x 1 s at 16 kHz, semitones U[-4, 4], CPU",
+        table(pitch, ["op", "torch_threads", "wall_s", "cpu_s", "clips_per_s_wall", "speedup_vs_librosa_cpu",
+                      "speedup_vs_am_signalsmith_cpu", "speedup_vs_tam_cpu", "speedup_vs_librosa_wall",
+                      "speedup_vs_tam_wall"]),
         "# Accuracy on a 440 Hz tone (target: length within 1% of T / rate, frequency within 1%)",
         table(acc, ["rate", "semitones", "expected_len", "aad_len", "librosa_len", "aad_len_err",
                     "expected_freq_hz", "aad_freq_hz", "librosa_freq_hz", "aad_freq_err"]),
@@ -134,7 +172,8 @@ def main() -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     name = "bench_audio_quick" if args.quick else "bench_audio"
     (RESULTS / f"{name}.json").write_text(json.dumps(
-        {"benchmark": name, "machine": machine, "throughput": speed, "accuracy": acc}, indent=2) + "\n")
+        {"benchmark": name, "machine": machine, "throughput": speed, "pitch_throughput": pitch,
+         "accuracy": acc}, indent=2) + "\n")
     (RESULTS / f"{name}.md").write_text(markdown + "\n")
     print(markdown)
 

@@ -1,4 +1,6 @@
 """The kernels: duration and pitch against librosa, batching, silence, bad input."""
+import math
+
 import librosa
 import numpy as np
 import pytest
@@ -68,6 +70,26 @@ def test_change_speed_changes_duration_and_pitch_together(rate):
     out, lengths = F.change_speed(tone(440.0), rate)
     assert int(lengths[0]) == round(SR / rate)
     assert dominant_frequency(out[0, :lengths[0]]) == pytest.approx(440.0 * rate, rel=0.01)
+
+
+def test_change_speed_per_clip_rates_equal_one_clip_at_a_time_and_the_exact_kernel():
+    x = 0.1 * torch.randn(3, 4000, generator=torch.Generator().manual_seed(0))
+    rates = torch.tensor([0.7, 2.5, 1.3], dtype=torch.float64)
+    batched, lengths = F.change_speed(x, rates)
+    taps = 16
+    for i, rate in enumerate(rates.tolist()):
+        alone, n = F.change_speed(x[i:i + 1], rate)
+        assert int(n[0]) == int(lengths[i]) == round(4000 / rate)
+        assert torch.allclose(batched[i, :n[0]], alone[0, :n[0]], atol=1e-6)
+        assert not batched[i, n[0]:].any()
+        cutoff = min(1.0, 1 / rate)
+        for k in (0, 777, int(n[0]) - 1):                  # the windowed sinc evaluated directly
+            pos = k * rate
+            j = torch.arange(math.floor(pos) - taps + 1, math.floor(pos) + taps + 1)
+            t = pos - j.double()
+            weights = cutoff * torch.sinc(cutoff * t) * (0.5 + 0.5 * torch.cos(math.pi * t / (taps + 1)))
+            source = torch.where((j >= 0) & (j < 4000), x[i, j.clamp(0, 3999)].double(), 0.0)
+            assert batched[i, k].item() == pytest.approx((source * weights).sum().item(), abs=1e-6)
 
 
 def test_change_speed_does_not_alias_when_speeding_up():

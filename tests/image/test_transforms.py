@@ -68,6 +68,19 @@ def test_elastic_displacement_peaks_at_alpha():
     assert torch.allclose(field.abs().amax(dim=(1, 2, 3)), torch.tensor([1.0, 2.0, 3.0]))
 
 
+@pytest.mark.parametrize("sigma", [1.0, 4.0, 20.0])  # 20: the kernel outgrows 16 samples, borders replicate
+def test_gaussian_blur_matrix_is_the_padded_convolution(sigma):
+    v = torch.rand(3, 16)
+    radius = max(1, int(3 * sigma))
+    t = torch.arange(-radius, radius + 1, dtype=torch.float32)
+    kernel = torch.exp(-t ** 2 / (2 * sigma ** 2))
+    padded = torch.nn.functional.pad(v[:, None], [radius] * 2, mode="reflect" if radius < 16 else "replicate")
+    expected = torch.nn.functional.conv1d(padded, (kernel / kernel.sum()).view(1, 1, -1))[:, 0]
+    blur = Fn.gaussian_blur_matrix(16, sigma)
+    assert torch.allclose(v @ blur, expected, atol=1e-6)
+    assert torch.allclose(torch.ones(16) @ blur, torch.ones(16))       # a constant stays constant
+
+
 def test_morphology_thickens_and_thins_strokes_by_degrees():
     x = torch.zeros(3, 1, 7, 7)
     x[:, :, 3, 1:6] = 1.0                                               # a one-pixel horizontal stroke
