@@ -69,6 +69,17 @@ def _warp_union(quick):
     return Arm([_affine(quick), _elastic(quick), _affine_elastic(quick)])
 
 
+def _albumentations_affine_elastic(quick):
+    # The peer's version of affine + elastic: the same affine ranges as RandomAffine's defaults, then
+    # Simard et al.'s elastic setting for digits (sigma 4, alpha 34), black borders as ours.
+    from aad.image.albumentations_adapter import albumentations
+    A = albumentations()
+    affine = A.Affine(rotate=(-15, 15), translate_percent=(-0.1, 0.1), scale=(0.9, 1.1), keep_ratio=True,
+                      border_mode=0, p=1.0)
+    elastic = A.ElasticTransform(alpha=34.0, sigma=4.0, border_mode=0, p=1.0)   # 0: cv2.BORDER_CONSTANT
+    return make("aad.image", "Albumentations", transform=A.Compose([affine, elastic]))
+
+
 def _image_gan(quick):
     # quick: about 30 s per k-shot fit on 2 cores (fits are cached in DIR/cache); full: the class default.
     return make("aad.image", "ConditionalGAN", progress=False, **(QUICK_GAN["image"] if quick else {}))
@@ -82,6 +93,7 @@ IMAGE = {
     "affine+elastic": _affine_elastic,
     "affine+shear+aspect+elastic": _shape_affine_elastic,
     "warp-union": _warp_union,
+    "albumentations-affine+elastic": _albumentations_affine_elastic,
     "gan": _image_gan,
     "gan+affine": lambda quick: Arm([_affine(quick), _image_gan(quick)]),
     "gan+affine+elastic": lambda quick: Arm([_affine_elastic(quick), _image_gan(quick)]),

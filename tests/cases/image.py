@@ -1,5 +1,9 @@
-"""Contract cases for aad.image: every transform and a tiny ConditionalGAN (fits in milliseconds)."""
+"""Contract cases for aad.image: every transform, the albumentations adapter and a tiny ConditionalGAN
+(fits in milliseconds)."""
+import pytest
+
 from aad.image import (
+    Albumentations,
     ConditionalGAN,
     ElasticDistortion,
     GaussianNoise,
@@ -15,6 +19,15 @@ from tests.cases import Case, image_batch
 
 def tiny_gan(seed, **kw):
     return ConditionalGAN(z_dim=8, g_width=4, d_width=4, steps=3, batch_size=6, progress=False, seed=seed, **kw)
+
+
+def albumentations_affine(seed):
+    try:
+        from aad.image.albumentations_adapter import albumentations
+        A = albumentations()
+    except ImportError:
+        pytest.skip("albumentations is not installed (the bench extra)")
+    return Albumentations(A.Compose([A.Affine(rotate=(-20, 20), p=1.0), A.GaussNoise(p=0.5)]), seed=seed)
 
 
 def rgb_batch():
@@ -34,6 +47,7 @@ CASES = [
          rgb_batch),
     Case("GaussianNoise", lambda seed: GaussianNoise(seed=seed), rgb_batch),
     Case("RandomBrightnessContrast", lambda seed: RandomBrightnessContrast(seed=seed), image_batch),
+    Case("Albumentations", albumentations_affine, rgb_batch),
     Case("ConditionalGAN", tiny_gan, image_batch, tolerance=1e-5),
     Case("ConditionalGAN-filter", lambda seed: tiny_gan(seed, quality_threshold=0.2, max_tries=2),
          rgb_batch, tolerance=1e-5),
