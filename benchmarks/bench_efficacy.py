@@ -5,7 +5,8 @@ report to ``benchmarks/results/<name>.{json,md}`` (plus the figures under
 
     python benchmarks/bench_efficacy.py [--quick] [--resume] [--name NAME] [aad evaluate arguments]
 
-The peers' own augmenters (nlpaug) are arms of the same run, so their gains sit beside ours.
+The peers' own augmenters (nlpaug's swap, albumentations' affine + elastic) are arms of the same run,
+so their gains sit beside ours.
 """
 from __future__ import annotations
 
