@@ -201,13 +201,18 @@ def time_stretch(wave: Tensor, rate, n_fft: int = N_FFT, hop: int = HOP) -> tupl
     # on the CPU, groups of a few clips stay in cache: ~2x faster than one batch-wide pass;
     # grouping clips of similar rate lets each group stop at its own longest output
     group = CPU_GROUP if wave.device.type == "cpu" else len(wave)
-    order = torch.argsort(lengths, stable=True)
-    for start in range(0, len(wave), group):
-        members = order[start:start + group]
-        group_len = int(lengths[members[-1]])
-        index = members.to(wave.device)
+    for index, group_len in _length_groups(lengths, group, wave.device):
         out[index, :group_len] = _stretch_group(wave.index_select(0, index), rates[index], group_len, n_fft, hop)
     return _zero_tails(out, lengths), lengths
+
+
+def _length_groups(lengths: Tensor, group: int, device):
+    """Indices (on ``device``) of ``group`` clips at a time, shortest outputs first, each with the
+    group's longest output: a group of similar rates stops there, not at the batch's longest."""
+    order = torch.argsort(lengths, stable=True)
+    for start in range(0, len(lengths), group):
+        members = order[start:start + group]
+        yield members.to(device), int(lengths[members[-1]])
 
 
 def _stretch_group(wave: Tensor, rates: Tensor, out_len: int, n_fft: int, hop: int) -> Tensor:
@@ -233,11 +238,7 @@ def change_speed(wave: Tensor, rate, taps: int = 16) -> tuple[Tensor, Tensor]:
     # clips of similar rate share a group, which stops at its own longest output; groups bound
     # the memory of the [clips, samples, taps] products
     group = max(1, 4_000_000 // (out.shape[1] * 2 * taps))
-    order = torch.argsort(lengths, stable=True)
-    for start in range(0, len(wave), group):
-        members = order[start:start + group]
-        group_len = int(lengths[members[-1]])
-        index = members.to(wave.device)
+    for index, group_len in _length_groups(lengths, group, wave.device):
         out[index, :group_len] = _sinc_resample(padded.index_select(0, index), rates[index], group_len, taps)
     return _zero_tails(out, lengths), lengths
 
@@ -262,8 +263,9 @@ def _sinc_resample(padded: Tensor, rates: Tensor, out_len: int, taps: int, phase
     phase = (pos - start) * phases
     phase_index = phase.floor()
     between = (phase - phase_index).to(padded.dtype).unsqueeze(-1)
+    below = phase_index.long()
     table = _sinc_table(rates, taps, phases, padded.dtype)                 # [b, phases + 1, 2W]
-    kernel = _rows(table, phase_index.long()).lerp_(_rows(table, phase_index.long() + 1), between)
+    kernel = _rows(table, below).lerp_(_rows(table, below + 1), between)
     clips = torch.arange(b, device=padded.device).unsqueeze(1)
     windows = padded.unfold(1, 2 * taps, 1)[clips, start.long() + 1]      # [b, L, 2W] source samples
     return windows.mul_(kernel).sum(-1)
