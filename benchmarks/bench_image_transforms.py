@@ -8,7 +8,6 @@ arrays, its fastest path, with the conversion from the tensor batch left out of 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from aad.gan import GANConfig, build_networks, sample
 from aad.image import ElasticDistortion, RandomAffine, RandomErasing
+from aad.image.albumentations_adapter import albumentations
 from benchmarks.common import markdown_table, timeit, write_results
 
 AFFINE = {"degrees": (-15.0, 15.0), "translate": 0.1, "scale": (0.9, 1.1), "shear": (-10.0, 10.0)}
@@ -36,10 +36,9 @@ def peers_affine():
 
 def peers_albumentations():
     """albumentations' affine and elastic transforms, one uint8 image at a time."""
-    os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")  # its import checks online for a newer version
-    import albumentations as A
     import cv2
 
+    A = albumentations()  # imported without its online version check
     cv2.setNumThreads(1)
     affine = A.Affine(rotate=AFFINE["degrees"], translate_percent=(-0.1, 0.1), scale=AFFINE["scale"],
                       shear=AFFINE["shear"], p=1.0)
