@@ -1,6 +1,8 @@
 """Input validation shared by every augmenter: clear errors that name the argument."""
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Sequence
 
 import torch
@@ -97,10 +99,14 @@ def check_int(value, name: str, low: int = 0) -> int:
 
 
 def check_in_range(value, name: str, low=None, high=None, *, low_inclusive=True) -> None:
-    """Raise ValueError unless ``low <(=) value <= high``."""
+    """Raise ValueError unless ``value`` is a number with ``low <(=) value <= high``."""
+    left = "[" if low_inclusive else "("
+    expected = f"a number in {left}{low}, {high}]"
+    # NaN compares False with everything, so the bounds alone would let it through
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or math.isnan(value):
+        raise ValueError(f"{name} must be {expected}, got {value!r}")
     too_low = low is not None and (value < low if low_inclusive else value <= low)
     if too_low or (high is not None and value > high):
-        left = "[" if low_inclusive else "("
         raise ValueError(f"{name} must be in {left}{low}, {high}], got {value}")
 
 

@@ -13,7 +13,7 @@ import math
 import torch
 from torch import Tensor
 
-from aad.checks import check_audio
+from aad.checks import check_audio, check_in_range, check_int
 
 N_FFT = 512          # 32 ms at 16 kHz: a speech-sized window
 HOP = 128            # 4x overlap, as librosa's default ratio
@@ -110,7 +110,18 @@ def istft(spec: Tensor, length: int, n_fft: int = N_FFT, hop: int = HOP) -> Tens
     return fit_length(out.view(b, -1)[:, n_fft // 2:], length)
 
 
-def _check_wave(wave, n_fft: int, name: str = "wave") -> Tensor:
+def check_stft(n_fft, hop) -> None:
+    """Integer sizes whose frames overlap by at least half: the inverse divides by the summed
+    squared windows, which nears zero between frames that overlap less, and the output explodes."""
+    check_int(n_fft, "n_fft", 16)
+    check_in_range(n_fft, "n_fft", 16, 16384)
+    if isinstance(hop, bool) or not isinstance(hop, int) or not 1 <= hop <= n_fft // 2:
+        raise ValueError(f"hop must be an int in [1, n_fft // 2 = {n_fft // 2}] (frames overlapping by at "
+                         f"least half), got {hop!r}")
+
+
+def _check_wave(wave, n_fft: int, hop: int, name: str = "wave") -> Tensor:
+    check_stft(n_fft, hop)
     return check_audio(wave, name, min_length=n_fft)
 
 
@@ -194,7 +205,7 @@ def time_stretch(wave: Tensor, rate, n_fft: int = N_FFT, hop: int = HOP) -> tupl
     Returns ``(out, lengths)``: ``out`` ``[B, max(lengths)]``, clip ``i`` valid up to
     ``lengths[i] = round(T / rate[i])`` and zero after. Silence stays silence.
     """
-    wave = _check_wave(wave, n_fft)
+    wave = _check_wave(wave, n_fft, hop)
     rates = check_rates(rate, len(wave), device=wave.device)
     lengths = stretched_lengths(wave.shape[1], rates)
     out = wave.new_empty(len(wave), int(lengths.max()))   # every tail is zeroed at the end
@@ -287,7 +298,7 @@ def pitch_shift(wave: Tensor, semitones, n_fft: int = N_FFT, hop: int = HOP) -> 
 
     As librosa: stretch by 2^(-s/12) with the phase vocoder, then resample by 2^(s/12).
     """
-    wave = _check_wave(wave, n_fft)
+    wave = _check_wave(wave, n_fft, hop)
     steps = per_clip(semitones, len(wave), "semitones", wave.device, low=-24.0001, high=24)
     factor = 2.0 ** (steps / 12)
     stretched, _ = time_stretch(wave, 1 / factor, n_fft, hop)
@@ -386,7 +397,7 @@ def spec_augment(wave: Tensor, freq_spans: Tensor, time_spans: Tensor, warp: Ten
     ranges to silence; warp: float ``[B, 2]`` (centre frame, shift in frames) or None. The warp is
     a phase-vocoder resampling of the frame grid, so pitch is kept. Returns ``[B, T]``.
     """
-    wave = _check_wave(wave, n_fft)
+    wave = _check_wave(wave, n_fft, hop)
     spec = stft(wave, n_fft, hop)
     if warp is not None:
         positions = time_warp_positions(spec.shape[-1], warp[:, 0], warp[:, 1])

@@ -41,8 +41,7 @@ class _StftAugmenter(_WaveAugmenter):
         return self.n_fft
 
     def _check_stft(self) -> None:
-        check_in_range(self.n_fft, "n_fft", 16, 16384)
-        check_in_range(self.hop, "hop", 1, self.n_fft)
+        F.check_stft(self.n_fft, self.hop)
 
 
 class TimeStretch(_StftAugmenter):
