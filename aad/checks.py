@@ -98,6 +98,26 @@ def check_int(value, name: str, low: int = 0) -> int:
     return value
 
 
+def check_distinct(values: Sequence, name: str) -> list:
+    """Raise ValueError if ``values`` repeats an item (a repeated seed is not an independent result)."""
+    values = list(values)
+    repeated = sorted({v for v in values if values.count(v) > 1}, key=str)
+    if repeated:
+        raise ValueError(f"{name} must not repeat values, got {repeated} more than once in {values}")
+    return values
+
+
+def check_device(device, name: str = "device") -> torch.device:
+    """A torch device that exists on this machine (``"cuda"`` only where CUDA is available)."""
+    try:
+        device = torch.device(device)
+    except (RuntimeError, TypeError) as e:
+        raise ValueError(f"{name} must be a torch device such as 'cpu' or 'cuda', got {device!r}") from e
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"{name} is {str(device)!r} but CUDA is not available on this machine; use 'cpu'")
+    return device
+
+
 def check_in_range(value, name: str, low=None, high=None, *, low_inclusive=True) -> None:
     """Raise ValueError unless ``value`` is a number with ``low <(=) value <= high``."""
     left = "[" if low_inclusive else "("

@@ -7,6 +7,7 @@ the same step budget for every arm, and score on the untouched test split. Rows 
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 import traceback
@@ -16,7 +17,7 @@ import torch
 from tqdm.auto import tqdm
 
 from aad.base import Augmenter
-from aad.checks import check_int
+from aad.checks import check_device, check_distinct, check_int
 from aad.data.dataset import Dataset
 from aad.eval import generative as gm
 from aad.eval.expand import FitCache, expand, join, match_shape
@@ -96,7 +97,7 @@ def _split(data, test_size: int | None) -> tuple[Dataset, Dataset]:
         train, test = data
     else:
         raise TypeError(f"data must be an aad.data.Dataset or a (train, test) pair, got {type(data).__name__}")
-    if test_size is not None and len(test) > test_size:  # a fixed random subset, class proportions kept
+    if test_size is not None and check_int(test_size, "test_size", 1) < len(test):  # a fixed random subset, class proportions kept
         test = test.subset(torch.randperm(len(test), generator=make_generator(0))[:test_size])
     return train, test
 
@@ -162,6 +163,30 @@ def prepare_out(out: str | Path, resume: bool = False, overwrite: bool = False) 
     return out
 
 
+def arm_config(arm: Arm) -> str:
+    """A short hash of the arm's augmenter configurations (the class name where config cannot hold one)."""
+    configs = []
+    for part in arm.parts:
+        try:
+            configs.append(part.to_config())
+        except (TypeError, ValueError):  # a wrapped object (e.g. an nlpaug augmenter) has no config
+            configs.append(type(part).__name__)
+    return hashlib.sha256(json.dumps(configs, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def _check_same_settings(rows: list[dict], planned: dict, rows_path) -> None:
+    """Refuse to resume rows made with other settings: mixed in, they would pass for this run's.
+    Fields an older version did not record are not compared."""
+    for row in rows:
+        key = tuple(row.get(k) for k in KEY)
+        for field, now in planned[key].items():
+            if field in row and row[field] != now:
+                raise ValueError(f"{rows_path} holds rows made with other settings ({field} {row[field]!r}, "
+                                 f"now {now!r}; e.g. augmenter {key[3]!r}, shots {key[4]}, seed {key[5]}): "
+                                 f"resume with the same settings, or start again with overwrite=True "
+                                 f"(--overwrite) or another out folder")
+
+
 def evaluate(data, augmenters: dict, *, shots=(10,), seeds=(0, 1, 2), factor: int = 4,
              protocol: str = "kshot", minority: int = 2, models=None, test_size: int | None = None,
              quick: bool = False, out: str | Path | None = None, resume: bool = False,
@@ -184,7 +209,8 @@ def evaluate(data, augmenters: dict, *, shots=(10,), seeds=(0, 1, 2), factor: in
     check_int(factor, "factor", 0)
     if steps is not None:
         check_int(steps, "steps", 1)
-    shots, seeds = list(shots), list(seeds)
+    check_device(device)
+    shots, seeds = check_distinct(shots, "shots"), check_distinct(seeds, "seeds")
     smallest = int(train.class_counts().min())
     for k in shots:
         if not isinstance(k, int) or not 1 <= k <= smallest:
@@ -193,15 +219,22 @@ def evaluate(data, augmenters: dict, *, shots=(10,), seeds=(0, 1, 2), factor: in
     if protocol == "imbalance" and not 1 <= minority < min(shots):
         raise ValueError(f"minority must be in [1, {min(shots) - 1}] (fewer than shots), got {minority}")
     arms = _normalize_arms(augmenters, modality)
-    models = list(models or MODELS[modality][:1])
+    models = check_distinct(models or MODELS[modality][:1], "models")
     for name in models:
         make_model(modality, name, 1)  # validates the name early
 
+    name = train.name or "data"
+    subsets = {(k, seed): draw_subset(train, k, seed, protocol, minority) for k in shots for seed in seeds}
+    budget = {ks: steps or train_steps(len(subset), quick) for ks, subset in subsets.items()}
+    settings = {a: {"factor": factor, "balance": arm.balance, "n_test": len(test), "arm_config": arm_config(arm)}
+                for a, arm in arms.items()}
+    planned = {(name, m, protocol, a, k, seed): {**settings[a], "steps": budget[k, seed]}
+               for m in models for a in arms for k, seed in subsets}
+
     rows_path = None if out is None else prepare_out(out, resume, overwrite) / "rows.jsonl"
     previous = _load_rows(rows_path) if rows_path is not None else []
-    name = train.name or "data"
-    planned = {(name, m, protocol, a, k, s) for m in models for a in arms for k in shots for s in seeds}
     rows = [r for r in previous if not r.get("error") and tuple(r.get(k) for k in KEY) in planned]
+    _check_same_settings(rows, planned, rows_path)
     done = {tuple(r.get(k) for k in KEY) for r in rows}
     report = Report(rows=rows, skipped=dict(skipped or {}))
     cache = FitCache(None if out is None else Path(out) / "cache" / "fits")
@@ -211,8 +244,7 @@ def evaluate(data, augmenters: dict, *, shots=(10,), seeds=(0, 1, 2), factor: in
     bar = tqdm(total=total, desc=f"{modality}/{name}", disable=not progress, dynamic_ncols=True)
     for k in shots:
         for seed in seeds:
-            subset = draw_subset(train, k, seed, protocol, minority)
-            n_steps = steps or train_steps(len(subset), quick)
+            subset, n_steps = subsets[k, seed], budget[k, seed]
             memo = {}  # new samples of each augmenter on this subset, shared by the arms using it
             for arm_name, arm in arms.items():
                 keys = {m: (name, m, protocol, arm_name, k, seed) for m in models}
@@ -221,8 +253,7 @@ def evaluate(data, augmenters: dict, *, shots=(10,), seeds=(0, 1, 2), factor: in
                 if not todo:
                     continue
                 base = {"modality": modality, "dataset": name, "protocol": protocol, "augmenter": arm_name,
-                        "shots": k, "seed": seed, "factor": factor, "balance": arm.balance,
-                        "n_real": len(subset), "steps": n_steps}
+                        "shots": k, "seed": seed, "n_real": len(subset), **planned[keys[models[0]]]}
                 bar.set_postfix_str(f"k={k} seed={seed} {arm_name}: fit")
                 started = time.perf_counter()
                 try:

@@ -71,7 +71,7 @@ def run(args) -> int:
     """Run the evaluation ``args`` describe; writes the report into ``args.out``. Returns an exit code."""
     import torch
 
-    from aad.checks import check_int
+    from aad.checks import check_device, check_distinct, check_int
     from aad.eval.harness import evaluate, prepare_out
     from aad.eval.report import Report
 
@@ -80,6 +80,10 @@ def run(args) -> int:
     defaults = QUICK if args.quick else FULL
     shots, seeds = args.shots or defaults["shots"], args.seeds or defaults["seeds"]
     test_size = args.test_size if args.test_size is not None else defaults["test_size"]
+    check_distinct(shots, "--shots"), check_distinct(seeds, "--seeds")   # before any folder is made
+    check_device(args.device, "--device")
+    if test_size is not None:
+        check_int(test_size, "--test-size", 1)
     plan = _plan(args)
     out = prepare_out(args.out, resume=args.resume, overwrite=args.overwrite)
     if not args.quick:
@@ -107,4 +111,9 @@ def run(args) -> int:
     report.save(out)
     print(f"wrote {Path(out) / 'report.md'} and report.json ({len(report.rows)} rows, "
           f"{report.meta['wall_seconds'] / 60:.1f} min)")
+    failed = {r["augmenter"]: r["error"] for r in report.rows if r.get("error")}
+    if failed:  # the others ran and are reported, but a script (or CI) must see that an arm crashed
+        print(f"aad evaluate: {len(failed)} augmenter(s) failed (details in report.md): "
+              + "; ".join(f"{name}: {error}" for name, error in failed.items()), file=sys.stderr)
+        return 1
     return 0

@@ -142,6 +142,18 @@ def test_resume_skips_finished_rows_and_reuses_fits(tmp_path):
     assert [r["accuracy"] for r in third.rows] == [r["accuracy"] for r in first.rows]
 
 
+@pytest.mark.parametrize("changed, field", [({"factor": 2}, "factor"), ({"test_size": 5}, "n_test"),
+                                            ({"steps": 9}, "steps")])
+def test_resume_refuses_rows_made_with_other_settings(tmp_path, changed, field):
+    data = image_dataset()
+    evaluate(data, {"means": ClassMeans()}, shots=[3], seeds=[0], out=tmp_path, **FAST)
+    with pytest.raises(ValueError, match=f"other settings \\({field} "):
+        evaluate(data, {"means": ClassMeans()}, shots=[3], seeds=[0], out=tmp_path, resume=True,
+                 **{**FAST, **changed})
+    with pytest.raises(ValueError, match="arm_config"):   # the same arm name, other parameters
+        evaluate(data, {"means": Jitter()}, shots=[3], seeds=[0], out=tmp_path, resume=True, **FAST)
+
+
 def test_imbalance_protocol_and_balancing():
     report = evaluate(image_dataset(n_per_class=20, classes=4), {"means": ClassMeans(),
                       "means-balanced": Arm([ClassMeans()], balance=True)},
@@ -158,6 +170,10 @@ def test_imbalance_protocol_and_balancing():
     ({"factor": -1}, ValueError, "factor"),
     ({"steps": 0}, ValueError, "steps must be an int >= 1"),
     ({"models": ["transformer"]}, ValueError, "model"),
+    ({"seeds": [0, 0]}, ValueError, r"seeds must not repeat values, got \[0\]"),   # not two independent results
+    ({"shots": [3, 3]}, ValueError, "shots must not repeat"),
+    ({"test_size": 0}, ValueError, "test_size must be an int >= 1"),
+    ({"device": "gpu0"}, ValueError, "device must be a torch device"),
 ])
 def test_bad_arguments(kwargs, error, match):
     with pytest.raises(error, match=match):

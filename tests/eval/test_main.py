@@ -30,7 +30,7 @@ def test_cli_runs_and_writes_the_report(toy, tmp_path):
     out = tmp_path / "run"
     args = parse("--dataset", "toy-images", "--shots", "3", "--seeds", "0", "1", "--quick", "--out", str(out),
                  "--no-progress")
-    assert cli.run(args) == 0
+    assert cli.run(args) == 1   # "broken" crashed: reported, and the exit status says so
     report = json.loads((out / "report.json").read_text())
     arms = {r["augmenter"] for r in report["rows"]}
     assert arms == {"none", "jitter", "means", "broken"}
@@ -40,7 +40,7 @@ def test_cli_runs_and_writes_the_report(toy, tmp_path):
         cli.run(args)
     resumed = parse("--dataset", "toy-images", "--shots", "3", "--seeds", "0", "1", "--quick", "--out", str(out),
                     "--no-progress", "--resume")
-    assert cli.run(resumed) == 0
+    assert cli.run(resumed) == 1
     rows = json.loads((out / "report.json").read_text())["rows"]
     assert len(rows) == len(report["rows"])  # nothing redone, nothing duplicated
 
