@@ -174,9 +174,12 @@ class Augmenter:
         path = Path(path)
         meta, tensors = self._get_state() if self.is_fitted() else ({}, {})
         config = {**self.to_config(), "fitted": self.is_fitted() and self.learned, "state": meta}
+        weights = path / "model.safetensors"
         if tensors:
-            serialization.save_state(path / "model.safetensors", tensors)
-        serialization.write_json(path / "config.json", config)
+            serialization.save_state(weights, tensors)
+        else:  # an older save's weights must not be loaded as this one's
+            weights.unlink(missing_ok=True)
+        serialization.write_json(path / "config.json", {**config, "weights": bool(tensors)})
 
     @classmethod
     def load(cls, path: str | Path, **overrides) -> Augmenter:
@@ -190,6 +193,8 @@ class Augmenter:
             raise TypeError(f"{path} holds a {type(obj).__name__}, not a {cls.__name__}")
         if config.get("fitted"):
             weights = path / "model.safetensors"
+            if config.get("weights") and not weights.is_file():
+                raise FileNotFoundError(f"{weights} is missing: {path} was saved fitted, with its weights there")
             tensors = serialization.load_state(weights) if weights.is_file() else {}
             obj._set_state(config.get("state", {}), tensors)
         return obj

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import aad
@@ -24,9 +26,38 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         return args.run(args) or 0
-    except (ValueError, TypeError, FileNotFoundError, FileExistsError, RuntimeError) as e:
+    except (ValueError, TypeError, OSError, RuntimeError) as e:   # OSError: missing, existing, unwritable
         print(f"aad {args.command}: error: {e}", file=sys.stderr)
         return 2
+
+
+def count(text: str) -> int:
+    """argparse type: an int >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an int >= 1, got {text!r}")
+    return value
+
+
+def seed(text: str) -> int:
+    """argparse type: an int >= 0."""
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"expected an int >= 0, got {text!r}")
+    return int(text)
+
+
+def label_list(text: str) -> list[int]:
+    """argparse type: comma-separated class indices, e.g. ``0,3,7``."""
+    try:
+        labels = [int(v) for v in text.split(",")]
+    except ValueError:
+        labels = [-1]
+    if min(labels) < 0:
+        raise argparse.ArgumentTypeError(f"expected comma-separated class indices such as 0,3,7, got {text!r}")
+    return labels
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,26 +74,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--augmenter", help="class exported by the modality, e.g. ConditionalGAN")
     p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                    help="constructor argument (JSON value), repeatable, e.g. --param steps=2000")
-    p.add_argument("--shots", type=int, help="fit on k samples per class of the training split")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--shots", type=count, help="fit on k samples per class of the training split")
+    p.add_argument("--seed", type=seed, default=0,
+                   help="seeds the augmenter and the --shots draw; the train/test split is the dataset's own")
     p.add_argument("--out", required=True, type=Path, help="folder for the saved augmenter")
+    p.add_argument("--overwrite", action="store_true", help="replace the augmenter saved in --out")
     p.set_defaults(run=run_fit)
 
     p = sub.add_parser("generate", help="draw labeled samples from a saved generative augmenter")
     p.add_argument("model", type=Path, help="folder written by `aad fit`")
-    p.add_argument("--per-class", type=int, default=8, help="samples per class")
-    p.add_argument("--labels", help="comma-separated class indices (default: every class)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--per-class", type=count, default=8, help="samples per class")
+    p.add_argument("--labels", type=label_list, help="comma-separated class indices (default: every class)")
+    p.add_argument("--seed", type=seed, default=0)
     p.add_argument("--out", required=True, type=Path)
+    p.add_argument("--overwrite", action="store_true", help="replace the samples in --out")
     p.set_defaults(run=run_generate)
 
     p = sub.add_parser("augment", help="augment samples of a dataset and save before/after examples")
     p.add_argument("model", help="folder of a saved augmenter, or a class name with --param")
     p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
     p.add_argument("--dataset", required=True)
-    p.add_argument("-n", type=int, default=16, help="number of samples")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("-n", type=count, default=16, help="number of samples")
+    p.add_argument("--seed", type=seed, default=0)
     p.add_argument("--out", required=True, type=Path)
+    p.add_argument("--overwrite", action="store_true", help="replace the examples in --out")
     p.set_defaults(run=run_augment)
 
     from aad.eval.main import add_arguments, run
@@ -123,13 +158,16 @@ def run_fit(args) -> int:
     dataset = load(args.dataset or dataset_name)
     if dataset.modality != args.modality:
         raise ValueError(f"--dataset {dataset.name} is {dataset.modality}, not {args.modality}")
-    train, _ = dataset.split(seed=args.seed)
-    if args.shots:
+    train, _ = dataset.split()   # the split `aad evaluate` uses: its test half stays unseen
+    if args.shots is not None:
         train = train.kshot(args.shots, seed=args.seed)
     cls = resolve_augmenter_class(args.augmenter or default_class, args.modality)
     augmenter = build_augmenter(cls, {"seed": args.seed, **parse_params(args.param)})
+    _prepare_out(args.out, args.overwrite)
     print(f"fitting {augmenter!r} on {len(train)} samples of {dataset.name}", file=sys.stderr)
     augmenter.fit(train.x, train.y)
+    few = train.subset(range(min(2, len(train))))
+    augmenter.augment(few.x, few.y, rng=0)   # bad parameters fail now, not at the first use of the save
     augmenter.save(args.out)
     info = {"name": dataset.name, "classes": list(dataset.classes), "sample_rate": dataset.sample_rate}
     write_json(args.out / "dataset.json", info)  # lets `aad generate` name classes and set the rate
@@ -148,8 +186,8 @@ def run_generate(args) -> int:
     meta = args.model / "dataset.json"
     info = json.loads(meta.read_text()) if meta.is_file() else \
         {"classes": [str(c) for c in range(augmenter._num_classes() or 1)], "sample_rate": None}
-    labels = None if args.labels is None else [int(v) for v in args.labels.split(",")]
-    _write_samples(augmenter, info, per_class=args.per_class, seed=args.seed, out=args.out, labels=labels)
+    _prepare_out(args.out, args.overwrite)
+    _write_samples(augmenter, info, per_class=args.per_class, seed=args.seed, out=args.out, labels=args.labels)
     return 0
 
 
@@ -165,14 +203,48 @@ def run_augment(args) -> int:
         augmenter = Augmenter.load(args.model, **parse_params(args.param))
     else:
         augmenter = build_augmenter(resolve_augmenter_class(args.model, dataset.modality), parse_params(args.param))
+    if augmenter.modality != dataset.modality:
+        raise ValueError(f"{args.model} augments {augmenter.modality} data, but --dataset {dataset.name} "
+                         f"is {dataset.modality} data")
+    _prepare_out(args.out, args.overwrite)
     order = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(args.seed))
     picked = dataset.subset(order[: args.n])
     if augmenter.learned and not augmenter.is_fitted():
         augmenter.fit(picked.x, picked.y)
     after = augmenter.augment(picked.x, picked.y, rng=args.seed)
+    if isinstance(after, list) and after and isinstance(after[0], torch.Tensor):  # clips of new lengths
+        after = torch.nn.utils.rnn.pad_sequence(after, batch_first=True)
+        longest = max(after.shape[1], picked.x.shape[1])
+        after, picked = _pad(after, longest), replace(picked, x=_pad(picked.x, longest))
     for path in save_before_after(picked, after, args.out):
         print(path)
     return 0
+
+
+def _pad(clips, length: int):
+    import torch
+
+    return torch.nn.functional.pad(clips, (0, length - clips.shape[1]))
+
+
+# Everything `aad fit`, `generate` and `augment` write into --out: --overwrite removes these, nothing else.
+OUTPUTS = ("config.json", "model.safetensors", "dataset.json", "samples", "grid.png", "spectrograms.png", "wav",
+           "samples.txt", "before_after.png", "before_after.md")
+
+
+def _prepare_out(out: Path, overwrite: bool) -> None:
+    """Refuse a non-empty folder unless ``overwrite``, then remove our earlier outputs from it: a second
+    run must not leave the first run's files beside its own (a WAV per sample, an older model's weights)."""
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {str(out)!r} exists and is not a folder")
+    if out.is_dir() and any(out.iterdir()):
+        if not overwrite:
+            raise FileExistsError(f"--out folder {str(out)!r} is not empty: pass --overwrite to replace "
+                                  f"what an earlier run wrote there")
+        for name in OUTPUTS:
+            old = out / name
+            shutil.rmtree(old) if old.is_dir() else old.unlink(missing_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
 
 
 def _write_samples(augmenter, info: dict, per_class: int, seed: int, out: Path, labels=None) -> None:

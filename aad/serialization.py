@@ -77,11 +77,15 @@ def save_state(path: str | Path, state: Any) -> None:
 
 def load_state(path: str | Path, device: str | torch.device = "cpu") -> Any:
     """Read a file written by ``save_state``; no code from the file is ever run."""
-    from safetensors import safe_open
+    from safetensors import SafetensorError, safe_open
 
-    with safe_open(str(path), framework="pt") as f:
-        skeleton = json.loads(f.metadata()["skeleton"])
-    return unflatten_state(skeleton, load_file(str(path), device=str(device)))
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            skeleton = json.loads(f.metadata()["skeleton"])
+        tensors = load_file(str(path), device=str(device))
+    except (SafetensorError, KeyError, TypeError, json.JSONDecodeError) as e:   # cut short, or not ours
+        raise ValueError(f"{path} is not a readable aad state file ({type(e).__name__}: {e})") from e
+    return unflatten_state(skeleton, tensors)
 
 
 def strip_prefix(tensors: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:

@@ -117,6 +117,17 @@ class TestContract:
         assert same(a.augment(x, y, rng=3), b.augment(x, y, rng=3), case.tolerance)
         if a.generative:
             assert same(a.generate(y, rng=3), b.generate(y, rng=3), case.tolerance)
+        weights = tmp_path / "aug" / "model.safetensors"
+        if weights.is_file():
+            weights.write_bytes(weights.read_bytes()[:100])   # cut short: named, not a safetensors dump
+            with pytest.raises(ValueError, match="model.safetensors is not a readable"):
+                Augmenter.load(tmp_path / "aug")
+            weights.unlink()
+            with pytest.raises(FileNotFoundError, match="model.safetensors is missing"):
+                Augmenter.load(tmp_path / "aug")
+            a.save(tmp_path / "aug")
+            case.make(0).save(tmp_path / "aug")   # unfitted over fitted: the old weights must go
+            assert not weights.exists() and not Augmenter.load(tmp_path / "aug").is_fitted()
 
     def test_pickle_keeps_stream(self, case):
         a, x, y = ready(case)
