@@ -59,23 +59,25 @@ def random_delete(text: str, p: float, g: torch.Generator) -> str:
 
 
 def random_insert(text: str, fraction: float, g: torch.Generator,
-                  new_word: Callable[[str, torch.Generator], str | None]) -> str:
+                  options: Callable[[str], list[str]]) -> str:
     """Insert ``round(fraction * words)`` words (at least one) between the tokens of ``text``.
 
-    ``new_word(word, g)`` gives the word to insert for a randomly picked word of the text (a synonym,
-    or the word itself); None means that pick has nothing to insert. Picks are words only, so a URL,
-    a handle or a trailing comma is never copied.
+    ``options(word)`` gives the words that may be inserted for a word of the text (its synonyms, or the
+    word itself). Each insertion picks among the words that have some, so none is wasted on a stopword
+    (EDA retries a few picks instead). Picks are words only: a URL, a handle or a trailing comma is never
+    copied. A text without such a word comes back unchanged.
     """
-    words = [text[s:e] for s, e in word_spans(text)]
-    if not words:
+    spans = word_spans(text)
+    picks = [choices for choices in (options(text[s:e]) for s, e in spans) if choices]
+    if not picks:
         return text
     lead, tokens, seps, trail = _split(text)
-    for _ in range(count_for(fraction, len(words))):
-        word = new_word(words[int(torch.randint(len(words), (), generator=g))], g)
-        if word:
-            at = int(torch.randint(len(tokens) + 1, (), generator=g))
-            tokens.insert(at, word)
-            seps.insert(min(at, len(seps)), " ")
+    for _ in range(count_for(fraction, len(spans))):
+        choices = picks[int(torch.randint(len(picks), (), generator=g))]
+        word = choices[int(torch.randint(len(choices), (), generator=g))] if len(choices) > 1 else choices[0]
+        at = int(torch.randint(len(tokens) + 1, (), generator=g))
+        tokens.insert(at, word)
+        seps.insert(min(at, len(seps)), " ")
     return _join(lead, tokens, seps, trail)
 
 

@@ -99,13 +99,10 @@ class RandomInsert(_WordOp):
             raise ValueError(f"source must be one of {SOURCES}, got {self.source!r}")
         self._wordnet = wordnet(self.wordnet_dir) if self.source == "synonym" else None
 
-    def _new_word(self, word: str, g: torch.Generator) -> str | None:
+    def _options(self, word: str) -> list[str]:
         if self._wordnet is None:
-            return word
-        if is_stopword(word):
-            return None
-        options = self._wordnet.synonyms(word)
-        return options[int(torch.randint(len(options), (), generator=g))] if options else None
+            return [word]
+        return [] if is_stopword(word) else self._wordnet.synonyms(word)
 
     def _one(self, text, g):
-        return F.random_insert(text, self.fraction, g, self._new_word)
+        return F.random_insert(text, self.fraction, g, self._options)

@@ -1,5 +1,6 @@
 """Word ops: what they change, what they keep (spacing, punctuation, casing), and bad input."""
 import re
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -37,7 +38,7 @@ def test_delete_removes_words_but_never_all():
 
 
 def test_insert_adds_words_from_the_sentence():
-    out = F.random_insert(TEXT, 0.3, g(), lambda word, _: word)
+    out = F.random_insert(TEXT, 0.3, g(), lambda word: [word])
     added = len(out.split()) - len(TEXT.split())
     assert added == round(0.3 * len(WORD.findall(TEXT)))
     assert set(out.split()) <= set(TEXT.split()) | {"good"}  # "good," is copied as the word "good"
@@ -47,9 +48,9 @@ def test_insert_copies_words_never_urls_handles_or_punctuation():
     text = "@united lost my bag, see http://t.co/x1 #fail !"
     picked = []
     for seed in range(20):
-        F.random_insert(text, 1.0, g(seed), lambda word, _: picked.append(word) or word)
+        F.random_insert(text, 1.0, g(seed), lambda word: picked.append(word) or [word])
     assert set(picked) == {"lost", "my", "bag", "see"}
-    assert F.random_insert("@united http://t.co/x1 42 !", 1.0, g(), lambda word, _: word) == "@united http://t.co/x1 42 !"
+    assert F.random_insert("@united http://t.co/x1 42 !", 1.0, g(), lambda word: [word]) == "@united http://t.co/x1 42 !"
 
 
 @pytest.mark.parametrize("op", [RandomSwap(0.5), RandomDelete(0.5), RandomInsert(0.5, source="sentence"),
@@ -108,9 +109,16 @@ def test_synonym_insert_adds_a_synonym():
 def test_synonym_insert_skips_stopwords():
     op = RandomInsert(seed=0)
     op._validate()
-    g = torch.Generator().manual_seed(0)
-    assert op._new_word("Can", g) is None and op._new_word("will", g) is None  # WordNet has synonyms for both
-    assert op._new_word("movie", g) is not None
+    assert op._options("Can") == [] and op._options("will") == []  # WordNet has synonyms for both
+    assert op._options("movie")
+
+
+@needs_wordnet
+def test_synonym_insert_always_inserts_when_one_word_has_synonyms():
+    text = "The quick brown fox jumps over the lazy dog."   # mostly stopwords or words without synonyms
+    out = RandomInsert(0.1, seed=0).augment([text] * 50)
+    assert all(len(o.split()) > len(text.split()) for o in out)   # a synonym may be two words
+    assert RandomInsert(0.5, seed=0).augment(["the of and"]) == ["the of and"]   # nothing to insert
 
 
 def test_missing_wordnet_says_what_to_install(tmp_path):
@@ -118,3 +126,11 @@ def test_missing_wordnet_says_what_to_install(tmp_path):
         find_wordnet(str(tmp_path))
     with pytest.raises(FileNotFoundError, match="wordnet-base"):
         SynonymReplace(wordnet_dir=str(tmp_path)).augment(["a movie"])
+
+
+def test_words_keep_their_combining_marks():
+    decomposed = unicodedata.normalize("NFD", "the café is naïve")   # e + U+0301, i + U+0308
+    assert WORD.findall(decomposed) == decomposed.split()
+    assert WORD.findall("नमस्ते दुनिया") == ["नमस्ते", "दुनिया"]   # Devanagari vowel signs are marks
+    assert RandomSwap(1.0, seed=0).augment([decomposed])[0].split() != decomposed.split()
+    assert sorted(RandomSwap(1.0, seed=0).augment([decomposed])[0].split()) == sorted(decomposed.split())
