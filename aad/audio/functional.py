@@ -41,6 +41,18 @@ def single_threaded(kernel):
     return wrapper
 
 
+def fft_in_float32(kernel):
+    """Run a kernel on float16/bfloat16 clips in float32 and return its output in their dtype: torch's
+    CPU FFT has no half types (and CUDA's only power-of-two sizes)."""
+    @functools.wraps(kernel)
+    def wrapper(wave, *args, **kwargs):
+        if not isinstance(wave, Tensor) or wave.dtype not in (torch.float16, torch.bfloat16):
+            return kernel(wave, *args, **kwargs)
+        out = kernel(wave.float(), *args, **kwargs)
+        return (out[0].to(wave.dtype), *out[1:]) if isinstance(out, tuple) else out.to(wave.dtype)
+    return wrapper
+
+
 # ---- parameters -------------------------------------------------------------------------------
 def per_clip(value, n: int, name: str, device, low=None, high=None) -> Tensor:
     """A float or a ``[B]`` tensor of per-clip values as a float64 ``[n]`` tensor on ``device``."""
@@ -196,6 +208,7 @@ def stretched_lengths(length: int, rate: Tensor) -> Tensor:
     return torch.round(length / rate.cpu()).long()
 
 
+@fft_in_float32
 @single_threaded
 def time_stretch(wave: Tensor, rate, n_fft: int = N_FFT, hop: int = HOP) -> tuple[Tensor, Tensor]:
     """Change duration, keep pitch: a batched phase vocoder with one rate per clip.
@@ -233,6 +246,7 @@ def _stretch_group(wave: Tensor, rates: Tensor, out_len: int, n_fft: int, hop: i
     return istft(_vocode_frames(spec, positions).transpose(1, 2), out_len, n_fft, hop)
 
 
+@fft_in_float32
 @single_threaded
 def change_speed(wave: Tensor, rate, taps: int = 16) -> tuple[Tensor, Tensor]:
     """Play faster or slower by resampling: duration and pitch change together (tape speed).
@@ -292,6 +306,7 @@ def _sinc_table(rates: Tensor, taps: int, phases: int, dtype: torch.dtype) -> Te
     return cutoff * torch.sinc(cutoff * t) * (0.5 + 0.5 * torch.cos(math.pi * t / (taps + 1)))
 
 
+@fft_in_float32
 @single_threaded
 def pitch_shift(wave: Tensor, semitones, n_fft: int = N_FFT, hop: int = HOP) -> Tensor:
     """Shift pitch by ``semitones`` (float or ``[B]``, within +-24), keeping duration ``[B, T]``.
@@ -332,6 +347,7 @@ def add_noise(wave: Tensor, snr_db, noise: Tensor) -> Tensor:
     A silent clip gets no noise (its SNR is undefined): silence stays silence.
     """
     wave = check_audio(wave, "wave")
+    noise = check_audio(noise, "noise")
     snr = per_clip(snr_db, len(wave), "snr_db", wave.device, low=-40.0001, high=120)
     if noise.shape != wave.shape:
         raise ValueError(f"noise must have the shape of wave {tuple(wave.shape)}, got {tuple(noise.shape)}")
@@ -342,10 +358,15 @@ def add_noise(wave: Tensor, snr_db, noise: Tensor) -> Tensor:
 
 
 def time_shift(wave: Tensor, shift: Tensor, rollover: bool = False) -> Tensor:
-    """Shift each clip by ``shift[i]`` samples (int ``[B]``; > 0 later); zero-fill unless ``rollover``."""
+    """Shift each clip by ``shift[i]`` samples (an int or int ``[B]``; > 0 later); zero-fill unless ``rollover``."""
     wave = check_audio(wave, "wave")
     t = wave.shape[1]
-    shift = torch.as_tensor(shift, device=wave.device).long()
+    shift = torch.as_tensor(shift, device=wave.device)
+    if shift.is_floating_point() or shift.is_complex() or shift.dtype == torch.bool:
+        raise TypeError(f"shift must be whole samples (an int or an int tensor [B]), got {shift.dtype}")
+    shift = shift.long().expand(len(wave)) if shift.dim() == 0 else shift.long()
+    if shift.shape != (len(wave),):
+        raise ValueError(f"shift must be an int or one per clip ({len(wave)}), got shape {tuple(shift.shape)}")
     source = torch.arange(t, device=wave.device) - shift.unsqueeze(1)       # [B, T]
     inside = (source >= 0) & (source < t)
     out = wave.gather(1, source.remainder(t))
@@ -388,6 +409,7 @@ def time_warp_positions(frames: int, centre: Tensor, shift: Tensor) -> Tensor:
     return torch.where(k < c + d, before, after).clamp(0, last)
 
 
+@fft_in_float32
 @single_threaded
 def spec_augment(wave: Tensor, freq_spans: Tensor, time_spans: Tensor, warp: Tensor | None = None,
                  n_fft: int = N_FFT, hop: int = HOP) -> Tensor:

@@ -207,3 +207,24 @@ def test_time_stretch_of_real_speech_matches_librosa(spoken_digit, rate):
     ours, n = F.time_stretch(spoken_digit, rate)
     assert int(n[0]) == len(theirs)
     assert np.corrcoef(spec(ours[0, :n[0]]).ravel(), spec(theirs).ravel())[0, 1] > 0.8
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_half_precision_clips_run_in_float32_and_keep_their_dtype(dtype):
+    clip = tone(440, n=2)
+    tolerance = 1e-2 if dtype == torch.float16 else 5e-2
+    for kernel in (lambda w: F.time_stretch(w, 1.2)[0], lambda w: F.pitch_shift(w, 2.0)):
+        out = kernel(clip.to(dtype))
+        assert out.dtype == dtype
+        assert (out.float() - kernel(clip.to(dtype).float())).abs().max() < tolerance
+
+
+def test_shift_and_noise_arguments_are_named():
+    wave = tone(n=2)
+    with pytest.raises(TypeError, match="shift must be whole samples"):
+        F.time_shift(wave, 1.5)
+    with pytest.raises(ValueError, match=r"one per clip \(2\)"):
+        F.time_shift(wave, torch.tensor([1, 2, 3]))
+    assert torch.equal(F.time_shift(wave, 3), F.time_shift(wave, torch.tensor([3, 3])))
+    with pytest.raises(TypeError, match="noise must be a torch.Tensor"):
+        F.add_noise(wave, 10.0, wave.numpy())
