@@ -19,6 +19,8 @@ def shortfall(y, target: int | None = None, num_classes: int | None = None) -> T
     y = check_labels(y)
     if len(y) == 0 and num_classes is None:
         raise ValueError("y is empty: pass num_classes (and target) to top up from nothing")
+    if len(y) and int(y.min()) < 0:
+        raise ValueError(f"y must hold class indices >= 0 (0 to num_classes - 1), got label {int(y.min())}")
     k = num_classes if num_classes is not None else int(y.max()) + 1
     if len(y) and int(y.max()) >= k:
         raise ValueError(f"y has label {int(y.max())} but num_classes is {k}")
@@ -46,6 +48,9 @@ def top_up(x, y, generator, target: int | None = None, *, num_classes: int | Non
         ``(x_new, y_new)``: only the generated samples and their labels (empty when balanced);
         use ``balance`` for the data with them appended.
     """
+    y = check_labels(y)
+    if len(x) != len(y):  # the appended labels would no longer line up with their samples
+        raise ValueError(f"x and y must have the same length: x has {len(x)} samples, y has {len(y)} labels")
     labels = shortfall(y, target, num_classes)
     if len(labels) == 0:
         return x[:0], labels

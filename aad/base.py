@@ -16,7 +16,7 @@ import torch
 
 from aad import serialization
 from aad.checks import check_batch, check_labels
-from aad.seeding import as_generator, derive_seed, make_generator
+from aad.seeding import as_generator, derive_seed, generator_from_state, generator_state, make_generator
 
 # Every Augmenter subclass, by "module:qualname"; ``load`` only builds classes found here.
 REGISTRY: dict[str, type[Augmenter]] = {}
@@ -90,16 +90,13 @@ class Augmenter:
         # torch.Generator does not pickle; keep its state so DataLoader workers can be spawned.
         state = self.__dict__.copy()
         rng = state.pop("_rng", None)
-        state["_rng_state"] = None if rng is None else rng.get_state()
+        state["_rng_state"] = generator_state(rng)
         return state
 
     def __setstate__(self, state):
         rng_state = state.pop("_rng_state", None)
         self.__dict__.update(state)
-        self._rng = None
-        if rng_state is not None:
-            self._rng = torch.Generator()
-            self._rng.set_state(rng_state)
+        self._rng = generator_from_state(rng_state)
 
     # ---- the contract -------------------------------------------------------------------------
     def fit(self, x, y=None) -> Augmenter:

@@ -121,9 +121,9 @@ def check_device(device, name: str = "device") -> torch.device:
 def check_in_range(value, name: str, low=None, high=None, *, low_inclusive=True) -> None:
     """Raise ValueError unless ``value`` is a number with ``low <(=) value <= high``."""
     left = "[" if low_inclusive else "("
-    expected = f"a number in {left}{low}, {high}]"
-    # NaN compares False with everything, so the bounds alone would let it through
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or math.isnan(value):
+    expected = f"a finite number in {left}{low}, {high}]"
+    # NaN compares False with everything, and an open bound (None) lets inf through
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
         raise ValueError(f"{name} must be {expected}, got {value!r}")
     too_low = low is not None and (value < low if low_inclusive else value <= low)
     if too_low or (high is not None and value > high):
@@ -132,11 +132,11 @@ def check_in_range(value, name: str, low=None, high=None, *, low_inclusive=True)
 
 def check_pair(pair: Sequence[float], name: str, low=None, high=None, *, low_inclusive=True):
     """A (min, max) pair with min <= max, each within bounds; returns a tuple of floats."""
-    if len(pair) != 2:
-        raise ValueError(f"{name} must be a (min, max) pair, got {pair!r}")
+    if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+        raise ValueError(f"{name} must be a (min, max) pair of numbers, got {pair!r}")
+    for i, value in enumerate(pair):
+        check_in_range(value, f"{name}[{i}]", low, high, low_inclusive=low_inclusive)
     lo, hi = float(pair[0]), float(pair[1])
-    check_in_range(lo, f"{name}[0]", low, high, low_inclusive=low_inclusive)
-    check_in_range(hi, f"{name}[1]", low, high, low_inclusive=low_inclusive)
     if lo > hi:
         raise ValueError(f"{name} must be (min, max) with min <= max, got {pair!r}")
     return lo, hi

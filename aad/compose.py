@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import torch
 
 from aad.base import Augmenter
-from aad.checks import check_batch, check_in_range
+from aad.checks import CHECKERS, check_batch, check_in_range
 from aad.serialization import strip_prefix
 
 
@@ -143,10 +143,13 @@ class OneOf(_Composite):
         n = len(self._children())
         if self.weights is None:
             return torch.full((n,), 1.0 / n)
-        w = torch.as_tensor(self.weights, dtype=torch.float64)
+        expected = f"weights must be {n} non-negative numbers with a positive sum, got {self.weights!r}"
+        try:
+            w = torch.as_tensor(self.weights, dtype=torch.float64)
+        except (TypeError, ValueError, RuntimeError):  # an item that is no number, or ragged nesting
+            raise ValueError(expected) from None
         if w.shape != (n,) or not torch.isfinite(w).all() or (w < 0).any() or w.sum() <= 0:
-            raise ValueError(f"weights must be {n} non-negative numbers with a positive sum, "
-                             f"got {self.weights!r}")
+            raise ValueError(expected)
         return w / w.sum()
 
     def _augment(self, x, y, g):
@@ -189,6 +192,8 @@ class Identity(Augmenter):
         self.seed = seed
 
     def _check_x(self, x):
+        if self.modality is not None and self.modality not in CHECKERS:
+            raise ValueError(f"modality must be one of {sorted(CHECKERS)} or None, got {self.modality!r}")
         return check_batch(x, self.modality or infer_modality(x))
 
     def _augment(self, x, y, g):

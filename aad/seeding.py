@@ -40,3 +40,17 @@ def derive_seed(*parts) -> int:
 def spawn(g: torch.Generator) -> torch.Generator:
     """A new generator seeded from ``g`` (advances ``g``)."""
     return make_generator(int(torch.randint(0, 2**62, (), generator=g)))
+
+
+def generator_state(g: torch.Generator | None) -> bytes | None:
+    """``g``'s state as bytes, for pickling. Not a tensor: one made while pickling for a spawned
+    DataLoader worker is shared with it and freed before the worker reads it."""
+    return None if g is None else g.get_state().numpy().tobytes()
+
+
+def generator_from_state(state: bytes | None) -> torch.Generator | None:
+    if state is None:
+        return None
+    g = torch.Generator()
+    g.set_state(torch.frombuffer(bytearray(state), dtype=torch.uint8))
+    return g

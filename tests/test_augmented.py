@@ -1,4 +1,8 @@
 """DataLoader adapters: distinct, reproducible streams per worker."""
+import io
+import pickle
+
+import pytest
 import torch
 from torch.utils.data import DataLoader
 
@@ -43,3 +47,61 @@ def test_augment_collate_batches_and_keeps_labels():
     assert x.shape == (8, 1, 4, 4) and torch.equal(y, ds.y[:8])
     assert not torch.equal(x, ds.x[:8])
     assert torch.equal(ds.x, torch.full((16, 1, 4, 4), 0.5)), "the dataset is not modified"
+
+
+def test_unseeded_loader_falls_back_to_the_augmenters_seed():
+    plain = lambda aug: epoch(DataLoader(PlainDataset(tiny_dataset()), batch_size=8,
+                                         collate_fn=AugmentCollate(aug)))
+    assert torch.equal(plain(AddNoise(0.5, seed=0)), plain(AddNoise(0.5, seed=0)))
+    on_the_fly = lambda aug: epoch(DataLoader(AugmentedDataset(tiny_dataset(), aug), batch_size=8))
+    assert torch.equal(on_the_fly(AddNoise(0.5, seed=0)), on_the_fly(AddNoise(0.5, seed=0)))
+    assert not torch.equal(on_the_fly(AddNoise(0.5)), on_the_fly(AddNoise(0.5))), "neither seeded: fresh"
+
+
+def test_augmenter_seed_gives_distinct_streams_per_worker():
+    workers = lambda aug: epoch(DataLoader(AugmentedDataset(tiny_dataset(), aug), batch_size=4, num_workers=2,
+                                           generator=torch.Generator().manual_seed(0)))
+    first = workers(AddNoise(0.5, seed=1))
+    assert not torch.equal(first, workers(AddNoise(0.5, seed=2))), "another augmenter seed, other samples"
+    assert not torch.equal(first[:4], first[4:8]), "workers 0 and 1 must differ"
+
+
+def test_augment_collate_accepts_int_and_0d_tensor_labels():
+    x = torch.full((4, 1, 4, 4), 0.5)
+    for labels in ([0, 1, 1, 0], [torch.tensor(c) for c in (0, 1, 1, 0)]):
+        out, y = AugmentCollate(AddNoise(0.5), seed=0)(list(zip(x, labels)))
+        assert out.shape == (4, 1, 4, 4) and y.dtype == torch.int64 and y.tolist() == [0, 1, 1, 0]
+
+
+def test_augmented_dataset_negative_index_and_end():
+    data = AugmentedDataset(tiny_dataset(5), AddNoise(0.5), seed=0)
+    assert int(data[-1][1]) == int(data.data.y[4]) and int(data[-5][1]) == int(data.data.y[0])
+    for i in (5, -6):
+        with pytest.raises(IndexError, match="out of range"):
+            data[i]
+    assert len(list(data)) == 5, "a plain for loop stops at IndexError"
+
+
+class _NoTorchObjects(pickle.Pickler):
+    # under spawn, a pickled torch.Generator fails to load, and so does a tensor freed once pickled
+    def reducer_override(self, obj):
+        assert not isinstance(obj, (torch.Generator, torch.Tensor)), f"{type(obj).__name__} in the pickle"
+        return NotImplemented
+
+
+def test_streams_pickle_their_state_not_a_live_generator():
+    data = AugmentedDataset(tiny_dataset(), AddNoise(0.5), seed=0)
+    data[0]                                                  # the stream now exists
+    data.augmenter.augment(torch.rand(1, 1, 4, 4))           # and so does the augmenter's own
+    _NoTorchObjects(io.BytesIO()).dump(data._streams)
+    _NoTorchObjects(io.BytesIO()).dump(data.augmenter)
+    copy = pickle.loads(pickle.dumps(data))
+    assert torch.equal(copy[1][0], data[1][0]), "the copy continues the same stream"
+
+
+@pytest.mark.slow  # starts a Python process (several seconds)
+def test_spawned_worker_after_indexing_in_the_main_process():
+    data = AugmentedDataset(tiny_dataset(), AddNoise(0.5, seed=1), seed=0)
+    data[0], data.augmenter.augment(torch.rand(1, 1, 4, 4))
+    loader = DataLoader(data, batch_size=8, num_workers=1, multiprocessing_context="spawn")
+    assert epoch(loader).shape == (16, 1, 4, 4)

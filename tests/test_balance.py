@@ -46,3 +46,16 @@ def test_bad_target_and_lying_generator_are_named():
         shortfall(y, target=-1)
     with pytest.raises(ValueError, match="generator returned"):
         top_up(torch.zeros(3, 1, 2, 2), y, lambda labels: torch.zeros(7, 1, 2, 2))
+
+
+def test_length_mismatch_is_named_not_misaligned():
+    x, y = torch.zeros(4, 1, 2, 2), torch.tensor([0, 0, 0, 1, 1])
+    with pytest.raises(ValueError, match="x and y must have the same length: x has 4 samples, y has 5"):
+        balance(x, y, fake_images)
+    with pytest.raises(ValueError, match="x and y"):
+        top_up(["a", "b"], torch.tensor([0]), fake_images)
+
+
+def test_negative_labels_are_named():
+    with pytest.raises(ValueError, match=r"y must hold class indices >= 0.*got label -1"):
+        balance(torch.zeros(3, 1, 2, 2), torch.tensor([-1, 0, 0]), fake_images)

@@ -174,3 +174,14 @@ def test_type_errors_name_the_argument():
 def test_audio_checks_minimum_length():
     with pytest.raises(ValueError, match="at least 512"):
         check_audio(torch.zeros(2, 100), min_length=512)
+
+
+def test_identity_names_an_unknown_modality():
+    with pytest.raises(ValueError, match=r"modality must be one of \['audio', 'image', 'text'\] or None"):
+        Identity(modality="images").augment(image_batch()[0])
+
+
+def test_oneof_weights_that_are_no_numbers_are_named():
+    for weights in ([1, "a"], [[1], [2, 3]], "ab"):
+        with pytest.raises(ValueError, match="weights must be 2 non-negative numbers"):
+            OneOf([AddNoise(), Identity()], weights=weights).augment(image_batch()[0])

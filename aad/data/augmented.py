@@ -1,40 +1,53 @@
 """PyTorch adapters: apply an augmenter on the fly inside a DataLoader."""
 from __future__ import annotations
 
+import operator
+
 import torch
 from torch.utils.data import Dataset as TorchDataset
 from torch.utils.data import default_collate, get_worker_info
 
 from aad.base import Augmenter
 from aad.data.dataset import Dataset
-from aad.seeding import derive_seed, make_generator
+from aad.seeding import derive_seed, generator_from_state, generator_state, make_generator
 
 
 class _WorkerStreams:
     """One generator per DataLoader worker process, distinct across workers and epochs.
 
-    With ``seed`` set the streams are reproducible whenever the DataLoader is (``torch.manual_seed``
-    or ``generator=`` on the DataLoader decide each epoch's worker seeds).
+    The streams come from ``seed``, or when it is None from ``default_seed`` (the augmenter's own).
+    Seeded, they are reproducible whenever the DataLoader is (``torch.manual_seed`` or ``generator=``
+    on the DataLoader decide each epoch's worker seeds).
     """
 
     def __init__(self, seed: int | None):
         self.seed = seed
         self._key, self._g = None, None
 
-    def get(self) -> torch.Generator:
+    def get(self, default_seed: int | None = None) -> torch.Generator:
         info = get_worker_info()
-        key = None if info is None else info.seed
+        seed = default_seed if self.seed is None else self.seed
+        key = (seed, None if info is None else info.seed)
         if self._g is None or key != self._key:
-            seed = self.seed if info is None else derive_seed(self.seed, info.seed)
+            seed = seed if info is None else derive_seed(seed, info.seed)
             self._key, self._g = key, make_generator(seed)
         return self._g
+
+    def __getstate__(self):   # a live generator does not pickle for a spawned worker
+        state = self.__dict__.copy()
+        state["_g"] = generator_state(state["_g"])
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state, _g=generator_from_state(state["_g"]))
 
 
 class AugmentedDataset(TorchDataset):
     """Yields ``(augmented x_i, y_i)``: each item is augmented as a batch of one.
 
     Use it with any DataLoader; for batched (faster, GPU-friendly) augmentation use
-    ``collate_fn=AugmentCollate(augmenter)`` on the plain dataset instead.
+    ``collate_fn=AugmentCollate(augmenter)`` on the plain dataset instead. ``seed=None`` takes the
+    augmenter's own ``seed``; each worker and epoch still gets its own stream.
     """
 
     def __init__(self, data: Dataset, augmenter: Augmenter, seed: int | None = None):
@@ -49,10 +62,21 @@ class AugmentedDataset(TorchDataset):
         return len(self.data)
 
     def __getitem__(self, i: int):
+        i = _index(i, len(self))
         x = self.data.x[i : i + 1] if isinstance(self.data.x, torch.Tensor) else [self.data.x[i]]
         y = self.data.y[i : i + 1]
-        out = self.augmenter.augment(x, y, rng=self._streams.get())
+        out = self.augmenter.augment(x, y, rng=self._streams.get(self.augmenter.seed))
         return out[0], y[0]
+
+
+def _index(i, n: int) -> int:
+    """``i`` as a position in [0, n): negative counts from the end. Past either end it raises
+    IndexError, which ends a plain ``for item in dataset`` loop (a slice of [i, i + 1) would not)."""
+    i = operator.index(i)
+    position = i + n if i < 0 else i
+    if not 0 <= position < n:
+        raise IndexError(f"index {i} is out of range for a dataset of {n} samples")
+    return position
 
 
 class PlainDataset(TorchDataset):
@@ -69,14 +93,19 @@ class PlainDataset(TorchDataset):
 
 
 class AugmentCollate:
-    """A DataLoader ``collate_fn`` that stacks a batch, then augments it in one batched call."""
+    """A DataLoader ``collate_fn`` that stacks a batch, then augments it in one batched call.
+
+    ``seed=None`` takes the augmenter's own ``seed``, as ``AugmentedDataset`` does.
+    """
 
     def __init__(self, augmenter: Augmenter, seed: int | None = None):
+        if not isinstance(augmenter, Augmenter):
+            raise TypeError(f"augmenter must be an aad Augmenter, got {type(augmenter).__name__}")
         self.augmenter = augmenter
         self._streams = _WorkerStreams(seed)
 
     def __call__(self, items):
         xs, ys = zip(*items)
-        y = torch.stack(ys)
+        y = default_collate(list(ys))  # ints (as torchvision datasets give) or 0-d tensors -> [B]
         x = list(xs) if isinstance(xs[0], str) else default_collate(list(xs))
-        return self.augmenter.augment(x, y, rng=self._streams.get()), y
+        return self.augmenter.augment(x, y, rng=self._streams.get(self.augmenter.seed)), y

@@ -98,11 +98,13 @@ def elastic(images: Tensor, displacement: Tensor, fill: float = 0.0, mode: str =
 
 
 def _sample(images: Tensor, grid: Tensor, fill: float, mode: str) -> Tensor:
-    # Bilinear/nearest outputs are convex mixtures of inputs and fill, so they stay in [0, 1].
+    # Bilinear/nearest outputs are convex mixtures of inputs and fill: with fill 0 they stay in [0, 1].
     if fill == 0:
         return F.grid_sample(images, grid, mode=mode, padding_mode="zeros", align_corners=False)
-    # grid_sample pads with zeros: shift by fill so that outside pixels come out as fill
-    return F.grid_sample(images - fill, grid, mode=mode, padding_mode="zeros", align_corners=False) + fill
+    # grid_sample pads with zeros: shift by fill so that outside pixels come out as fill. The shift
+    # and its undoing round, leaving pixels ~1e-7 outside [0, 1]: clamp them back.
+    shifted = F.grid_sample(images - fill, grid, mode=mode, padding_mode="zeros", align_corners=False)
+    return (shifted + fill).clamp(0, 1)
 
 
 def flip(images: Tensor, horizontal: bool = True) -> Tensor:

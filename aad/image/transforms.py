@@ -7,6 +7,7 @@ then applies a kernel from ``aad.image.functional`` to the selected samples on t
 from __future__ import annotations
 
 import math
+import numbers
 
 import torch
 from torch import Tensor
@@ -44,6 +45,15 @@ class ImageTransform(Augmenter):
         raise NotImplementedError
 
 
+def symmetric(value, name: str):
+    """A range: a single number v means (-v, v), as in torchvision; anything else is returned as is."""
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        if value < 0:
+            raise ValueError(f"{name} as a single number v means (-v, v): v must be >= 0, got {value}")
+        return (-value, value)
+    return value
+
+
 def uniform(n: int, pair, g: torch.Generator) -> Tensor:
     lo, hi = pair
     return lo + (hi - lo) * torch.rand(n, generator=g)
@@ -58,8 +68,11 @@ class RandomAffine(ImageTransform):
     """Rotate, translate, scale and shear each image by its own random amounts, about its centre.
 
     Args:
-        degrees: rotation range in degrees (counter-clockwise positive), e.g. (-15, 15).
-        translate: shift range as a fraction of width (x) and height (y), drawn independently per axis.
+        degrees: rotation range in degrees (counter-clockwise positive), e.g. (-15, 15); a single
+            number v means (-v, v), as in torchvision.
+        translate: shift range as a fraction of width (x) and height (y), drawn independently per axis,
+            e.g. (-0.1, 0.1); a single number v means (-v, v) (torchvision's (a, b) pair means
+            different ranges per axis, not this).
         scale: zoom range (1 = unchanged, > 1 enlarges), each > 0.
         shear: x-shear angle range in degrees, within (-90, 90): slants the image.
         aspect: width / height stretch range at constant area (1 = unchanged, > 1 widens), each > 0,
@@ -81,16 +94,17 @@ class RandomAffine(ImageTransform):
 
     def _check_params(self) -> None:
         super()._check_params()
-        check_pair(self.degrees, "degrees", -360, 360)
-        check_pair(self.translate, "translate", -1, 1)
+        check_pair(symmetric(self.degrees, "degrees"), "degrees", -360, 360)
+        check_pair(symmetric(self.translate, "translate"), "translate", -1, 1)
         check_pair(self.scale, "scale", 0, None, low_inclusive=False)
         check_pair(self.shear, "shear", -89.9, 89.9)
         check_pair(self.aspect, "aspect", 0, None, low_inclusive=False)
         check_in_range(self.fill, "fill", 0, 1)
 
     def make_params(self, n, shape, g):
-        angle, scale, shear = (uniform(n, r, g) for r in (self.degrees, self.scale, self.shear))
-        translate = torch.stack([uniform(n, self.translate, g), uniform(n, self.translate, g)], dim=1)
+        degrees, shift = symmetric(self.degrees, "degrees"), symmetric(self.translate, "translate")
+        angle, scale, shear = (uniform(n, r, g) for r in (degrees, self.scale, self.shear))
+        translate = torch.stack([uniform(n, shift, g), uniform(n, shift, g)], dim=1)
         aspect = None
         if tuple(self.aspect) != (1.0, 1.0):  # drawn only when asked: seeded default streams stay as they were
             aspect = log_uniform(n, self.aspect, g)
@@ -144,7 +158,10 @@ class RandomErasing(ImageTransform):
         super()._check_params()
         check_pair(self.area, "area", 0, 1, low_inclusive=False)
         check_pair(self.aspect, "aspect", 0, None, low_inclusive=False)
-        if self.value != "random":
+        if isinstance(self.value, str):
+            if self.value != "random":
+                raise ValueError(f'value must be a number in [0, 1] or "random", got {self.value!r}')
+        else:
             check_in_range(self.value, "value", 0, 1)
 
     def make_params(self, n, shape, g):

@@ -86,8 +86,8 @@ def test_compose_pipeline_for_speech():
     (SpecAugment(sample_rate=10), "sample_rate"),
     (Gain(-100, 0), "min_gain_db"),
     (TimeShift(1.5), "max_shift"),
-    (TimeShift(float("nan")), "max_shift must be a number"),
-    (SpecAugment(time_warp=float("nan")), "time_warp must be a number"),
+    (TimeShift(float("nan")), "max_shift must be a finite number"),
+    (SpecAugment(time_warp=float("nan")), "time_warp must be a finite number"),
     (TimeStretch(hop=512), r"hop must be an int in \[1, n_fft // 2 = 256\]"),   # frames would not overlap
     (PitchShift(n_fft=512.0), "n_fft must be an int"),
 ])

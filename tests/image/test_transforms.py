@@ -134,6 +134,59 @@ def test_bad_parameters_are_named(augmenter, name):
         augmenter(torch.rand(2, 1, 8, 8))
 
 
+@pytest.mark.parametrize("augmenter, words", [
+    (RandomAffine(fill=float("nan")), "fill"),
+    (RandomAffine(degrees=(float("nan"), 1)), r"degrees\[0\]"),
+    (RandomAffine(scale=(1, float("inf"))), r"scale\[1\] must be a finite number"),
+    (RandomAffine(aspect=(1, float("inf"))), r"aspect\[1\] must be a finite number"),
+    (RandomErasing(aspect=(1, float("inf"))), r"aspect\[1\] must be a finite number"),
+    (RandomErasing(value=float("nan")), "value"),
+    (ElasticDistortion(alpha=(1, float("inf"))), r"alpha\[1\] must be a finite number"),
+    (ElasticDistortion(sigma=float("inf")), "sigma must be a finite number"),
+    (GaussianNoise(std=(0, float("inf"))), r"std\[1\] must be a finite number"),
+    (RandomBrightnessContrast(brightness=(float("nan"), 1)), r"brightness\[0\]"),
+    (RandomBrightnessContrast(contrast=(1, float("inf"))), r"contrast\[1\] must be a finite number"),
+])
+def test_non_finite_parameters_are_named(augmenter, words):
+    with pytest.raises(ValueError, match=words):
+        augmenter(torch.rand(2, 1, 8, 8))
+
+
+def test_single_number_degrees_and_translate_mean_symmetric_ranges():
+    x = torch.rand(4, 1, 8, 8)
+    scalar = RandomAffine(degrees=15, translate=0.1, seed=0)(x)
+    assert torch.equal(scalar, RandomAffine(degrees=(-15, 15), translate=(-0.1, 0.1), seed=0)(x))
+    with pytest.raises(ValueError, match=r"degrees as a single number v means \(-v, v\): v must be >= 0"):
+        RandomAffine(degrees=-15)(x)
+
+
+@pytest.mark.parametrize("augmenter, words", [
+    (RandomAffine(scale=1.1), r"scale must be a \(min, max\) pair of numbers, got 1.1"),
+    (RandomAffine(shear="10"), r"shear must be a \(min, max\) pair"),
+    (RandomAffine(p=None), r"p must be a finite number in \[0, 1\], got None"),
+    (RandomErasing(value="rand"), r'value must be a number in \[0, 1\] or "random", got \'rand\''),
+])
+def test_mistyped_parameters_are_named(augmenter, words):
+    with pytest.raises(ValueError, match=words):
+        augmenter(torch.rand(2, 1, 8, 8))
+
+
+@pytest.mark.parametrize("make", [lambda fill: RandomAffine(degrees=(-45, 45), fill=fill, seed=0),
+                                  lambda fill: ElasticDistortion(fill=fill, seed=0)])
+def test_fill_keeps_pixels_in_unit_range(make):
+    x = torch.cat([torch.ones(32, 1, 28, 28), torch.zeros(32, 1, 28, 28)])
+    for fill in (0.3, 0.7):
+        out = make(fill)(x)
+        assert out.min() >= 0 and out.max() <= 1, f"fill={fill}: shifting by fill rounds outside [0, 1]"
+
+
+def test_fill_zero_samples_the_image_unshifted():
+    # fill 0 must stay a plain grid_sample: recorded results depend on its exact outputs
+    x, m = torch.rand(3, 1, 9, 9), torch.randn(3, 2, 3) * 0.5
+    plain = torch.nn.functional.grid_sample(x, Fn.affine_grid(m, (9, 9)), align_corners=False)
+    assert torch.equal(Fn.affine(x, m, 0.0), plain)
+
+
 @pytest.mark.parametrize("x, error, words", [
     (torch.rand(1, 8, 8), ValueError, "B, C, H, W"),
     ((torch.rand(2, 1, 8, 8) * 255).to(torch.uint8), TypeError, "float"),
