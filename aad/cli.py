@@ -31,33 +31,26 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
-def count(text: str) -> int:
+def positive_int(text: str) -> int:
     """argparse type: an int >= 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
+    if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"expected an int >= 1, got {text!r}")
-    return value
+    return int(text)
 
 
-def seed(text: str) -> int:
+def non_negative_int(text: str) -> int:
     """argparse type: an int >= 0."""
     if not text.isdigit():
         raise argparse.ArgumentTypeError(f"expected an int >= 0, got {text!r}")
     return int(text)
 
 
-def label_list(text: str) -> list[int]:
+def class_indices(text: str) -> list[int]:
     """argparse type: comma-separated class indices, e.g. ``0,3,7``."""
-    try:
-        labels = [int(v) for v in text.split(",")]
-    except ValueError:
-        labels = [-1]
-    if min(labels) < 0:
+    parts = text.split(",")
+    if not all(part.strip().isdigit() for part in parts):
         raise argparse.ArgumentTypeError(f"expected comma-separated class indices such as 0,3,7, got {text!r}")
-    return labels
+    return [int(part) for part in parts]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -74,8 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--augmenter", help="class exported by the modality, e.g. ConditionalGAN")
     p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                    help="constructor argument (JSON value), repeatable, e.g. --param steps=2000")
-    p.add_argument("--shots", type=count, help="fit on k samples per class of the training split")
-    p.add_argument("--seed", type=seed, default=0,
+    p.add_argument("--shots", type=positive_int, help="fit on k samples per class of the training split")
+    p.add_argument("--seed", type=non_negative_int, default=0,
                    help="seeds the augmenter and the --shots draw; the train/test split is the dataset's own")
     p.add_argument("--out", required=True, type=Path, help="folder for the saved augmenter")
     p.add_argument("--overwrite", action="store_true", help="replace the augmenter saved in --out")
@@ -83,9 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("generate", help="draw labeled samples from a saved generative augmenter")
     p.add_argument("model", type=Path, help="folder written by `aad fit`")
-    p.add_argument("--per-class", type=count, default=8, help="samples per class")
-    p.add_argument("--labels", type=label_list, help="comma-separated class indices (default: every class)")
-    p.add_argument("--seed", type=seed, default=0)
+    p.add_argument("--per-class", type=positive_int, default=8, help="samples per class")
+    p.add_argument("--labels", type=class_indices, help="comma-separated class indices (default: every class)")
+    p.add_argument("--seed", type=non_negative_int, default=0)
     p.add_argument("--out", required=True, type=Path)
     p.add_argument("--overwrite", action="store_true", help="replace the samples in --out")
     p.set_defaults(run=run_generate)
@@ -94,8 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("model", help="folder of a saved augmenter, or a class name with --param")
     p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
     p.add_argument("--dataset", required=True)
-    p.add_argument("-n", type=count, default=16, help="number of samples")
-    p.add_argument("--seed", type=seed, default=0)
+    p.add_argument("-n", type=positive_int, default=16, help="number of samples")
+    p.add_argument("--seed", type=non_negative_int, default=0)
     p.add_argument("--out", required=True, type=Path)
     p.add_argument("--overwrite", action="store_true", help="replace the examples in --out")
     p.set_defaults(run=run_augment)

@@ -97,7 +97,7 @@ def _split(data, test_size: int | None) -> tuple[Dataset, Dataset]:
         train, test = data
     else:
         raise TypeError(f"data must be an aad.data.Dataset or a (train, test) pair, got {type(data).__name__}")
-    if test_size is not None and check_int(test_size, "test_size", 1) < len(test):  # a fixed random subset, class proportions kept
+    if test_size is not None and check_int(test_size, "test_size", 1) < len(test):  # a fixed random subset
         test = test.subset(torch.randperm(len(test), generator=make_generator(0))[:test_size])
     return train, test
 
@@ -253,7 +253,7 @@ def evaluate(data, augmenters: dict, *, shots=(10,), seeds=(0, 1, 2), factor: in
                 if not todo:
                     continue
                 base = {"modality": modality, "dataset": name, "protocol": protocol, "augmenter": arm_name,
-                        "shots": k, "seed": seed, "n_real": len(subset), **planned[keys[models[0]]]}
+                        "shots": k, "seed": seed, "n_real": len(subset), **settings[arm_name], "steps": n_steps}
                 bar.set_postfix_str(f"k={k} seed={seed} {arm_name}: fit")
                 started = time.perf_counter()
                 try:
