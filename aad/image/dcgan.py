@@ -36,6 +36,8 @@ def train_dcgan(x: Tensor, g: torch.Generator, *, steps: int, cpu_seconds: float
                 batch_size: int = 256) -> tuple[nn.Module, int]:
     """Train on ``x`` in [0, 1] ``[N, 1, 28, 28]`` for ``steps`` or ``cpu_seconds`` of process CPU time;
     returns (generator, steps done)."""
+    if x.dim() != 4 or tuple(x.shape[1:]) != (1, 28, 28):  # the seed design's fixed layer sizes
+        raise ValueError(f"x must be [N, 1, 28, 28] images (the seed DCGAN's only size), got {tuple(x.shape)}")
     with torch.random.fork_rng(devices=[]):  # init and dropout draw from a stream seeded by g
         torch.manual_seed(int(torch.randint(0, 2**62, (), generator=g)))
         gen, disc = dcgan_generator(), dcgan_discriminator()

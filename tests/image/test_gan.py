@@ -166,3 +166,14 @@ def test_quality_filter_learns_a_small_set():
     gan = tiny(quality_threshold=0.9).fit(x, y)
     confidence = predict_proba(gan.filter_, x).gather(1, y[:, None])
     assert (confidence >= 0.9).float().mean() >= 0.9
+
+
+def test_seed_dcgan_baseline_trains_samples_and_names_a_wrong_size():
+    from aad.image.dcgan import dcgan_sample, train_dcgan
+
+    x = torch.rand(16, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    gen, done = train_dcgan(x, torch.Generator().manual_seed(0), steps=2, batch_size=8)
+    out = dcgan_sample(gen, 5, torch.Generator().manual_seed(1))
+    assert done == 2 and out.shape == (5, 1, 28, 28) and 0 <= out.min() and out.max() <= 1
+    with pytest.raises(ValueError, match=r"\[N, 1, 28, 28\]"):
+        train_dcgan(torch.rand(4, 1, 32, 32), torch.Generator(), steps=1)
