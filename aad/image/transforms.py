@@ -236,7 +236,8 @@ class RandomMorphology(ImageTransform):
     def _check_params(self) -> None:
         super()._check_params()
         check_pair(self.strength, "strength", -1, 1)
-        if not isinstance(self.kernel, int) or self.kernel < 1 or self.kernel % 2 == 0:
+        kernel = self.kernel
+        if isinstance(kernel, bool) or not isinstance(kernel, int) or kernel < 1 or kernel % 2 == 0:
             raise ValueError(f"kernel must be an odd positive int, got {self.kernel!r}")
 
     def make_params(self, n, shape, g):

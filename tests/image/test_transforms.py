@@ -165,6 +165,7 @@ def test_single_number_degrees_and_translate_mean_symmetric_ranges():
     (RandomAffine(shear="10"), r"shear must be a \(min, max\) pair"),
     (RandomAffine(p=None), r"p must be a finite number in \[0, 1\], got None"),
     (RandomErasing(value="rand"), r'value must be a number in \[0, 1\] or "random", got \'rand\''),
+    (RandomMorphology(kernel=True), "kernel must be an odd positive int, got True"),
 ])
 def test_mistyped_parameters_are_named(augmenter, words):
     with pytest.raises(ValueError, match=words):
