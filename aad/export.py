@@ -61,10 +61,16 @@ def save_wavs(waves: torch.Tensor, names: list[str], folder: Path, sample_rate: 
     """One 16-bit WAV per clip, ``<name>.wav``, each normalised to ``peak`` (silence stays silence)."""
     import soundfile
 
+    waves = check_audio(waves, "waves").detach().float().cpu()
+    if len(names) != len(waves):
+        raise ValueError(f"names must give one name per clip ({len(waves)}), got {len(names)}")
+    bad = [name for name in names if not name or "/" in name or "\\" in name]
+    if bad:
+        raise ValueError(f"names must be file names without a folder, got {bad[:3]}")
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
-    for wave, name in zip(check_audio(waves, "waves").detach().float().cpu(), names):
+    for wave, name in zip(waves, names):
         top = float(wave.abs().max())
         path = folder / f"{name}.wav"
         soundfile.write(path, (wave * (peak / top if top > 0 else 1.0)).numpy(), sample_rate, subtype="PCM_16")
@@ -72,19 +78,31 @@ def save_wavs(waves: torch.Tensor, names: list[str], folder: Path, sample_rate: 
     return paths
 
 
+def _class_rows(tiles: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, int]:
+    """``tiles`` grouped by class in label order, each class's row padded with blank (white) tiles to
+    the longest, so that a grid of ``per_row`` columns has one row per class; returns (tiles, per_row)."""
+    per_row = int(torch.bincount(y).max())
+    rows = []
+    for label in torch.unique(y):
+        row = tiles[y == label]
+        rows += [row, torch.ones(per_row - len(row), *tiles.shape[1:])]
+    return torch.cat(rows), per_row
+
+
 def save_samples(x, y: torch.Tensor, modality: str, out: Path, classes, sample_rate=None) -> list[Path]:
     """Write generated samples: one grid row per requested class (images, spectrograms), WAVs, texts."""
     out = Path(out)
-    per_row = max(int(torch.bincount(y).max()), 1)
-    order = torch.argsort(y, stable=True)
+    y = y.cpu()
     names = [f"{i:03d}_{classes[int(label)]}" for i, label in enumerate(y.tolist())]
     if modality == "image":
-        return [save_image_grid(x[order], out / "grid.png", per_row)]
+        tiles, per_row = _class_rows(x.detach().float().cpu(), y)
+        return [save_image_grid(tiles, out / "grid.png", per_row)]
     if modality == "audio":
         if sample_rate is None:
             raise ValueError("sample_rate is needed to write WAV files")
         wavs = save_wavs(x, names, out / "wav", sample_rate)
-        return [save_spectrogram_grid(x[order], out / "spectrograms.png", per_row), *wavs]
+        tiles, per_row = _class_rows(log_spectrogram(x.detach().float().cpu()).unsqueeze(1), y)
+        return [save_image_grid(tiles, out / "spectrograms.png", per_row, upscale=1), *wavs]
     out.mkdir(parents=True, exist_ok=True)
     path = out / "samples.txt"
     path.write_text("".join(f"{classes[int(label)]}\t{text}\n" for label, text in zip(y.tolist(), x)))
@@ -105,7 +123,7 @@ def save_before_after(before, after, out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     path = out / "before_after.md"
     cell = lambda text: text.replace("|", "\\|").replace("\n", " ")
-    rows = [f"| {before.classes[int(c)]} | {cell(a)} | {cell(b)} |"
+    rows = [f"| {cell(before.classes[int(c)])} | {cell(a)} | {cell(b)} |"
             for c, a, b in zip(before.y.tolist(), before.x, after)]
     path.write_text("| label | before | after |\n| --- | --- | --- |\n" + "\n".join(rows) + "\n")
     return [path]

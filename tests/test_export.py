@@ -23,6 +23,21 @@ def test_save_samples_image_grid_has_one_row_per_class(tmp_path):
     assert png.shape[:2] == ((2 * 10 + 2) * 3, (3 * 10 + 2) * 3)
 
 
+def test_unequal_class_counts_still_give_one_row_per_class(tmp_path):
+    x, y = torch.zeros(4, 1, 2, 2), torch.tensor([1, 0, 1, 1])
+    x[y == 0] = 0.5                                        # class 0 grey, class 1 black, padding white
+    png = imread(save_samples(x, y, "image", tmp_path, classes="ab")[0])
+    cell = lambda row, col: round(float(png[(2 + 4 * row) * 3 + 2, (2 + 4 * col) * 3 + 2]) * 255)
+    assert [cell(0, c) for c in range(3)] == [128, 255, 255] and [cell(1, c) for c in range(3)] == [0, 0, 0]
+
+
+def test_wav_names_must_match_the_clips_and_be_file_names(tmp_path):
+    with pytest.raises(ValueError, match=r"one name per clip \(3\), got 1"):
+        save_wavs(torch.zeros(3, 800), ["a"], tmp_path, 16000)
+    with pytest.raises(ValueError, match="without a folder"):
+        save_wavs(torch.zeros(1, 800), ["a/b"], tmp_path, 16000)
+
+
 def test_grid_needs_one_or_three_channels(tmp_path):
     with pytest.raises(ValueError, match="1 or 3 channels"):
         save_image_grid(torch.rand(2, 2, 4, 4), tmp_path / "bad.png", nrow=2)
@@ -46,3 +61,5 @@ def test_before_after_text_escapes_table_cells(tmp_path):
     before = Dataset(x=["a | b"], y=torch.tensor([0]), classes=("pos",), modality="text")
     [path] = save_before_after(before, ["a ! b"], tmp_path)
     assert "| pos | a \\| b | a ! b |" in path.read_text()
+    odd = Dataset(x=["a"], y=torch.tensor([0]), classes=("p|q\nr",), modality="text")
+    assert "| p\\|q r | a | b |" in save_before_after(odd, ["b"], tmp_path)[0].read_text()

@@ -12,9 +12,18 @@ from torch import Tensor
 from aad.seeding import make_generator
 
 
+def _feature_set(features: Tensor, name: str) -> Tensor:
+    """``[N, D]`` features with N >= 2 (a covariance needs two samples), as float64."""
+    if features.dim() != 2 or len(features) < 2:
+        raise ValueError(f"{name} must be features [N, D] with N >= 2, got shape {tuple(features.shape)}")
+    return features.double()
+
+
 def frechet_distance(real: Tensor, fake: Tensor) -> float:
     """Frechet distance between Gaussians fitted to two feature sets ``[N, D]`` (FID's formula), >= 0."""
-    real, fake = real.double(), fake.double()
+    real, fake = _feature_set(real, "real"), _feature_set(fake, "fake")
+    if real.shape[1] != fake.shape[1]:
+        raise ValueError(f"real and fake must have the same feature size, got {real.shape[1]} and {fake.shape[1]}")
     mu_r, mu_f = real.mean(0), fake.mean(0)
     cov_r, cov_f = torch.cov(real.T), torch.cov(fake.T)
     # tr(sqrt(Cr Cf)) from the eigenvalues of Cr Cf, which are real and >= 0 for PSD Cr, Cf.
@@ -59,7 +68,11 @@ def precision_recall(real: Tensor, fake: Tensor, k: int = 3, max_samples: int = 
 
 def inception_score(probs: Tensor, eps: float = 1e-12) -> float:
     """exp(E_x KL(p(y|x) || p(y))) from class probabilities ``[N, C]``; in [1, C]."""
-    probs = probs.double().clamp(min=eps)
+    probs = probs.double()
+    if probs.dim() != 2 or (probs < 0).any() or not torch.allclose(probs.sum(1), torch.ones(1, dtype=probs.dtype),
+                                                                    atol=1e-3):
+        raise ValueError("probs must be class probabilities [N, C] whose rows sum to 1 (softmax the logits)")
+    probs = probs.clamp(min=eps)
     marginal = probs.mean(0, keepdim=True)
     kl = (probs * (probs.log() - marginal.log())).sum(1)
     return math.exp(float(kl.mean()))
@@ -67,6 +80,9 @@ def inception_score(probs: Tensor, eps: float = 1e-12) -> float:
 
 def label_flip_rate(pred_new: Tensor, pred_reference: Tensor) -> float:
     """Share of new samples a judge classifies differently from their reference label, in [0, 1]."""
+    if pred_new.shape != pred_reference.shape:  # [N, 1] against [N] would broadcast to N x N pairs
+        raise ValueError(f"pred_new and pred_reference must have the same shape, got {tuple(pred_new.shape)} "
+                         f"and {tuple(pred_reference.shape)}")
     return float((pred_new.cpu() != pred_reference.cpu()).float().mean())
 
 

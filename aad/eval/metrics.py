@@ -10,6 +10,13 @@ from torch import Tensor
 
 def confusion_matrix(y_true: Tensor, y_pred: Tensor, num_classes: int) -> Tensor:
     """Counts int64 ``[num_classes, num_classes]``; rows are true classes, columns predictions."""
+    if y_true.shape != y_pred.shape:
+        raise ValueError(f"y_true and y_pred must have the same shape, got {tuple(y_true.shape)} and "
+                         f"{tuple(y_pred.shape)}")
+    for name, labels in (("y_true", y_true), ("y_pred", y_pred)):
+        if len(labels) and (int(labels.min()) < 0 or int(labels.max()) >= num_classes):  # would wrap around
+            raise ValueError(f"{name} must hold class indices in [0, {num_classes - 1}], got range "
+                             f"[{int(labels.min())}, {int(labels.max())}]")
     flat = y_true.long() * num_classes + y_pred.long()
     return torch.bincount(flat, minlength=num_classes**2).reshape(num_classes, num_classes)
 

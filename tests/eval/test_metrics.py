@@ -90,3 +90,22 @@ def test_label_flip_rate_and_distinct_n():
     assert gm.distinct_n(["a b a b"], 2) == pytest.approx(2 / 3)
     assert gm.distinct_n(["a b c", "d e f"], 2) == 1.0
     assert gm.distinct_n(["one"], 2) == 0.0
+
+
+def test_labels_out_of_range_are_refused_not_wrapped_around():
+    y = torch.tensor([0, 1])
+    with pytest.raises(ValueError, match=r"y_pred must hold class indices in \[0, 2\], got range \[0, 5\]"):
+        macro_f1(y, torch.tensor([0, 5]), 3)   # 5 would land in the (1, 1) cell and score 1.0
+    with pytest.raises(ValueError, match="same shape"):
+        balanced_accuracy(y, torch.tensor([0, 1, 1]), 3)
+
+
+def test_generative_metrics_name_degenerate_inputs():
+    with pytest.raises(ValueError, match="N >= 2"):
+        gm.frechet_distance(torch.randn(1, 8), torch.randn(5, 8))
+    with pytest.raises(ValueError, match=r"features \[N, D\]"):
+        gm.frechet_distance(torch.randn(5), torch.randn(5))
+    with pytest.raises(ValueError, match="rows sum to 1"):
+        gm.inception_score(torch.randn(4, 2) * 10)   # logits, not probabilities
+    with pytest.raises(ValueError, match="same shape"):
+        gm.label_flip_rate(torch.tensor([[0], [1]]), torch.tensor([0, 1]))
