@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import csv
+import os
+import re
+import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -12,25 +15,38 @@ from aad.data.speech import fit_length, resample
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff"}
 AUDIO_SUFFIXES = {".wav", ".flac", ".ogg"}
+SKIPPED_FOLDERS = {"__MACOSX"}  # resource forks that macOS's zip leaves next to the data
+GRAY_BANDS = {("1",), ("L",), ("I",), ("F",), ("L", "A"), ("L", "a")}  # PIL band names of gray images
+CSV_DELIMITERS = ",;\t"
+SNIFF_BYTES = 8192
 
 
 def from_folder(path: str | Path, modality: str | None = None, image_size: int | tuple[int, int] | None = None,
                 sample_rate: int = 16_000, clip_seconds: float = 1.0, name: str | None = None) -> Dataset:
-    """Load ``path/<class>/<file>``; class names are the subfolder names, in sorted order.
+    """Load ``path/<class>/**/<file>``; class names are the subfolder names.
 
-    Images become float32 ``[N, C, H, W]`` in [0, 1] (C = 3 if any image has colour, else 1), resized
-    to ``image_size`` (int or (H, W), pixels) when given; otherwise all images must share one size.
+    Each class folder is read recursively, files in sorted path order; hidden files and folders
+    (``.name``) and ``__MACOSX`` are skipped, and a class folder without files is an error. Class
+    names are Unicode-normalised to NFC and sorted numerically when all are integers ("2" < "10"),
+    else alphabetically.
+    Images become float32 ``[N, C, H, W]`` in [0, 1] (C = 3 if any image has colour, else 1; gray
+    with alpha and gray palettes count as gray), upright per their EXIF orientation, resized to
+    ``image_size`` (int or (H, W), pixels) when given; otherwise all images must share one size.
+    8-bit images are divided by 255, 16-bit ones (and 32-bit integer "I" images, which Pillow also
+    uses for 16-bit data) by 65535; "I" values outside [0, 65535] are an error. Float ("F") images
+    are taken to be in [0, 1] already and clipped to it.
     Audio becomes mono float32 ``[N, round(clip_seconds * sample_rate)]`` at ``sample_rate`` Hz,
-    center-padded with silence or cut after ``clip_seconds``.
+    center-padded with silence or cut after ``clip_seconds``; an empty audio file is an error.
     ``modality`` ("image" or "audio") is inferred from the file suffixes when None.
     """
     root = Path(path)
     if not root.is_dir():
         raise FileNotFoundError(f"path {str(root)!r} is not a folder")
-    classes = tuple(sorted(d.name for d in root.iterdir() if d.is_dir() and not d.name.startswith(".")))
-    if not classes:
+    folders = _class_folders(root)
+    if not folders:
         raise ValueError(f"path {str(root)!r} has no class subfolders (expected path/<class>/<file>)")
-    files, labels = _class_files(root, classes)
+    classes = _sort_labels(folders)
+    files, labels = _class_files([folders[cls] for cls in classes])
     modality = modality or _infer_modality(files, root)
     name = name or root.name
     if modality == "image":
@@ -42,38 +58,100 @@ def from_folder(path: str | Path, modality: str | None = None, image_size: int |
     raise ValueError(f"modality must be 'image', 'audio' or None, got {modality!r}")
 
 
-def from_csv(path: str | Path, text_col: str, label_col: str, name: str | None = None) -> Dataset:
-    """Texts and labels from two columns of a CSV file with a header; classes in sorted order.
+def from_csv(path: str | Path, text_col: str, label_col: str, name: str | None = None, *,
+             encoding: str = "utf-8-sig", delimiter: str | None = None) -> Dataset:
+    """Texts and labels from two columns of a CSV file with a header.
 
+    Classes are sorted numerically when every label is an integer ("2" < "10"), else alphabetically.
     Rows with an empty text or label are dropped; texts are kept as written (whitespace stripped).
+    ``encoding`` defaults to UTF-8 with or without a byte-order mark (Excel's "CSV UTF-8").
+    ``delimiter`` None sniffs ",", ";" or tab from the first 8 KB (preferring one whose header holds
+    both columns), falling back to ",".
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"path {str(path)!r} is not a file")
-    with open(path, newline="", encoding="utf-8") as f:
-        reader = csv.DictReader(f)
-        columns = reader.fieldnames or []
-        for arg, col in (("text_col", text_col), ("label_col", label_col)):
-            if col not in columns:
-                raise ValueError(f"{arg}={col!r} is not a column of {path.name}; columns: {columns}")
-        rows = [(r[text_col].strip(), r[label_col].strip()) for r in reader
-                if (r[text_col] or "").strip() and (r[label_col] or "").strip()]
+    try:
+        with open(path, newline="", encoding=encoding) as f:
+            if delimiter is None:
+                delimiter = _sniff_delimiter(f.read(SNIFF_BYTES), (text_col, label_col))
+                f.seek(0)
+            reader = csv.DictReader(f, delimiter=delimiter)
+            columns = reader.fieldnames or []
+            for arg, col in (("text_col", text_col), ("label_col", label_col)):
+                if col not in columns:
+                    raise ValueError(f"{arg}={col!r} is not a column of {path.name} (read with "
+                                     f"delimiter={delimiter!r}); columns: {columns}")
+            rows = [(r[text_col].strip(), r[label_col].strip()) for r in reader
+                    if (r[text_col] or "").strip() and (r[label_col] or "").strip()]
+    except UnicodeDecodeError as err:
+        # Still a UnicodeDecodeError (a ValueError) for callers that catch it, now naming the file.
+        reason = (f"{err.reason} (file {str(path)!r} is not {encoding!r}; "
+                  f"pass encoding='latin-1' or the file's real encoding)")
+        raise UnicodeDecodeError(err.encoding, err.object, err.start, err.end, reason) from err
     if not rows:
         raise ValueError(f"path {str(path)!r} has no rows with both {text_col!r} and {label_col!r}")
-    classes = tuple(sorted({label for _, label in rows}))
-    y = torch.tensor([classes.index(label) for _, label in rows], dtype=torch.long)
+    classes = _sort_labels({label for _, label in rows})
+    index = {label: i for i, label in enumerate(classes)}
+    y = torch.tensor([index[label] for _, label in rows], dtype=torch.long)
     return Dataset(x=[text for text, _ in rows], y=y, classes=classes, modality="text",
                    name=name or path.stem)
 
 
-def _class_files(root: Path, classes: tuple[str, ...]) -> tuple[list[Path], torch.Tensor]:
+def _sniff_delimiter(sample: str, columns: tuple[str, str]) -> str:
+    lines = sample.splitlines()
+    if len(sample) >= SNIFF_BYTES and len(lines) > 1:
+        lines = lines[:-1]  # the last line may be cut in the middle
+    try:
+        guess = csv.Sniffer().sniff("\n".join(lines), delimiters=CSV_DELIMITERS).delimiter
+    except csv.Error:
+        guess = ","
+    header = lines[0] if lines else ""
+
+    def holds_columns(delimiter: str) -> bool:
+        return set(columns) <= set(next(csv.reader([header], delimiter=delimiter), []))
+
+    if holds_columns(guess):
+        return guess
+    return next((d for d in CSV_DELIMITERS if holds_columns(d)), guess)
+
+
+def _sort_labels(labels) -> tuple[str, ...]:
+    """Numerically when every label is an integer ("2" < "10"), else alphabetically."""
+    if labels and all(re.fullmatch(r"[+-]?[0-9]+", label) for label in labels):
+        return tuple(sorted(labels, key=lambda label: (int(label), label)))
+    return tuple(sorted(labels))
+
+
+def _hidden(name: str) -> bool:
+    return name.startswith(".") or name in SKIPPED_FOLDERS
+
+
+def _class_folders(root: Path) -> dict[str, Path]:
+    """NFC class name -> folder, so names and order match on macOS (NFD) and Linux file systems."""
+    folders: dict[str, Path] = {}
+    for d in sorted(root.iterdir()):
+        if not d.is_dir() or _hidden(d.name):
+            continue
+        cls = unicodedata.normalize("NFC", d.name)
+        if cls in folders:
+            raise ValueError(f"class folders {folders[cls].name!r} and {d.name!r} in {str(root)!r} "
+                             "differ only in Unicode normalisation; merge them")
+        folders[cls] = d
+    return folders
+
+
+def _class_files(folders: list[Path]) -> tuple[list[Path], torch.Tensor]:
     files, labels = [], []
-    for index, cls in enumerate(classes):
-        found = sorted(f for f in (root / cls).iterdir() if f.is_file() and not f.name.startswith("."))
-        files += found
+    for index, folder in enumerate(folders):
+        found = []
+        for parent, dirs, names in os.walk(folder, followlinks=True):  # recursive, like ImageFolder
+            dirs[:] = [d for d in dirs if not _hidden(d)]
+            found += [Path(parent, n) for n in names if not n.startswith(".")]
+        if not found:
+            raise ValueError(f"class folder {str(folder)!r} has no files; add some or remove the folder")
+        files += sorted(found)
         labels += [index] * len(found)
-    if not files:
-        raise ValueError(f"path {str(root)!r} has class folders {list(classes)} but no files in them")
     return files, torch.tensor(labels, dtype=torch.long)
 
 
@@ -88,21 +166,61 @@ def _infer_modality(files: list[Path], root: Path) -> str:
 
 
 def _read_images(files: list[Path], image_size: int | tuple[int, int] | None) -> torch.Tensor:
-    from PIL import Image
-
-    images = [Image.open(f) for f in files]
-    colour = any(im.mode not in ("L", "1", "I", "I;16", "F") for im in images)
-    images = [im.convert("RGB" if colour else "L") for im in images]
+    size = None
     if image_size is not None:
         height, width = (image_size, image_size) if isinstance(image_size, int) else image_size
-        images = [im.resize((width, height), Image.BILINEAR) for im in images]
-    sizes = {im.size for im in images}
+        size = (width, height)
+    # One file open at a time; uint8 [H, W] / [H, W, 3] or float32 [H, W] in [0, 1] (16-bit, float)
+    arrays = [_read_image(f, size) for f in files]
+    sizes = {(a.shape[1], a.shape[0]) for a in arrays}
     if len(sizes) > 1:
         raise ValueError(f"images have {len(sizes)} different sizes (e.g. {sorted(sizes)[:3]} as W x H); "
                          "pass image_size=(H, W) to resize them to one size")
-    pixels = np.stack([np.asarray(im, dtype=np.float32) / 255.0 for im in images])
-    x = torch.from_numpy(pixels)
-    return x.unsqueeze(1) if x.ndim == 3 else x.permute(0, 3, 1, 2).contiguous()  # [N, C, H, W]
+    channels = 3 if any(a.ndim == 3 for a in arrays) else 1
+    height, width = arrays[0].shape[:2]
+    pixels = np.empty((len(arrays), height, width, channels), dtype=np.float32)
+    for i, a in enumerate(arrays):
+        a = a.astype(np.float32) / 255.0 if a.dtype == np.uint8 else a
+        pixels[i] = a if a.ndim == 3 else a[..., None]  # gray fills every channel
+    return torch.from_numpy(pixels).permute(0, 3, 1, 2).contiguous()  # [N, C, H, W]
+
+
+def _read_image(file: Path, size: tuple[int, int] | None) -> np.ndarray:
+    from PIL import Image, ImageOps
+
+    try:
+        with Image.open(file) as im:
+            im.load()
+            im = ImageOps.exif_transpose(im)
+            colour = im.getbands() not in GRAY_BANDS
+            if im.mode in ("P", "PA"):
+                rgb = np.asarray(im.convert("RGB"))
+                colour = bool((rgb != rgb[..., :1]).any())
+            if im.mode in ("I", "F") or im.mode.startswith("I;16"):
+                return _read_deep_gray(im, file, size)
+            im = im.convert("RGB" if colour else "L")
+            if size is not None:
+                im = im.resize(size, Image.BILINEAR)
+            return np.asarray(im)
+    except (OSError, SyntaxError, EOFError) as err:  # PIL's errors for unreadable or truncated files
+        raise ValueError(f"cannot read image {str(file)!r}: {err}") from err
+
+
+def _read_deep_gray(im, file: Path, size: tuple[int, int] | None) -> np.ndarray:
+    """16-bit, 32-bit integer or float gray image -> float32 [H, W] in [0, 1]."""
+    from PIL import Image
+
+    values = np.asarray(im).astype(np.float32)
+    if im.mode == "F":
+        values = np.clip(values, 0.0, 1.0)
+    else:
+        if im.mode == "I" and values.size and (values.min() < 0 or values.max() > 65535):
+            raise ValueError(f"32-bit integer image {str(file)!r} has values in [{values.min():.0f}, "
+                             f"{values.max():.0f}]; only 0..65535 (16-bit data) is supported")
+        values = values / 65535.0
+    if size is not None:
+        values = np.asarray(Image.fromarray(values, "F").resize(size, Image.BILINEAR))
+    return values
 
 
 def _read_audio(files: list[Path], sample_rate: int, clip_seconds: float) -> torch.Tensor:
@@ -114,6 +232,8 @@ def _read_audio(files: list[Path], sample_rate: int, clip_seconds: float) -> tor
     clips = []
     for f in files:
         audio, rate = soundfile.read(f, dtype="float64", always_2d=True)  # [T, channels]
+        if audio.shape[0] == 0:
+            raise ValueError(f"audio file {str(f)!r} is empty (0 samples)")
         mono = resample(audio.mean(axis=1), rate, sample_rate)
         clips.append(fit_length(mono, length))
     return torch.from_numpy(np.stack(clips).astype(np.float32))

@@ -1,4 +1,6 @@
 import csv
+import os
+import unicodedata
 
 import numpy as np
 import pytest
@@ -60,7 +62,7 @@ def test_folder_errors_name_the_problem(tmp_path):
     with pytest.raises(ValueError, match="no class subfolders"):
         from_folder(tmp_path)
     (tmp_path / "empty").mkdir()
-    with pytest.raises(ValueError, match="no files"):
+    with pytest.raises(ValueError, match="empty.* has no files"):
         from_folder(tmp_path)
     (tmp_path / "empty" / "notes.txt").write_text("hi")
     with pytest.raises(ValueError, match="unknown file types"):
@@ -91,3 +93,137 @@ def test_csv_errors_name_the_argument(tmp_path):
         from_csv(tmp_path / "d.csv", text_col="text", label_col="y")
     with pytest.raises(FileNotFoundError, match="is not a file"):
         from_csv(tmp_path / "nope.csv", text_col="text", label_col="label")
+
+
+def test_images_are_read_one_open_file_at_a_time(tmp_path):
+    resource = pytest.importorskip("resource")
+    if not os.path.isdir("/proc/self/fd"):
+        pytest.skip("needs /proc/self/fd to count open files")
+    for i in range(64):
+        write_image(tmp_path / "ab"[i % 2] / f"{i:02d}.png", np.zeros((2, 2)))
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (len(os.listdir("/proc/self/fd")) + 16, hard))
+    try:
+        data = from_folder(tmp_path)
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    assert tuple(data.x.shape) == (64, 1, 2, 2)
+
+
+@pytest.mark.parametrize("suffix", [".png", ".jpg"])
+def test_truncated_image_error_names_the_file(tmp_path, suffix):
+    write_image(tmp_path / "a" / "ok.png", np.zeros((4, 4)))
+    bad = tmp_path / "b" / f"bad{suffix}"
+    write_image(bad, np.random.default_rng(0).integers(0, 256, (32, 32, 3)))
+    bad.write_bytes(bad.read_bytes()[: bad.stat().st_size // 2])
+    with pytest.raises(ValueError, match=f"cannot read image .*bad{suffix}"):
+        from_folder(tmp_path)
+
+
+def test_16_bit_int_and_float_images_scale_to_unit_range(tmp_path):
+    (tmp_path / "a").mkdir()
+    Image.fromarray(np.full((3, 3), 30000, np.uint16)).save(tmp_path / "a" / "i16.png")  # mode I;16
+    Image.fromarray(np.full((3, 3), 40000, np.int32), "I").save(tmp_path / "a" / "i32.tif")
+    (tmp_path / "b").mkdir()
+    Image.fromarray(np.array([[0.7, 1.5, -0.5]] * 3, np.float32), "F").save(tmp_path / "b" / "f.tif")
+    data = from_folder(tmp_path, image_size=3)
+    assert data.x.shape[1] == 1
+    assert float(data.x[0, 0, 1, 1]) == pytest.approx(30000 / 65535, abs=1e-4)
+    assert float(data.x[1, 0, 1, 1]) == pytest.approx(40000 / 65535, abs=1e-4)
+    assert data.x[2, 0, 0].tolist() == pytest.approx([0.7, 1.0, 0.0], abs=1e-4)  # F: clipped to [0, 1]
+    Image.fromarray(np.full((3, 3), 70000, np.int32), "I").save(tmp_path / "b" / "big.tif")
+    with pytest.raises(ValueError, match="big.tif.*0..65535"):
+        from_folder(tmp_path)
+
+
+def test_exif_orientation_makes_photos_upright(tmp_path):
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 degrees clockwise to display
+    (tmp_path / "a").mkdir()
+    Image.fromarray(np.zeros((4, 8, 3), np.uint8)).save(tmp_path / "a" / "sideways.jpg", exif=exif.tobytes())
+    write_image(tmp_path / "b" / "upright.jpg", np.zeros((8, 4, 3)))
+    assert tuple(from_folder(tmp_path).x.shape) == (2, 3, 8, 4)
+
+
+def test_gray_with_alpha_and_gray_palettes_stay_one_channel(tmp_path):
+    g = np.full((4, 4), 128, np.uint8)
+    (tmp_path / "a").mkdir()
+    Image.fromarray(np.dstack([g, g]), "LA").save(tmp_path / "a" / "la.png")
+    Image.fromarray(np.dstack([g, g, g])).convert("P").save(tmp_path / "a" / "pal.png")
+    data = from_folder(tmp_path)
+    assert data.x.shape[1] == 1 and float(data.x[0, 0, 0, 0]) == pytest.approx(128 / 255)
+    red = np.zeros((4, 4, 3), np.uint8)
+    red[..., 0] = 255
+    Image.fromarray(red).convert("P").save(tmp_path / "a" / "red.png")
+    assert from_folder(tmp_path).x.shape[1] == 3  # a coloured palette still makes colour
+
+
+def test_class_folders_are_read_recursively_in_sorted_order(tmp_path):
+    for p, value in (("cat/b.png", 10), ("cat/2019/a.png", 20), ("cat/.cache/x.png", 30),
+                     ("cat/2019/.hidden.png", 40), ("dog/d.png", 50)):
+        write_image(tmp_path / p, np.full((2, 2), value))
+    data = from_folder(tmp_path)
+    assert data.classes == ("cat", "dog") and data.y.tolist() == [0, 0, 1]
+    assert (data.x[:, 0, 0, 0] * 255).round().tolist() == [20, 10, 50]  # cat/2019/a, cat/b, dog/d
+
+
+def test_empty_class_folder_is_an_error_and_macosx_is_skipped(tmp_path):
+    write_image(tmp_path / "cat" / "a.png", np.zeros((2, 2)))
+    write_image(tmp_path / "dog" / "b.png", np.zeros((2, 2)))
+    (tmp_path / "__MACOSX" / "cat").mkdir(parents=True)
+    (tmp_path / "__MACOSX" / "cat" / "._a.png").write_bytes(b"\0")
+    (tmp_path / ".git").mkdir()
+    assert from_folder(tmp_path).classes == ("cat", "dog")
+    (tmp_path / "zebra").mkdir()
+    with pytest.raises(ValueError, match="zebra.* has no files"):
+        from_folder(tmp_path)
+
+
+@pytest.mark.parametrize("form", ["NFC", "NFD"])
+def test_class_names_are_nfc_whatever_the_file_system_stores(tmp_path, form):
+    for cls in ("\u00e9clair", "fraise"):
+        write_image(tmp_path / unicodedata.normalize(form, cls) / "a.png", np.zeros((2, 2)))
+    assert from_folder(tmp_path).classes == ("fraise", "\u00e9clair")
+
+
+def test_integer_class_names_sort_numerically(tmp_path):
+    for cls in ("10", "2", "1"):
+        write_image(tmp_path / cls / "a.png", np.zeros((2, 2)))
+    assert from_folder(tmp_path).classes == ("1", "2", "10")
+    write_image(tmp_path / "b" / "a.png", np.zeros((2, 2)))
+    assert from_folder(tmp_path).classes == ("1", "10", "2", "b")  # not all integers: alphabetical
+    write_csv(tmp_path / "d.csv", [["text", "label"]] + [[f"t{i}", i] for i in range(12)])
+    data = from_csv(tmp_path / "d.csv", text_col="text", label_col="label")
+    assert data.y.tolist() == list(range(12)) and data.classes[-1] == "11"
+
+
+def test_csv_with_byte_order_mark(tmp_path):
+    (tmp_path / "bom.csv").write_bytes("\ufefftext,label\nhello,pos\n".encode("utf-8"))
+    data = from_csv(tmp_path / "bom.csv", text_col="text", label_col="label")
+    assert data.x == ["hello"] and data.classes == ("pos",)
+
+
+@pytest.mark.parametrize("delimiter", [";", "\t"])
+def test_csv_delimiter_is_sniffed_or_given(tmp_path, delimiter):
+    with open(tmp_path / "d.csv", "w", newline="", encoding="utf-8") as f:
+        csv.writer(f, delimiter=delimiter).writerows([["text", "label"], ["a, b", "x"], ["c", "y"]])
+    for kwargs in ({}, {"delimiter": delimiter}):
+        data = from_csv(tmp_path / "d.csv", text_col="text", label_col="label", **kwargs)
+        assert data.x == ["a, b", "c"] and data.classes == ("x", "y")
+
+
+def test_csv_in_another_encoding_names_the_file_and_the_argument(tmp_path):
+    (tmp_path / "latin.csv").write_bytes("text,label\ncaf\u00e9 cr\u00e8me,pos\n".encode("latin-1"))
+    with pytest.raises(ValueError, match=r"latin\.csv.*encoding='latin-1'"):
+        from_csv(tmp_path / "latin.csv", text_col="text", label_col="label")
+    data = from_csv(tmp_path / "latin.csv", text_col="text", label_col="label", encoding="latin-1")
+    assert data.x == ["caf\u00e9 cr\u00e8me"]
+
+
+def test_empty_audio_file_is_an_error(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    soundfile.write(tmp_path / "a" / "ok.wav", np.full(800, 0.1), 8000)
+    soundfile.write(tmp_path / "b" / "empty.wav", np.zeros(0), 8000)
+    with pytest.raises(ValueError, match="empty.wav.* is empty"):
+        from_folder(tmp_path, sample_rate=8000)
