@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from numbers import Integral
 
 import torch
 from torch import Tensor
@@ -36,6 +37,8 @@ class Dataset:
         if n and (int(self.y.min()) < 0 or int(self.y.max()) >= len(self.classes)):
             raise ValueError(f"y must hold class indices in [0, {len(self.classes)}), "
                              f"got [{int(self.y.min())}, {int(self.y.max())}]")
+        if self.is_test is not None:  # frozen: set through object.__setattr__
+            object.__setattr__(self, "is_test", _as_test_mask(self.is_test))
         for field_name in ("groups", "is_test"):
             value = getattr(self, field_name)
             if value is not None and len(value) != n:
@@ -56,9 +59,16 @@ class Dataset:
         """Samples per class, int64 ``[num_classes]``."""
         return torch.bincount(self.y, minlength=self.num_classes)
 
-    def subset(self, indices: Tensor | Sequence[int]) -> Dataset:
-        """The samples at ``indices`` (in that order), as a new Dataset."""
-        idx = torch.as_tensor(indices, dtype=torch.long)
+    def subset(self, indices: Tensor | Sequence[int] | Sequence[bool]) -> Dataset:
+        """The samples at ``indices`` (in that order), or where a bool mask of length N is True."""
+        idx = torch.as_tensor(indices)
+        if idx.dtype == torch.bool:
+            if idx.shape != (len(self),):
+                raise ValueError(f"a bool mask must have shape [{len(self)}] (one entry per sample), "
+                                 f"got {list(idx.shape)}")
+            idx = torch.nonzero(idx).flatten()
+        else:
+            idx = idx.long()
         x = self.x[idx] if isinstance(self.x, Tensor) else [self.x[i] for i in idx.tolist()]
         pick = lambda t: None if t is None else t[idx]
         return replace(self, x=x, y=self.y[idx], groups=pick(self.groups), is_test=pick(self.is_test))
@@ -68,9 +78,16 @@ class Dataset:
 
         An official split (``is_test``) is used when ``test_fraction`` is None. Otherwise the split is
         stratified by class, or group-disjoint when ``groups`` is set (no speaker in both halves).
+        A stratified split keeps at least one sample of every class in train. Raises ValueError when
+        either half would be empty.
         """
+        if len(self) == 0:
+            raise ValueError("cannot split an empty dataset")
         if test_fraction is None and self.is_test is not None:
             test = self.is_test
+            if bool(test.all()) or not bool(test.any()):
+                raise ValueError(f"is_test marks {'all' if bool(test.all()) else 'none'} of the {len(self)} "
+                                 "samples as test, so one half would be empty; pass test_fraction")
         else:
             fraction = 0.2 if test_fraction is None else test_fraction
             if not 0.0 < fraction < 1.0:
@@ -102,16 +119,18 @@ class Dataset:
         return self.subset(torch.cat(keep))
 
     def _resolve_counts(self, counts: Mapping[int | str, int] | int) -> dict[int, int]:
-        if isinstance(counts, int):
-            return {c: counts for c in range(self.num_classes)}
+        if isinstance(counts, Integral):
+            if counts < 0:
+                raise ValueError(f"counts must be >= 0, got {counts}")
+            return {c: int(counts) for c in range(self.num_classes)}
         resolved = {}
         for key, n in counts.items():
             c = self.classes.index(key) if isinstance(key, str) and key in self.classes else key
-            if not isinstance(c, int) or not 0 <= c < self.num_classes:
+            if not isinstance(c, Integral) or not 0 <= c < self.num_classes:
                 raise ValueError(f"counts has unknown class {key!r}; expected one of {self.classes}")
-            if n < 0:
-                raise ValueError(f"counts[{key!r}] must be >= 0, got {n}")
-            resolved[c] = n
+            if not isinstance(n, Integral) or n < 0:
+                raise ValueError(f"counts[{key!r}] must be an integer >= 0, got {n!r}")
+            resolved[int(c)] = int(n)
         return resolved
 
     def _stratified_test_mask(self, fraction: float, seed: int) -> Tensor:
@@ -120,12 +139,37 @@ class Dataset:
         for c in range(self.num_classes):
             members = torch.nonzero(self.y == c).flatten()
             members = members[torch.randperm(len(members), generator=g)]
-            test[members[: round(fraction * len(members))]] = True
+            n_test = round(fraction * len(members))
+            if n_test == len(members):  # the share rounds up to a whole small class: keep one for train
+                n_test = max(len(members) - 1, 0)
+            test[members[:n_test]] = True
+        if not bool(test.any()):
+            largest = int(self.class_counts().max())
+            raise ValueError(f"test_fraction {fraction} leaves the test half empty: the largest class has "
+                             f"{largest} samples and round({fraction} * {largest}) = "
+                             f"{round(fraction * largest)}; use a larger test_fraction")
         return test
 
     def _group_test_mask(self, fraction: float, seed: int) -> Tensor:
         g = torch.Generator().manual_seed(seed)
         ids = torch.unique(self.groups)
         ids = ids[torch.randperm(len(ids), generator=g)]
-        test_ids = ids[: max(1, round(fraction * len(ids)))]
-        return torch.isin(self.groups, test_ids)
+        n_test = max(1, round(fraction * len(ids)))
+        if len(ids) == 1:
+            raise ValueError(f"only 1 group ({int(ids[0])}): a group-disjoint split needs at least 2")
+        if n_test == len(ids):
+            raise ValueError(f"only {len(ids)} groups: test_fraction {fraction} leaves no group for train")
+        return torch.isin(self.groups, ids[:n_test])
+
+
+def _as_test_mask(is_test) -> Tensor:
+    """``is_test`` as a bool ``[N]`` tensor; 0/1 integers are accepted (e.g. a pandas column)."""
+    mask = torch.as_tensor(is_test)
+    if mask.dim() != 1:
+        raise ValueError(f"is_test must be 1-D [N], got shape {list(mask.shape)}")
+    if mask.dtype == torch.bool:
+        return mask
+    if mask.is_floating_point() or mask.is_complex() or not bool(((mask == 0) | (mask == 1)).all()):
+        raise ValueError(f"is_test must be bool or hold only 0/1 integers, got dtype {mask.dtype} "
+                         f"with values {torch.unique(mask)[:5].tolist()}")
+    return mask.bool()

@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 import torch
 
@@ -63,3 +64,52 @@ def test_subsample_classes_by_name_and_index():
     assert small.class_counts().tolist() == [2, 1, 4]
     with pytest.raises(ValueError, match="unknown class"):
         data.subsample_classes({"zzz": 1})
+
+
+def test_subset_takes_a_bool_mask_and_rejects_a_wrong_length():
+    data = make(text=True)
+    picked = data.subset(data.y == 2)
+    assert picked.y.tolist() == [2, 2, 2, 2] and picked.x == [f"t{i}" for i in range(16, 20)]
+    with pytest.raises(ValueError, match=r"bool mask must have shape \[20\]"):
+        data.subset(torch.tensor([True, False]))
+
+
+def test_integer_is_test_becomes_bool_and_bad_values_are_refused():
+    def with_is_test(is_test):
+        return Dataset(x=torch.zeros(4, 1), y=torch.tensor([0, 1, 0, 1]), classes=("a", "b"), modality="audio",
+                       is_test=is_test)
+
+    train, test = with_is_test(torch.tensor([0, 0, 1, 1])).split()
+    assert len(train) == 2 and len(test) == 2
+    for bad in (torch.tensor([0, 2, 1, 1]), torch.tensor([0.0, 1.0, 1.0, 0.0]), torch.ones(2, 2, dtype=torch.long)):
+        with pytest.raises(ValueError, match="is_test"):
+            with_is_test(bad)
+
+
+def test_split_refuses_an_empty_half():
+    grouped = make(groups=True)   # 5 groups
+    with pytest.raises(ValueError, match="only 5 groups: test_fraction 0.95 leaves no group for train"):
+        grouped.split(0.95)
+    one_group = Dataset(**{**vars(grouped), "groups": torch.zeros(len(grouped), dtype=torch.long)})
+    with pytest.raises(ValueError, match="only 1 group"):
+        one_group.split(0.2)
+    two_per_class = make(n_per_class=(2, 2, 2))
+    with pytest.raises(ValueError, match="leaves the test half empty"):
+        two_per_class.split(0.2)
+    official = Dataset(**{**vars(two_per_class), "is_test": torch.zeros(6, dtype=torch.bool)})
+    with pytest.raises(ValueError, match="is_test marks none"):
+        official.split()
+
+
+def test_stratified_split_keeps_every_class_in_train():
+    train, test = make(n_per_class=(10, 2, 1)).split(0.6, seed=0)
+    assert train.class_counts().tolist() == [4, 1, 1] and test.class_counts().tolist() == [6, 1, 0]
+
+
+def test_subsample_classes_refuses_negative_counts_and_takes_numpy_keys():
+    data = make()
+    with pytest.raises(ValueError, match="counts must be >= 0"):
+        data.subsample_classes(-1)
+    with pytest.raises(ValueError, match=r"counts\['b'\] must be an integer >= 0"):
+        data.subsample_classes({"b": -1})
+    assert data.subsample_classes({np.int64(1): 2}).class_counts().tolist() == [10, 2, 4]
