@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from aad.checks import check_in_range, check_int
 from aad.data.dataset import Dataset
 from aad.data.speech import fit_length, resample
 
@@ -226,8 +227,8 @@ def _read_deep_gray(im, file: Path, size: tuple[int, int] | None) -> np.ndarray:
 def _read_audio(files: list[Path], sample_rate: int, clip_seconds: float) -> torch.Tensor:
     import soundfile
 
-    if sample_rate <= 0 or clip_seconds <= 0:
-        raise ValueError(f"sample_rate and clip_seconds must be > 0, got {sample_rate}, {clip_seconds}")
+    check_int(sample_rate, "sample_rate", 1)   # Hz, whole samples per second
+    check_in_range(clip_seconds, "clip_seconds", 0, None, low_inclusive=False)
     length = round(clip_seconds * sample_rate)
     clips = []
     for f in files:
