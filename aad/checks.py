@@ -119,15 +119,23 @@ def check_device(device, name: str = "device") -> torch.device:
 
 
 def check_in_range(value, name: str, low=None, high=None, *, low_inclusive=True) -> None:
-    """Raise ValueError unless ``value`` is a number with ``low <(=) value <= high``."""
-    left = "[" if low_inclusive else "("
-    expected = f"a finite number in {left}{low}, {high}]"
+    """Raise ValueError unless ``value`` is a finite number with ``low <(=) value <= high``."""
+    bounds = _bounds(low, high, low_inclusive)
     # NaN compares False with everything, and an open bound (None) lets inf through
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-        raise ValueError(f"{name} must be {expected}, got {value!r}")
+        raise ValueError(f"{name} must be a finite number{' ' + bounds if bounds else ''}, got {value!r}")
     too_low = low is not None and (value < low if low_inclusive else value <= low)
     if too_low or (high is not None and value > high):
-        raise ValueError(f"{name} must be in {left}{low}, {high}], got {value}")
+        raise ValueError(f"{name} must be {bounds}, got {value}")
+
+
+def _bounds(low, high, low_inclusive: bool) -> str:
+    """"in [0, 1]", "> 0", "<= 5" or "" (no bounds), as people write them."""
+    if low is not None and high is not None:
+        return f"in {'[' if low_inclusive else '('}{low}, {high}]"
+    if low is not None:
+        return f"{'>=' if low_inclusive else '>'} {low}"
+    return "" if high is None else f"<= {high}"
 
 
 def check_pair(pair: Sequence[float], name: str, low=None, high=None, *, low_inclusive=True):
