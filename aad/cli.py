@@ -187,6 +187,7 @@ def run_generate(args) -> int:
 def run_augment(args) -> int:
     import torch
 
+    from aad.audio.functional import fit_length
     from aad.base import Augmenter
     from aad.data import load
     from aad.export import save_before_after
@@ -208,16 +209,10 @@ def run_augment(args) -> int:
     if isinstance(after, list) and after and isinstance(after[0], torch.Tensor):  # clips of new lengths
         after = torch.nn.utils.rnn.pad_sequence(after, batch_first=True)
         longest = max(after.shape[1], picked.x.shape[1])
-        after, picked = _pad(after, longest), replace(picked, x=_pad(picked.x, longest))
+        after, picked = fit_length(after, longest), replace(picked, x=fit_length(picked.x, longest))
     for path in save_before_after(picked, after, args.out):
         print(path)
     return 0
-
-
-def _pad(clips, length: int):
-    import torch
-
-    return torch.nn.functional.pad(clips, (0, length - clips.shape[1]))
 
 
 # Everything `aad fit`, `generate` and `augment` write into --out: --overwrite removes these, nothing else.

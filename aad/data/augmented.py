@@ -53,8 +53,7 @@ class AugmentedDataset(TorchDataset):
     def __init__(self, data: Dataset, augmenter: Augmenter, seed: int | None = None):
         if not isinstance(data, Dataset):
             raise TypeError(f"data must be an aad.data.Dataset, got {type(data).__name__}")
-        if not isinstance(augmenter, Augmenter):
-            raise TypeError(f"augmenter must be an aad Augmenter, got {type(augmenter).__name__}")
+        _check_augmenter(augmenter)
         self.data, self.augmenter = data, augmenter
         self._streams = _WorkerStreams(seed)
 
@@ -67,6 +66,11 @@ class AugmentedDataset(TorchDataset):
         y = self.data.y[i : i + 1]
         out = self.augmenter.augment(x, y, rng=self._streams.get(self.augmenter.seed))
         return out[0], y[0]
+
+
+def _check_augmenter(augmenter) -> None:
+    if not isinstance(augmenter, Augmenter):
+        raise TypeError(f"augmenter must be an aad Augmenter, got {type(augmenter).__name__}")
 
 
 def _index(i, n: int) -> int:
@@ -99,8 +103,7 @@ class AugmentCollate:
     """
 
     def __init__(self, augmenter: Augmenter, seed: int | None = None):
-        if not isinstance(augmenter, Augmenter):
-            raise TypeError(f"augmenter must be an aad Augmenter, got {type(augmenter).__name__}")
+        _check_augmenter(augmenter)
         self.augmenter = augmenter
         self._streams = _WorkerStreams(seed)
 

@@ -80,7 +80,8 @@ def run(args) -> int:
     defaults = QUICK if args.quick else FULL
     shots, seeds = args.shots or defaults["shots"], args.seeds or defaults["seeds"]
     test_size = args.test_size if args.test_size is not None else defaults["test_size"]
-    check_distinct(shots, "--shots"), check_distinct(seeds, "--seeds")   # before any folder is made
+    check_distinct(shots, "--shots")   # checked before prepare_out makes or clears the folder
+    check_distinct(seeds, "--seeds")
     check_device(args.device, "--device")
     if test_size is not None:
         check_int(test_size, "--test-size", 1)
