@@ -35,6 +35,15 @@ def _cache_key(augmenter: Augmenter, context: tuple) -> str:
     return hashlib.sha256(repr((config, context)).encode()).hexdigest()[:20]
 
 
+def config_key(augmenter: Augmenter, context: tuple) -> str | None:
+    """``_cache_key``, or None where a parameter cannot be written to config.json (a wrapped nlpaug
+    object)."""
+    try:
+        return _cache_key(augmenter, context)
+    except (TypeError, ValueError):
+        return None
+
+
 class FitCache:
     """Fitted learned augmenters by (config, data context): in memory, and on disk under ``folder``."""
 
@@ -115,9 +124,8 @@ def expand(parts: list[Augmenter], x, y: Tensor, num_classes: int, factor: int, 
     memo = {} if memo is None else memo
     xs, ys, sources = [], [], []
     for augmenter in parts:
-        try:
-            name = shared = _cache_key(augmenter, (seed,))
-        except (TypeError, ValueError):  # a parameter config.json cannot hold (a wrapped nlpaug object)
+        name = shared = config_key(augmenter, (seed,))
+        if shared is None:
             name, shared = type(augmenter).__name__, id(augmenter)   # seeded by class, never shared
         key = (shared, tuple(need.tolist()))
         if key not in memo:

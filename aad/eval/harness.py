@@ -20,7 +20,7 @@ from aad.base import Augmenter
 from aad.checks import check_device, check_distinct, check_int
 from aad.data.dataset import Dataset
 from aad.eval import generative as gm
-from aad.eval.expand import FitCache, expand, join, match_shape
+from aad.eval.expand import FitCache, config_key, expand, join, match_shape
 from aad.eval.metrics import classification_scores
 from aad.eval.models import AudioCNN, Downstream, ImageCNN, MiniLMProbe, SentenceEncoder, TextBag
 from aad.eval.presets import MODELS, Arm
@@ -165,13 +165,8 @@ def prepare_out(out: str | Path, resume: bool = False, overwrite: bool = False) 
 
 def arm_config(arm: Arm) -> str:
     """A short hash of the arm's augmenter configurations (the class name where config cannot hold one)."""
-    configs = []
-    for part in arm.parts:
-        try:
-            configs.append(part.to_config())
-        except (TypeError, ValueError):  # a wrapped object (e.g. an nlpaug augmenter) has no config
-            configs.append(type(part).__name__)
-    return hashlib.sha256(json.dumps(configs, sort_keys=True).encode()).hexdigest()[:12]
+    keys = [config_key(part, ()) or type(part).__name__ for part in arm.parts]
+    return hashlib.sha256(json.dumps(keys).encode()).hexdigest()[:12]
 
 
 def _check_same_settings(rows: list[dict], planned: dict, rows_path) -> None:
