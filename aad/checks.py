@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import torch
 from torch import Tensor
@@ -105,6 +105,19 @@ def check_distinct(values: Sequence, name: str) -> list:
     if repeated:
         raise ValueError(f"{name} must not repeat values, got {repeated} more than once in {values}")
     return values
+
+
+def check_int_list(values, name: str, low: int = 0) -> list[int]:
+    """A non-empty list of distinct ints ``>= low`` (a single int, a bool or a float is refused)."""
+    if isinstance(values, (int, str, bytes, torch.Tensor)) or not isinstance(values, Iterable):
+        raise TypeError(f"{name} must be a list of ints, got {values!r}")
+    values = list(values)
+    if not values:
+        raise ValueError(f"{name} must not be empty")
+    for value in values:
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise ValueError(f"{name} must hold ints >= {low}, got {value!r} in {values}")
+    return check_distinct(values, name)
 
 
 def check_device(device, name: str = "device") -> torch.device:

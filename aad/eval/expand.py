@@ -1,7 +1,8 @@
 """Fit an arm's augmenters on the k-shot subset (only on it), and make its new samples.
 
 Transforms make ``factor`` augmented copies of each real sample; generators make ``factor * n_c``
-new samples of each class c. With ``balance`` every class is topped up to ``(1 + factor) * max_c n_c``.
+new samples of each class c. With ``balance`` every class is topped up to ``(1 + factor) * max_c n_c``
+(an arm of several augmenters shares that top-up among them).
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from torch import Tensor
 from aad.base import Augmenter
 from aad.compose import take
 from aad.seeding import derive_seed, make_generator
+from aad.training import tensor_digest
 
 CHUNK = 256  # samples per augment/generate call: bounds memory of learned augmenters
 
@@ -44,6 +46,12 @@ def config_key(augmenter: Augmenter, context: tuple) -> str | None:
         return None
 
 
+def data_digest(x, y: Tensor) -> str:
+    """A sha256 of a training set: samples (a tensor, or texts) and labels."""
+    samples = tensor_digest(x) if isinstance(x, Tensor) else hashlib.sha256(json.dumps(list(x)).encode()).hexdigest()
+    return f"{samples} {tensor_digest(y)}"
+
+
 class FitCache:
     """Fitted learned augmenters by (config, data context): in memory, and on disk under ``folder``."""
 
@@ -52,11 +60,12 @@ class FitCache:
         self._memory: dict[str, Augmenter] = {}
 
     def fitted(self, proto: Augmenter, x, y: Tensor, context: tuple) -> Augmenter:
-        """A clone of ``proto`` seeded from ``context`` and fitted on (x, y), reusing earlier fits."""
+        """A clone of ``proto`` seeded from ``context`` and fitted on (x, y), reusing earlier fits of
+        the same configuration on the same data (a fit on another split or subset is never reused)."""
         augmenter = seed_tree(proto.clone(), derive_seed("fit", *context))
         if not augmenter.learned:
             return augmenter
-        key = _cache_key(augmenter, context)
+        key = _cache_key(augmenter, (*context, data_digest(x, y)))
         if key in self._memory:
             return self._memory[key]
         path = None if self.folder is None else self.folder / key
@@ -79,6 +88,12 @@ def class_needs(y: Tensor, num_classes: int, factor: int, balance: bool) -> Tens
     if balance:
         return ((1 + factor) * counts.max() - counts).clamp(min=0)
     return factor * counts
+
+
+def share_need(need: Tensor, parts: int) -> list[Tensor]:
+    """Split per-class counts among ``parts`` (the first parts take the remainder): a balancing arm of
+    several augmenters tops each class up once, not once per augmenter."""
+    return [need // parts + (i < need % parts).long() for i in range(parts)]
 
 
 def _concat(batches: list):
@@ -123,15 +138,17 @@ def expand(parts: list[Augmenter], x, y: Tensor, num_classes: int, factor: int, 
     need = class_needs(y, num_classes, factor, balance)
     memo = {} if memo is None else memo
     xs, ys, sources = [], [], []
-    for augmenter in parts:
-        name = shared = config_key(augmenter, (seed,))
-        if shared is None:
-            name, shared = type(augmenter).__name__, id(augmenter)   # seeded by class, never shared
-        key = (shared, tuple(need.tolist()))
-        if key not in memo:
-            g = make_generator(derive_seed("expand", name, seed, *key[1]))
-            memo[key] = expand_part(augmenter, x, y, need, g)
-        new_x, new_y, source = memo[key]
+    for augmenter, part_need in zip(parts, share_need(need, len(parts)) if balance else [need] * len(parts)):
+        shared = config_key(augmenter, (seed,))
+        counts = tuple(part_need.tolist())
+        if shared is None:   # no config tells two such augmenters apart: seeded by class, never shared
+            g = make_generator(derive_seed("expand", type(augmenter).__name__, seed, *counts))
+            new_x, new_y, source = expand_part(augmenter, x, y, part_need, g)
+        else:
+            if (shared, counts) not in memo:
+                g = make_generator(derive_seed("expand", shared, seed, *counts))
+                memo[shared, counts] = expand_part(augmenter, x, y, part_need, g)
+            new_x, new_y, source = memo[shared, counts]
         if new_x is not None:
             xs.append(new_x)
             ys.append(new_y)

@@ -17,15 +17,16 @@ import torch
 from tqdm.auto import tqdm
 
 from aad.base import Augmenter
-from aad.checks import check_device, check_distinct, check_int
+from aad.checks import check_device, check_distinct, check_int, check_int_list
 from aad.data.dataset import Dataset
 from aad.eval import generative as gm
 from aad.eval.expand import FitCache, config_key, expand, join, match_shape
 from aad.eval.metrics import classification_scores
 from aad.eval.models import AudioCNN, Downstream, ImageCNN, MiniLMProbe, SentenceEncoder, TextBag
 from aad.eval.presets import MODELS, Arm
-from aad.eval.report import Report
+from aad.eval.report import Report, read_rows
 from aad.seeding import derive_seed, make_generator
+from aad.serialization import atomic_write
 
 KEY = ("dataset", "model", "protocol", "augmenter", "shots", "seed")
 PROTOCOLS = ("kshot", "imbalance")
@@ -79,6 +80,8 @@ def _normalize_arms(augmenters: dict, modality: str) -> dict[str, Arm]:
     arms = {"none": Arm()}
     for name, value in augmenters.items():
         arm = value if isinstance(value, Arm) else Arm([] if value is None else [value])
+        if name == "none" and (arm.parts or arm.balance):   # every gain is measured against it
+            raise ValueError("augmenters['none'] is the control (real samples only): give None or leave it out")
         for part in arm.parts:
             if not isinstance(part, Augmenter):
                 raise TypeError(f"augmenters[{name!r}] must be an Augmenter, an Arm or None, "
@@ -95,11 +98,25 @@ def _split(data, test_size: int | None) -> tuple[Dataset, Dataset]:
         train, test = data.split()
     elif isinstance(data, (tuple, list)) and len(data) == 2 and all(isinstance(d, Dataset) for d in data):
         train, test = data
+        if (train.modality, list(train.classes)) != (test.modality, list(test.classes)):
+            raise ValueError(f"data: the train and test sets must share modality and classes (label i means "
+                             f"the same class in both), got {train.modality} {list(train.classes)} and "
+                             f"{test.modality} {list(test.classes)}")
     else:
         raise TypeError(f"data must be an aad.data.Dataset or a (train, test) pair, got {type(data).__name__}")
-    if test_size is not None and check_int(test_size, "test_size", 1) < len(test):  # a fixed random subset
+    if train.modality not in MODELS:
+        raise ValueError(f"data must have modality {' / '.join(MODELS)}, got modality {train.modality!r}")
+    if test_size is not None and test_size < len(test):  # a fixed random subset
         test = test.subset(torch.randperm(len(test), generator=make_generator(0))[:test_size])
     return train, test
+
+
+def judge_reference(test: Dataset, n: int = 1000) -> Dataset:
+    """The real samples generated ones are compared with: at most ``n`` test samples, a fixed random
+    draw (the first ``n`` could be a single class: splits often keep their data's order)."""
+    if len(test) <= n:
+        return test
+    return test.subset(torch.randperm(len(test), generator=make_generator(0))[:n])
 
 
 class _Judge:
@@ -112,8 +129,7 @@ class _Judge:
             train = train.subset(torch.randperm(len(train), generator=make_generator(1))[:cap])
         self.model = make_model(modality, model_name, steps or (400 if quick else 1000), sample_rate, device)
         self.model.fit(train.x, train.y, train.num_classes, seed=12345)
-        reference = test.subset(torch.arange(min(len(test), 1000)))
-        self.real_features = self.model.features(reference.x)
+        self.real_features = self.model.features(judge_reference(test).x)
         self.modality = modality
 
     def metrics(self, subset: Dataset, new_x, new_y, source) -> dict:
@@ -136,15 +152,15 @@ class _Judge:
 
 
 def _load_rows(path: Path) -> list[dict]:
+    """The rows of an earlier run. A row cut short by an interrupted run is dropped from the file (it
+    is redone), so that the next row appended starts on a line of its own."""
     if not path.is_file():
         return []
-    rows = []
-    for line in path.read_text().splitlines():
-        if line.strip():
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError:  # a row cut short by an interrupted run: redo it
-                pass
+    text = path.read_text()
+    rows = read_rows(text)
+    if text and (not text.endswith("\n") or len(rows) != sum(1 for line in text.splitlines() if line.strip())):
+        lines = "".join(json.dumps(row) + "\n" for row in rows)
+        atomic_write(path, lambda tmp: Path(tmp).write_text(lines))
     return rows
 
 
@@ -182,6 +198,43 @@ def _check_same_settings(rows: list[dict], planned: dict, rows_path) -> None:
                                  f"(--overwrite) or another out folder")
 
 
+def check_arguments(data, augmenters: dict, *, shots, seeds, factor, protocol, minority, models, test_size,
+                    steps, device, option=str) -> tuple:
+    """Check ``evaluate``'s arguments before any work: (train, test, arms, shots, seeds, models).
+    ``option`` names an argument in messages (the command line gives its --flag)."""
+    if test_size is not None:
+        check_int(test_size, option("test_size"), 1)
+    train, test = _split(data, test_size)
+    modality = train.modality
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"{option('protocol')} must be one of {PROTOCOLS}, got {protocol!r}")
+    arms = _normalize_arms(augmenters, modality)
+    check_int(factor, option("factor"), 0)
+    idle = [a for a, arm in arms.items() if arm.parts and not arm.balance]
+    if factor == 0 and idle:
+        raise ValueError(f"{option('factor')} must be >= 1 (new samples per real one): with 0, {idle} "
+                         f"would add nothing")
+    if steps is not None:
+        check_int(steps, option("steps"), 1)
+    check_device(device, option("device"))
+    shots, seeds = check_int_list(shots, option("shots"), 1), check_int_list(seeds, option("seeds"), 0)
+    smallest = int(train.class_counts().min())
+    if max(shots) > smallest:
+        raise ValueError(f"{option('shots')} must be ints in [1, {smallest}] (the smallest class of the "
+                         f"{train.name or 'training'} split), got {max(shots)}")
+    if protocol == "imbalance":
+        if min(shots) < 2:
+            raise ValueError(f"{option('shots')} must be >= 2 under protocol 'imbalance' (cut classes keep "
+                             f"fewer), got {min(shots)}")
+        if isinstance(minority, bool) or not isinstance(minority, int) or not 1 <= minority < min(shots):
+            raise ValueError(f"{option('minority')} must be an int in [1, {min(shots) - 1}] (fewer than "
+                             f"shots), got {minority!r}")
+    models = check_distinct(models or MODELS[modality][:1], option("models"))
+    for model in models:
+        make_model(modality, model, 1)  # validates the name early
+    return train, test, arms, shots, seeds, models
+
+
 def evaluate(data, augmenters: dict, *, shots=(10,), seeds=(0, 1, 2), factor: int = 4,
              protocol: str = "kshot", minority: int = 2, models=None, test_size: int | None = None,
              quick: bool = False, out: str | Path | None = None, resume: bool = False,
@@ -197,31 +250,14 @@ def evaluate(data, augmenters: dict, *, shots=(10,), seeds=(0, 1, 2), factor: in
     steps: training steps of every downstream model (default: ``train_steps`` of the subset size).
     Returns a ``Report``; with ``out`` rows are also appended to ``out/rows.jsonl`` as they finish.
     """
-    train, test = _split(data, test_size)
-    modality = train.modality
-    if protocol not in PROTOCOLS:
-        raise ValueError(f"protocol must be one of {PROTOCOLS}, got {protocol!r}")
-    check_int(factor, "factor", 0)
-    if steps is not None:
-        check_int(steps, "steps", 1)
-    check_device(device)
-    shots, seeds = check_distinct(shots, "shots"), check_distinct(seeds, "seeds")
-    smallest = int(train.class_counts().min())
-    for k in shots:
-        if not isinstance(k, int) or not 1 <= k <= smallest:
-            raise ValueError(f"shots must be ints in [1, {smallest}] (the smallest class of the "
-                             f"{train.name or 'training'} split), got {k!r}")
-    if protocol == "imbalance" and not 1 <= minority < min(shots):
-        raise ValueError(f"minority must be in [1, {min(shots) - 1}] (fewer than shots), got {minority}")
-    arms = _normalize_arms(augmenters, modality)
-    models = check_distinct(models or MODELS[modality][:1], "models")
-    for name in models:
-        make_model(modality, name, 1)  # validates the name early
-
-    name = train.name or "data"
+    train, test, arms, shots, seeds, models = check_arguments(
+        data, augmenters, shots=shots, seeds=seeds, factor=factor, protocol=protocol, minority=minority,
+        models=models, test_size=test_size, steps=steps, device=device)
+    modality, name = train.modality, train.name or "data"
     subsets = {(k, seed): draw_subset(train, k, seed, protocol, minority) for k in shots for seed in seeds}
     budget = {ks: steps or train_steps(len(subset), quick) for ks, subset in subsets.items()}
-    settings = {a: {"factor": factor, "balance": arm.balance, "n_test": len(test), "arm_config": arm_config(arm)}
+    settings = {a: {"factor": factor, "balance": arm.balance, "n_test": len(test), "arm_config": arm_config(arm),
+                    **({"minority": minority} if protocol == "imbalance" else {})}
                 for a, arm in arms.items()}
     planned = {(name, m, protocol, a, k, seed): {**settings[a], "steps": budget[k, seed]}
                for m in models for a in arms for k, seed in subsets}

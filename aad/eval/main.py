@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from aad.eval.presets import DEFAULT_DATASETS, MODALITIES, MODELS, build_presets
+from aad.eval.presets import DEFAULT_DATASETS, MODALITIES, MODELS, PRESETS, build_presets
 
 # --quick: the README's main command, all three modalities in minutes on 2 CPU cores.
 QUICK = {"shots": [10], "seeds": [0, 1, 2], "test_size": 1000}
@@ -55,6 +55,20 @@ def _load(name: str):
     return load(name)
 
 
+def _option(argument: str) -> str:
+    """The command-line option of an ``evaluate`` argument, for error messages."""
+    return "--" + argument.replace("_", "-")
+
+
+def _models(args, modality: str, planned: int) -> list[str]:
+    """--models that apply to ``modality`` (all of its models by default)."""
+    models = args.models or list(MODELS[modality])
+    bad = sorted(set(models) - set(MODELS[modality]))
+    if bad and args.models and planned == 1:
+        raise ValueError(f"--models {bad} are not {modality} models; choose from {MODELS[modality]}")
+    return [m for m in models if m in MODELS[modality]] or [MODELS[modality][0]]
+
+
 def _plan(args) -> list[tuple[str, str]]:
     """(modality, dataset) pairs to run."""
     modality = args.modality
@@ -67,46 +81,58 @@ def _plan(args) -> list[tuple[str, str]]:
     return [(m, DEFAULT_DATASETS[m]) for m in modalities]
 
 
+def _augmenter_names(plan, names: list[str] | None) -> dict[str, list[str] | None]:
+    """--augmenters per planned modality: each runs the names it has; a name no modality has is an error,
+    and a modality with none of the names is left out."""
+    if names is None:
+        return {modality: None for modality, _ in plan}
+    unknown = sorted(set(names) - {n for modality, _ in plan for n in PRESETS[modality]})
+    if unknown:
+        available = {modality: sorted(PRESETS[modality]) for modality, _ in plan}
+        raise ValueError(f"--augmenters {unknown} are not preset augmenters; available: {available}")
+    return {modality: [n for n in names if n in PRESETS[modality]] for modality, _ in plan
+            if any(n in PRESETS[modality] and n != "none" for n in names) or names == ["none"]}
+
+
 def run(args) -> int:
     """Run the evaluation ``args`` describe; writes the report into ``args.out``. Returns an exit code."""
     import torch
 
-    from aad.checks import check_device, check_distinct, check_int
-    from aad.eval.harness import evaluate, prepare_out
+    from aad.checks import check_int
+    from aad.eval.harness import check_arguments, evaluate, prepare_out
     from aad.eval.report import Report
 
     if args.threads is not None:
         torch.set_num_threads(check_int(args.threads, "--threads", 1))
     defaults = QUICK if args.quick else FULL
-    shots, seeds = args.shots or defaults["shots"], args.seeds or defaults["seeds"]
-    test_size = args.test_size if args.test_size is not None else defaults["test_size"]
-    check_distinct(shots, "--shots")   # checked before prepare_out makes or clears the folder
-    check_distinct(seeds, "--seeds")
-    check_device(args.device, "--device")
-    if test_size is not None:
-        check_int(test_size, "--test-size", 1)
+    settings = {"shots": args.shots or defaults["shots"], "seeds": args.seeds or defaults["seeds"],
+                "factor": args.factor, "protocol": args.protocol, "minority": args.minority,
+                "test_size": args.test_size if args.test_size is not None else defaults["test_size"],
+                "steps": args.steps, "device": args.device}
     plan = _plan(args)
+    names = _augmenter_names(plan, args.augmenters)
+    jobs = []   # every argument is checked here, before prepare_out makes or clears the folder
+    for modality, dataset in plan:
+        if modality not in names:
+            continue
+        augmenters, skipped = build_presets(modality, args.quick, names[modality])
+        data = _load(dataset)
+        models = _models(args, modality, len(plan))
+        check_arguments(data, augmenters, models=models, **settings, option=_option)
+        jobs.append((modality, data, augmenters, skipped, models))
     out = prepare_out(args.out, resume=args.resume, overwrite=args.overwrite)
     if not args.quick:
-        runs = len(plan) * len(shots) * len(seeds)
+        runs = len(jobs) * len(settings["shots"]) * len(settings["seeds"])
         print(f"aad evaluate: full run, {runs} (dataset, shots, seed) settings x every augmenter; learned "
               f"augmenters train at full budget, which can take hours on a CPU. Rows are saved as they "
               f"finish: re-run with --resume to continue.", file=sys.stderr)
     report = Report(meta={"command": " ".join([Path(sys.argv[0]).name] + [shlex.quote(a) for a in sys.argv[1:]]),
-                          "shots": shots, "seeds": seeds, "factor": args.factor, "quick": args.quick})
+                          "shots": settings["shots"], "seeds": settings["seeds"], "factor": args.factor,
+                          "quick": args.quick})
     started = time.perf_counter()
-    for modality, dataset in plan:
-        augmenters, skipped = build_presets(modality, args.quick, args.augmenters)
-        models = args.models or list(MODELS[modality])
-        bad = sorted(set(models) - set(MODELS[modality]))
-        if bad:
-            if args.models and len(plan) == 1:
-                raise ValueError(f"--models {bad} are not {modality} models; choose from {MODELS[modality]}")
-            models = [m for m in models if m in MODELS[modality]] or [MODELS[modality][0]]
-        report.extend(evaluate(_load(dataset), augmenters, shots=shots, seeds=seeds, factor=args.factor,
-                               protocol=args.protocol, minority=args.minority, models=models,
-                               test_size=test_size, quick=args.quick, out=out, resume=True, steps=args.steps,
-                               device=args.device, progress=not args.no_progress,
+    for modality, data, augmenters, skipped, models in jobs:
+        report.extend(evaluate(data, augmenters, models=models, quick=args.quick, out=out, resume=True,
+                               progress=not args.no_progress, **settings,
                                skipped={f"{modality}/{k}": v for k, v in skipped.items()}))
     report.meta["wall_seconds"] = round(time.perf_counter() - started, 1)
     report.save(out)

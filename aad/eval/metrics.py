@@ -75,14 +75,15 @@ def t_quantile(p: float, df: int) -> float:
 def paired_ci(treatment: Sequence[float], control: Sequence[float], level: float = 0.95) -> dict:
     """Mean paired difference ``treatment - control`` over seeds with a t-interval.
 
-    Returns ``{"gain", "ci_low", "ci_high", "n"}``; the interval is NaN with fewer than two pairs.
+    Returns ``{"gain", "ci_low", "ci_high", "n"}``. The interval is NaN with fewer than two pairs, and
+    when every pair differs by the same amount: a spread of 0 says nothing about the noise.
     """
     if len(treatment) != len(control) or not treatment:
         raise ValueError(f"need equal, non-empty lists of paired scores, got {len(treatment)} and {len(control)}")
     diffs = [a - b for a, b in zip(treatment, control)]
     gain, sd = mean_std(diffs)
     n = len(diffs)
-    if n < 2:
+    if n < 2 or sd < 1e-9:   # equal differences up to float rounding
         return {"gain": gain, "ci_low": math.nan, "ci_high": math.nan, "n": n}
     half = t_quantile(0.5 + level / 2, n - 1) * sd / math.sqrt(n)
     return {"gain": gain, "ci_low": gain - half, "ci_high": gain + half, "n": n}

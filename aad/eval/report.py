@@ -87,8 +87,8 @@ class Report:
 
     @classmethod
     def from_rows_file(cls, path: str | Path) -> Report:
-        rows = [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
-        return cls(rows=rows)
+        return cls(rows=read_rows(Path(path).read_text()))
+
 
     def to_markdown(self, figures: list[str] | None = None) -> str:
         summary = self.summary()
@@ -99,7 +99,8 @@ class Report:
             lines += [f"Wall time: {self.meta['wall_seconds'] / 60:.1f} min", ""]
         lines += [("Scores are in points (percent) on the untouched test split, mean ± std over seeds. "
                   "Gain: paired difference with \"none\" (same subset and seed), with a 95% t-interval; "
-                  "**bold** when the interval excludes 0."), ""]
+                  "**bold** when the interval excludes 0; none with one seed, or when every seed gave the same "
+                  "difference."), ""]
         tables: dict[tuple, list[dict]] = defaultdict(list)
         for entry in summary:
             tables[tuple(entry[k] for k in GROUP)].append(entry)
@@ -187,3 +188,15 @@ def _reference(subset, source: int, label: int):
             return None
         source = int(same_class[0])
     return subset.x[source]
+
+
+def read_rows(text: str) -> list[dict]:
+    """The rows of a ``rows.jsonl`` text; a line cut short by an interrupted run is skipped."""
+    rows = []
+    for line in text.splitlines():
+        if line.strip():
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError:
+                pass
+    return rows

@@ -6,6 +6,7 @@ import torch
 from aad import Compose, Identity
 from aad.eval import Arm, Report, evaluate
 from aad.eval.expand import class_needs, expand
+from aad.eval.harness import judge_reference
 from tests.eval.helpers import (
     AudioGain,
     Broken,
@@ -63,9 +64,19 @@ def test_expand_takes_an_augmenter_whose_config_cannot_be_saved():
             return (x + 0.05 * torch.randn(x.shape, generator=g)).clamp(0, 1)
 
     data = image_dataset(n_per_class=4)
-    first = expand([Wrapped()], data.x, data.y, 3, factor=1, balance=False, seed=0)[0]
+    memo = {}
+    first = expand([Wrapped()], data.x, data.y, 3, factor=1, balance=False, seed=0, memo=memo)[0]
     again = expand([Wrapped()], data.x, data.y, 3, factor=1, balance=False, seed=0)[0]
     assert first.shape == (12, 1, 8, 8) and torch.equal(first, again)  # still seeded reproducibly
+    # never shared across arms: nothing tells two such augmenters apart (an id is reused once freed)
+    assert memo == {}
+
+
+def test_the_judge_compares_with_every_class_of_a_class_sorted_test_split():
+    test = image_dataset(n_per_class=600, classes=3)   # sorted by class, as from_folder's are
+    counts = torch.bincount(judge_reference(test).y, minlength=3)
+    assert counts.sum() == 1000 and counts.min() > 280   # about a third each, not 600 + 400 + 0
+    assert len(judge_reference(image_dataset())) == 90   # a small test split is used whole
 
 
 def test_compose_with_a_generative_first_child_generates():
@@ -142,6 +153,36 @@ def test_resume_skips_finished_rows_and_reuses_fits(tmp_path):
     assert [r["accuracy"] for r in third.rows] == [r["accuracy"] for r in first.rows]
 
 
+def test_a_fit_on_other_data_is_not_reused_from_the_cache(tmp_path):
+    # The same dataset name, shots and seed but another split: the cached GAN saw other samples (some
+    # of them in this split's test set), so it is fitted again.
+    data = image_dataset()
+    ClassMeans.fits = 0
+    evaluate(data.split(0.5, seed=0), {"means": ClassMeans()}, shots=[3], seeds=[0], out=tmp_path, **FAST)
+    evaluate(data.split(0.5, seed=1), {"means": ClassMeans()}, shots=[3], seeds=[0], out=tmp_path,
+             overwrite=True, **FAST)
+    assert ClassMeans.fits == 2
+
+
+def test_resume_refuses_another_minority(tmp_path):
+    data = image_dataset(n_per_class=20, classes=4)
+    run = {"shots": [4], "seeds": [0], "protocol": "imbalance", "out": tmp_path, **FAST}
+    evaluate(data, {"means": ClassMeans()}, minority=3, **run)
+    with pytest.raises(ValueError, match="other settings \\(minority 3, now 1"):
+        evaluate(data, {"means": ClassMeans()}, minority=1, resume=True, **run)
+
+
+def test_resume_after_a_row_cut_short_keeps_the_file_readable(tmp_path):
+    data = image_dataset()
+    first = evaluate(data, {"jitter": Jitter()}, shots=[3], seeds=[0], out=tmp_path, **FAST)
+    rows = tmp_path / "rows.jsonl"
+    lines = rows.read_text().splitlines()
+    rows.write_text(lines[0] + "\n" + lines[1][:25])   # the run was killed while writing its last row
+    again = evaluate(data, {"jitter": Jitter()}, shots=[3], seeds=[0], out=tmp_path, resume=True, **FAST)
+    assert [r["accuracy"] for r in again.rows] == [r["accuracy"] for r in first.rows]
+    assert [r["augmenter"] for r in Report.from_rows_file(rows).rows] == ["none", "jitter"]
+
+
 @pytest.mark.parametrize("changed, field", [({"factor": 2}, "factor"), ({"test_size": 5}, "n_test"),
                                             ({"steps": 9}, "steps")])
 def test_resume_refuses_rows_made_with_other_settings(tmp_path, changed, field):
@@ -152,6 +193,15 @@ def test_resume_refuses_rows_made_with_other_settings(tmp_path, changed, field):
                  **{**FAST, **changed})
     with pytest.raises(ValueError, match="arm_config"):   # the same arm name, other parameters
         evaluate(data, {"means": Jitter()}, shots=[3], seeds=[0], out=tmp_path, resume=True, **FAST)
+
+
+def test_a_balancing_arm_of_two_augmenters_tops_each_class_up_once():
+    data = image_dataset(n_per_class=4)
+    x, y = data.x[:10], data.y[:10]   # classes 0 and 1: 4 samples, class 2: 2
+    gan = ClassMeans(seed=0).fit(data.x, data.y)
+    _, new_y, _ = expand([Jitter(), gan], x, y, 3, factor=1, balance=True, seed=0)
+    # every class to (1 + 1) * 4 = 8 in all, the top-up shared by the two parts
+    assert torch.bincount(torch.cat([y, new_y]), minlength=3).tolist() == [8, 8, 8]
 
 
 def test_imbalance_protocol_and_balancing():
@@ -174,10 +224,38 @@ def test_imbalance_protocol_and_balancing():
     ({"shots": [3, 3]}, ValueError, "shots must not repeat"),
     ({"test_size": 0}, ValueError, "test_size must be an int >= 1"),
     ({"device": "gpu0"}, ValueError, "device must be a torch device"),
+    ({"seeds": 0}, TypeError, "seeds must be a list of ints"),
+    ({"seeds": []}, ValueError, "seeds must not be empty"),
+    ({"seeds": [0.5]}, ValueError, "seeds must hold ints >= 0"),
+    ({"shots": [True]}, ValueError, "shots must hold ints >= 1"),
+    ({"protocol": "imbalance", "shots": [1]}, ValueError, "shots must be >= 2 under protocol 'imbalance'"),
 ])
 def test_bad_arguments(kwargs, error, match):
     with pytest.raises(error, match=match):
         evaluate(image_dataset(), {}, **{**FAST, **kwargs})
+
+
+def test_factor_0_is_refused_unless_every_arm_balances():
+    with pytest.raises(ValueError, match=r"factor must be >= 1 .*\['jitter'\] would add nothing"):
+        evaluate(image_dataset(), {"jitter": Jitter()}, factor=0, **FAST)
+    report = evaluate(image_dataset(n_per_class=20, classes=4), {"top-up": Arm([ClassMeans()], balance=True)},
+                      shots=[6], seeds=[0], protocol="imbalance", minority=2, factor=0, **FAST)
+    assert next(r for r in report.rows if r["augmenter"] == "top-up")["n_new"] == 2 * (6 - 2)
+
+
+def test_the_control_cannot_be_replaced():
+    # every gain is measured against "none": an augmenter under that name would hide in the control
+    with pytest.raises(ValueError, match=r"augmenters\['none'\] is the control"):
+        evaluate(image_dataset(), {"none": Jitter()}, **FAST)
+    assert {r["augmenter"] for r in evaluate(image_dataset(), {"none": None}, shots=[3], seeds=[0], **FAST).rows} \
+        == {"none"}
+
+
+def test_a_train_test_pair_must_share_classes():
+    train, test = image_dataset().split(0.3, seed=0)
+    shifted = type(test)(x=test.x, y=test.y, classes=list(test.classes)[::-1], modality="image", name=test.name)
+    with pytest.raises(ValueError, match="data: the train and test sets must share modality and classes"):
+        evaluate((train, shifted), {}, **FAST)
 
 
 def test_wrong_modality_is_refused():

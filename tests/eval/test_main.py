@@ -89,3 +89,32 @@ def test_threads_must_be_positive(toy, tmp_path):
     with pytest.raises(ValueError, match="--threads must be an int >= 1"):
         cli.run(parse("--dataset", "toy-images", "--threads", "0", "--out", str(tmp_path / "e")))
     assert not (tmp_path / "e").exists()
+
+
+def test_a_bad_argument_leaves_an_earlier_report_alone(toy, tmp_path):
+    out = tmp_path / "run"
+    run = ("--dataset", "toy-images", "--augmenters", "jitter", "--shots", "3", "--seeds", "0", "--quick",
+           "--steps", "5", "--out", str(out), "--no-progress")
+    assert cli.run(parse(*run)) == 0
+    for bad in (("--factor", "-1"), ("--shots", "500"), ("--minority", "9", "--protocol", "imbalance")):
+        with pytest.raises(ValueError, match=f"{bad[0]} must"):   # the option is named, the files kept
+            cli.run(parse(*run, "--overwrite", *bad))
+        assert {"rows.jsonl", "report.json", "report.md"} <= {p.name for p in out.iterdir()}
+
+
+def test_augmenters_of_one_modality_run_that_modality_only(monkeypatch, tmp_path):
+    loaded = []
+
+    def load(name):
+        loaded.append(name)
+        return image_dataset(name=name)
+
+    monkeypatch.setattr(cli, "_load", load)
+    monkeypatch.setitem(PRESETS, "image", {"none": lambda q: None, "jitter": lambda q: Jitter()})
+    # no --modality: every modality is planned, but only images have "jitter"
+    assert cli.run(parse("--augmenters", "jitter", "--shots", "3", "--seeds", "0", "--steps", "5", "--quick",
+                         "--out", str(tmp_path / "a"), "--no-progress")) == 0
+    assert loaded == ["mnist"]
+    with pytest.raises(ValueError, match=r"--augmenters \['warp'\] are not preset augmenters"):
+        cli.run(parse("--augmenters", "jitter", "warp", "--out", str(tmp_path / "b")))
+    assert not (tmp_path / "b").exists()

@@ -27,15 +27,23 @@ def test_balanced_accuracy_sees_through_a_majority_guess():
 
 def test_paired_ci_uses_the_pairing():
     control = [0.50, 0.70, 0.90]
-    treatment = [0.52, 0.72, 0.92]  # a constant +2 points; unpaired stds would swamp it
+    treatment = [0.52, 0.73, 0.92]  # about +2 points on each; unpaired stds would swamp it
     ci = paired_ci(treatment, control)
-    assert ci["gain"] == pytest.approx(0.02)
-    assert ci["ci_low"] == pytest.approx(0.02) and ci["ci_high"] == pytest.approx(0.02)
+    assert ci["gain"] == pytest.approx(0.02 + 0.01 / 3)
+    assert 0 < ci["ci_low"] < ci["gain"] < ci["ci_high"] < 0.05
     noisy = paired_ci([0.6, 0.5, 0.7], [0.5, 0.6, 0.5])
     assert noisy["ci_low"] < 0 < noisy["ci_high"]
     assert math.isnan(paired_ci([0.6], [0.5])["ci_low"])
     with pytest.raises(ValueError, match="paired"):
         paired_ci([0.1, 0.2], [0.1])
+
+
+def test_paired_ci_has_no_interval_when_every_seed_differs_by_the_same_amount():
+    # A spread of 0 (two seeds a test sample apart each) says nothing about the noise: no interval,
+    # so the report does not bold it as significant.
+    ci = paired_ci([0.876, 0.501], [0.875, 0.500])
+    assert ci["gain"] == pytest.approx(0.001)
+    assert math.isnan(ci["ci_low"]) and math.isnan(ci["ci_high"])
 
 
 def test_mean_std():
