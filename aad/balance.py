@@ -13,8 +13,9 @@ from aad.checks import check_labels
 def shortfall(y, target: int | None = None, num_classes: int | None = None) -> Tensor:
     """Labels still needed, ``[N]`` int64, sorted by class: ``target - count`` of each class (never < 0).
 
-    ``target`` defaults to the largest class's count; ``num_classes`` (default ``max(y) + 1``) also
-    counts classes absent from ``y``.
+    ``target`` defaults to the largest class's count. Only the classes present in ``y`` are topped up (a
+    generator fitted on ``y`` knows no others); pass ``num_classes`` to top up classes ``0`` to
+    ``num_classes - 1``, absent ones included.
     """
     y = check_labels(y)
     if len(y) == 0 and num_classes is None:
@@ -25,12 +26,13 @@ def shortfall(y, target: int | None = None, num_classes: int | None = None) -> T
     if len(y) and int(y.max()) >= k:
         raise ValueError(f"y has label {int(y.max())} but num_classes is {k}")
     counts = torch.bincount(y.cpu(), minlength=k)
+    classes = torch.arange(k) if num_classes is not None else counts.nonzero().squeeze(1)
     if target is None:
         target = int(counts.max())
     if isinstance(target, bool) or not isinstance(target, int) or target < 0:
         raise ValueError(f"target must be a non-negative int (samples per class), got {target!r}")
-    need = (target - counts).clamp_min(0)
-    return torch.arange(k).repeat_interleave(need)
+    need = (target - counts[classes]).clamp_min(0)
+    return classes.repeat_interleave(need)
 
 
 def top_up(x, y, generator, target: int | None = None, *, num_classes: int | None = None, rng=None):
@@ -41,7 +43,8 @@ def top_up(x, y, generator, target: int | None = None, *, num_classes: int | Non
         generator: a fitted generative Augmenter (``generate(labels, rng=)``), or any callable
             ``labels -> samples`` returning one sample per label.
         target: samples per class after topping up; classes already at or above it get none.
-        num_classes: number of classes, to include classes absent from ``y``.
+        num_classes: number of classes, to top up classes absent from ``y`` too (by default only
+            the classes in ``y``).
         rng: passed to ``generator.generate``.
 
     Returns:

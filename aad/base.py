@@ -105,6 +105,9 @@ class Augmenter:
             return self
         x = self._check_x(x)
         y = None if y is None else check_labels(y, len(x))
+        if y is not None and len(y) and int(y.min()) < 0:  # class indices: embeddings, label names
+            raise ValueError(f"y must hold class indices >= 0 (0 to num_classes - 1), "
+                             f"got label {int(y.min())}")
         self._fit(x, y)
         return self
 
@@ -180,11 +183,10 @@ class Augmenter:
 
     @classmethod
     def load(cls, path: str | Path, **overrides) -> Augmenter:
-        """Rebuild a saved augmenter; ``overrides`` replace saved parameters (e.g. ``device="cpu"``)."""
+        """Rebuild a saved augmenter; ``overrides`` replace saved parameters (e.g. ``device="cpu"``) in
+        every augmenter of the saved tree that takes them, a composition's children included."""
         path = Path(path)
-        if not (path / "config.json").is_file():
-            raise FileNotFoundError(f"path {str(path)!r} holds no config.json: not a saved augmenter")
-        config = serialization.read_json(path / "config.json")
+        config = _read_config(path)
         obj = from_config(config, **overrides)
         if not isinstance(obj, cls):
             raise TypeError(f"{path} holds a {type(obj).__name__}, not a {cls.__name__}")
@@ -209,11 +211,45 @@ def resolve_class(name: str) -> type[Augmenter]:
     return REGISTRY[name]
 
 
+def _read_config(path: Path) -> dict:
+    """The ``config.json`` in folder ``path``, checked to be one ``save`` wrote."""
+    file = path / "config.json"
+    if not file.is_file():
+        raise FileNotFoundError(f"path {str(path)!r} holds no config.json: not a saved augmenter")
+    try:
+        config = serialization.read_json(file)
+    except ValueError as e:  # not JSON, or not UTF-8
+        raise ValueError(f"{file} is not an aad augmenter config: {e}") from None
+    if not (isinstance(config, dict) and isinstance(config.get("class"), str)
+            and isinstance(config.get("params"), dict)):
+        raise ValueError(  # noqa: TRY004 (the file's content is wrong, not an argument's type)
+            f"{file} is not an aad augmenter config: it lacks the 'class' and 'params' that Augmenter.save "
+            f"writes (is {str(path)!r} another tool's folder?)")
+    return config
+
+
 def from_config(config: dict, **overrides) -> Augmenter:
+    """The augmenter ``config`` describes. Each override replaces that parameter in the outermost
+    augmenters that take it: ``device="cpu"`` reaches a GAN inside a ``Compose``, while ``seed=`` stays
+    the composition's (its children keep streams of their own)."""
+    names: set[str] = set()
+    obj = _build(config, overrides, names)
+    unknown = sorted(set(overrides) - names)
+    if unknown:
+        raise ValueError(f"override(s) {unknown} are parameters of no augmenter in this config; "
+                         f"valid: {sorted(names)}")
+    return obj
+
+
+def _build(config: dict, overrides: dict, names: set[str]) -> Augmenter:
+    """``config``'s augmenter with the overrides it takes; the others go on to its nested augmenters.
+    Adds the parameter names of each to ``names``."""
     cls = resolve_class(config["class"])
-    params = {k: _decode(v) for k, v in config["params"].items()}
-    params.update(overrides)
-    return cls(**params)
+    names.update(cls._param_names())
+    own = {k: v for k, v in overrides.items() if k in cls._param_names()}
+    inner = {k: v for k, v in overrides.items() if k not in own}
+    params = {k: _decode(v, inner, names) for k, v in config["params"].items()}
+    return cls(**{**params, **own})
 
 
 def _encode(value, name: str):
@@ -228,13 +264,13 @@ def _encode(value, name: str):
     raise TypeError(f"parameter {name!r} of type {type(value).__name__} cannot be saved to config.json")
 
 
-def _decode(value):
+def _decode(value, overrides: dict, names: set[str]):
     if isinstance(value, dict) and "__augmenter__" in value:
-        return from_config(value["__augmenter__"])
+        return _build(value["__augmenter__"], overrides, names)
     if isinstance(value, list):
-        return [_decode(v) for v in value]
+        return [_decode(v, overrides, names) for v in value]
     if isinstance(value, dict):
-        return {k: _decode(v) for k, v in value.items()}
+        return {k: _decode(v, overrides, names) for k, v in value.items()}
     return value
 
 

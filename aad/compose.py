@@ -1,16 +1,19 @@
 """Compositions are augmenters too: Compose, OneOf, Sometimes, and the Identity control.
 
-Children draw from the composition's random stream, so one seed fixes the whole pipeline.
+Children draw from the composition's random stream, so one seed fixes the whole pipeline: a learned
+child without a seed of its own fits from one derived from the composition's.
 Choices (which child, whether to apply) are made per sample, not per batch.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import torch
 
 from aad.base import Augmenter
 from aad.checks import CHECKERS, check_batch, check_in_range
+from aad.seeding import derive_seed
 from aad.serialization import strip_prefix
 
 
@@ -70,8 +73,10 @@ class _Composite(Augmenter):
         return all(child.is_fitted() for child in self._children())
 
     def _fit(self, x, y) -> None:
-        for child in self._children():
-            child.fit(x, y)
+        for i, child in enumerate(self._children()):
+            fit_seed = None if self.seed is None else derive_seed(self.seed, type(self).__name__, "fit", i)
+            with _seeded_for_fit(child, fit_seed):
+                child.fit(x, y)
 
     def _num_classes(self):
         known = [child._num_classes() for child in self._children()]
@@ -88,6 +93,21 @@ class _Composite(Augmenter):
     def _set_state(self, meta, tensors):
         for i, child in enumerate(self._children()):
             child._set_state(meta.get(str(i), {}), strip_prefix(tensors, f"{i}/"))
+
+
+@contextmanager
+def _seeded_for_fit(child: Augmenter, seed: int | None) -> Iterator[None]:
+    """``child`` with ``seed`` for the block, when it has none of its own; then its parameters (and its
+    sampling stream) are as the caller left them."""
+    if seed is None or child.seed is not None:
+        yield
+        return
+    stream = vars(child).get("_rng")
+    child.seed = seed
+    try:
+        yield
+    finally:
+        child.seed, child._rng = None, stream
 
 
 def _check_augmenters(augmenters, name="augmenters") -> list[Augmenter]:

@@ -27,7 +27,7 @@ from torch.nn.utils.parametrizations import spectral_norm
 
 from aad.checks import check_in_range, check_int
 from aad.seeding import spawn
-from aad.training import GeneratorState, TrainLoop, tensor_digest
+from aad.training import GeneratorState, TrainLoop, global_rng_from, tensor_digest
 
 DIFFAUGMENT = ("translation", "cutout", "color")
 
@@ -285,9 +285,9 @@ def diffaugment_policy(value) -> tuple[str, ...]:
 
 
 def build_networks(config: GANConfig, g: torch.Generator, device="cpu"):
-    """Generator, its EMA copy and the discriminator, initialised from ``g`` (global RNG untouched)."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(int(torch.randint(0, 2**62, (), generator=g)))
+    """Generator, its EMA copy and the discriminator, initialised from ``g`` (global RNG untouched):
+    built on the CPU and moved, so the weights do not depend on ``device``."""
+    with global_rng_from(g):
         generator, discriminator = ConditionalGenerator(config), ProjectionDiscriminator(config)
     ema = copy.deepcopy(generator).eval().requires_grad_(False)
     return generator.to(device), ema.to(device), discriminator.to(device)
@@ -346,23 +346,19 @@ def train_conditional_gan(x: Tensor, y: Tensor, config: GANConfig, train: TrainC
         update_ema(ema, generator, min(train.ema_decay, (1 + i) / (10 + i)))
         return {"d_loss": d_loss.item(), "g_loss": g_loss.item()}
 
-    lr_scale = 1.0  # halved at every rollback after a non-finite loss
-
     def set_lr(i: int) -> None:
-        scale = lr_scale * linear_decay(loop.fraction_done(i), train.lr_decay_from)
+        # halved at every rollback after a non-finite loss: the loop saves its count with the
+        # checkpoint, so a resumed fit goes on at the lr it had
+        scale = 0.5 ** loop.rollbacks * linear_decay(loop.fraction_done(i), train.lr_decay_from)
         for opt, lr in ((opt_g, train.lr_g), (opt_d, train.lr_d)):
             for group in opt.param_groups:
                 group["lr"] = lr * scale
-
-    def halve_lr(_: int) -> None:
-        nonlocal lr_scale
-        lr_scale /= 2
 
     loop = TrainLoop(state={"generator": generator, "ema": ema, "discriminator": discriminator,
                             "opt_g": opt_g, "opt_d": opt_d, "rng": GeneratorState(step_g)},
                      steps=train.steps, seconds=train.seconds, checkpoint_dir=checkpoint_dir,
                      checkpoint_every=train.checkpoint_every, resume=resume, progress=progress,
-                     desc=desc, on_rollback=halve_lr, history=train.history, fingerprint=fingerprint,
+                     desc=desc, history=train.history, fingerprint=fingerprint,
                      snapshot_every=train.snapshot_every)
     generator.train()
     discriminator.train()

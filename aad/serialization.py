@@ -1,6 +1,7 @@
 """Safe persistence: JSON configs and safetensors weights, written atomically, never pickled."""
 from __future__ import annotations
 
+import functools
 import json
 import os
 import tempfile
@@ -13,6 +14,15 @@ from safetensors.torch import load_file, save_file
 _TENSOR = "__tensor__"
 
 
+@functools.cache
+def _new_file_mode() -> int:
+    """The mode ``open()`` gives a new file: 0o666 less the umask. Read once: the umask can only be read
+    by setting it, and another thread creating a file in between would get mode 0o666."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def atomic_write(path: str | Path, write) -> None:
     """Call ``write(tmp_path)`` and move the result over ``path``: readers never see half a file."""
     path = Path(path)
@@ -21,6 +31,7 @@ def atomic_write(path: str | Path, write) -> None:
     os.close(fd)
     try:
         write(tmp)
+        os.chmod(tmp, _new_file_mode())  # mkstemp's 0o600 would hide saved models from the rest of a group
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -6,7 +6,8 @@ import copy
 import hashlib
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -35,6 +36,16 @@ class GeneratorState:
         self.generator.set_state(state["state"].to(torch.uint8).cpu())
 
 
+@contextmanager
+def global_rng_from(g: torch.Generator) -> Iterator[None]:
+    """Seed torch's global CPU stream from ``g`` (advancing ``g``) for the block, and restore it after: for
+    what draws from it and takes no generator (module init, dropout). CUDA streams are left alone, as
+    ``torch.manual_seed`` would reseed them all: build modules on the CPU, then move them."""
+    with torch.random.fork_rng(devices=[]):
+        torch.random.default_generator.manual_seed(int(torch.randint(0, 2**62, (), generator=g)))
+        yield
+
+
 class DivergenceError(RuntimeError):
     """Training kept producing non-finite losses after every allowed rollback."""
 
@@ -58,6 +69,10 @@ class TrainLoop:
     in-memory copy every ``snapshot_every`` steps (0: only at checkpoints, for models too big to copy
     often) and saves that copy when it is newer than the checkpoint.
 
+    A non-finite loss rolls the state back to the last checkpoint (or the start) and calls
+    ``on_rollback(rollbacks)``; ``rollbacks`` counts them over the whole fit, resumed runs' included (it is
+    saved with the checkpoint), so a schedule that depends on it continues where it was.
+
     ``fingerprint`` names the run (data, settings, seed: short strings by name). It is saved with the
     checkpoint, and a checkpoint with another fingerprint is refused with a ValueError instead of being
     resumed. Leave the budget (``steps``, ``seconds``) out of it, so that raising it continues a fit.
@@ -78,6 +93,7 @@ class TrainLoop:
     snapshot_every: int = 0
     _started: float | None = field(default=None, init=False, repr=False)  # wall clock at run()'s start
     _resumed_seconds: float = field(default=0.0, init=False, repr=False)  # spent before this run()
+    rollbacks: int = field(default=0, init=False)  # so far, resumed runs' included; a rollback keeps the count
 
     @property
     def checkpoint_path(self) -> Path | None:
@@ -85,12 +101,11 @@ class TrainLoop:
 
     def run(self, step: Callable[[int], dict[str, float]]) -> int:
         """Train; returns the number of steps completed in total (resumed ones included)."""
-        self._resumed_seconds = 0.0
+        self._resumed_seconds, self.rollbacks = 0.0, 0
         start = self._restore() if self.resume else 0
         self._started = time.monotonic()
         good = last = self._snapshot(start)  # good: where a rollback returns; last: what an interrupt saves
         saved = start
-        rollbacks = 0
         deadline = None if self.seconds is None else self._started + self.seconds - self._resumed_seconds
         bar = tqdm(total=self.steps, initial=start, desc=self.desc, disable=not self.progress,
                    dynamic_ncols=True, leave=False)
@@ -99,14 +114,14 @@ class TrainLoop:
             while i < self.steps and (deadline is None or time.monotonic() < deadline):
                 losses = step(i)
                 if not all(math.isfinite(v) for v in losses.values()):
-                    rollbacks += 1
-                    if rollbacks > self.max_rollbacks:
+                    self.rollbacks += 1
+                    if self.rollbacks > self.max_rollbacks:
                         raise DivergenceError(f"{self.desc}: non-finite loss {losses} at step {i} after "
                                               f"{self.max_rollbacks} rollbacks")
                     i = self._load_snapshot(good)
                     last = good
                     if self.on_rollback:
-                        self.on_rollback(rollbacks)
+                        self.on_rollback(self.rollbacks)
                     bar.n = i
                     continue
                 i += 1
@@ -144,7 +159,7 @@ class TrainLoop:
         return min(done, 1.0)
 
     def _snapshot(self, step: int) -> dict:
-        return {"step": step, "elapsed": self.elapsed,
+        return {"step": step, "elapsed": self.elapsed, "rollbacks": self.rollbacks,
                 **{k: copy.deepcopy(v.state_dict()) for k, v in self.state.items()}}
 
     def _load_snapshot(self, snap: dict) -> int:
@@ -162,7 +177,8 @@ class TrainLoop:
             return 0
         snap = serialization.load_state(path)
         self._check_fingerprint(snap.get("fingerprint"))
-        self._resumed_seconds = float(snap.get("elapsed", 0.0))  # older checkpoints did not record it
+        self._resumed_seconds = float(snap.get("elapsed", 0.0))  # older checkpoints did not record these
+        self.rollbacks = int(snap.get("rollbacks", 0))
         return self._load_snapshot(snap)
 
     def _check_fingerprint(self, saved: dict | None) -> None:

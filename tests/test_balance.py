@@ -15,6 +15,15 @@ def test_shortfall_fills_up_to_largest_class_and_counts_absent_classes():
     assert shortfall(y, target=2).tolist() == [1]
 
 
+def test_classes_absent_from_y_are_topped_up_only_when_num_classes_asks():
+    """A generator fitted on y knows only its classes: a gap in the labels is not a class to fill."""
+    y = torch.tensor([0, 0, 0, 0, 2, 2, 5])
+    assert shortfall(y).tolist() == [2, 2, 5, 5, 5]
+    assert shortfall(y, num_classes=6).tolist() == [1] * 4 + [2, 2] + [3] * 4 + [4] * 4 + [5] * 3
+    _, y_all = balance(torch.zeros(7, 1, 4, 4), y, fake_images)
+    assert torch.bincount(y_all).tolist() == [4, 0, 4, 0, 0, 4]
+
+
 def test_top_up_returns_only_new_samples_with_their_labels():
     x, y = torch.zeros(5, 1, 4, 4), torch.tensor([0, 0, 0, 1, 2])
     x_new, y_new = top_up(x, y, fake_images)

@@ -74,6 +74,15 @@ class TestContract:
         b, _, _ = ready(case, seed=1)
         assert not same(a.augment(x, y, rng=5), b.augment(x, y, rng=5)), "another seed, another model"
 
+    def test_fit_names_a_negative_label(self, case):
+        augmenter, (x, y) = case.make(0), case.batch()
+        if not augmenter.learned or y is None:
+            pytest.skip("learns nothing from labels")
+        y = y.clone()
+        y[0] = -1
+        with pytest.raises(ValueError, match=r"y must hold class indices >= 0 .*got label -1"):
+            augmenter.fit(x, y)
+
     def test_stream_advances(self, case):
         if not case.random:
             pytest.skip("deterministic augmenter")

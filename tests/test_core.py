@@ -1,5 +1,6 @@
 """Core mechanics beyond the per-augmenter contract: params, persistence safety, compositions."""
 import json
+import re
 
 import pytest
 import torch
@@ -40,6 +41,22 @@ class Memorizer(Augmenter):
     def _set_state(self, meta, tensors):
         self.means_ = tensors["means"]
         assert meta["classes"] == len(self.means_)
+
+
+class RandomFit(Augmenter):
+    """Test-only learned augmenter whose fit draws one number from its fit stream."""
+
+    modality = "image"
+    learned = True
+
+    def __init__(self, seed=None):
+        self.seed = seed
+
+    def _fit(self, x, y):
+        self.draw_ = float(torch.rand((), generator=self.fit_generator()))
+
+    def _augment(self, x, y, g):
+        return x.clone()
 
 
 def test_params_round_trip_and_unknown_param():
@@ -93,6 +110,28 @@ def test_load_overrides_parameters(tmp_path):
     assert Augmenter.load(tmp_path / "a", scale=0.5).scale == 0.5
 
 
+def test_load_names_a_config_json_another_tool_wrote(tmp_path):
+    (tmp_path / "bert").mkdir()
+    (tmp_path / "bert" / "config.json").write_text(json.dumps({"model_type": "bert"}))
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "config.json").write_text("{not json")
+    for name in ("bert", "broken"):
+        file = tmp_path / name / "config.json"
+        with pytest.raises(ValueError, match=re.escape(f"{file} is not an aad augmenter config")):
+            Augmenter.load(tmp_path / name)
+
+
+def test_load_overrides_reach_nested_augmenters(tmp_path):
+    x, y = image_batch()
+    Compose([Memorizer(noise=0.1), Sometimes(AddNoise(0.2))], seed=0).fit(x, y).save(tmp_path / "p")
+    loaded = Augmenter.load(tmp_path / "p", noise=0.0, scale=0.5, seed=1)
+    assert loaded.augmenters[0].noise == 0.0 and loaded.augmenters[1].augmenter.scale == 0.5
+    assert loaded.seed == 1 and loaded.augmenters[0].seed is None, "the outermost that takes it"
+    assert loaded.is_fitted()
+    with pytest.raises(ValueError, match=r"override\(s\) \['sigma'\] are parameters of no augmenter"):
+        Augmenter.load(tmp_path / "p", sigma=1.0)
+
+
 def test_nested_composition_saves_children_and_their_state(tmp_path):
     x, y = image_batch()
     pipeline = Compose([Memorizer(), Sometimes(AddNoise(0.2), p=0.5)], seed=0).fit(x, y)
@@ -139,6 +178,23 @@ def test_composition_children_draw_from_its_stream():
     a = Compose([AddNoise(seed=1)], seed=0).augment(x)
     b = Compose([AddNoise(seed=2)], seed=0).augment(x)
     assert torch.equal(a, b)
+
+
+def test_one_seed_fixes_the_fit_of_children_without_their_own():
+    x, y = image_batch()
+
+    def draws(*children, seed=0):
+        pipeline = Compose(list(children), seed=seed).fit(x, y)
+        return [child.draw_ for child in pipeline.augmenters]
+
+    first, second = RandomFit(), RandomFit()
+    assert draws(first, second) == draws(RandomFit(), RandomFit())
+    assert first.seed is None and second.seed is None, "the children's parameters are left as they were"
+    assert len(set(draws(first, second))) == 2, "each child has its own stream"
+    assert draws(RandomFit(), seed=1) != draws(RandomFit(), seed=0)
+    assert draws(RandomFit(seed=5)) == [RandomFit(seed=5).fit(x, y).draw_], "a child's own seed is kept"
+    nested = [Compose([Sometimes(RandomFit())], seed=0).fit(x, y) for _ in range(2)]
+    assert nested[0].augmenters[0].augmenter.draw_ == nested[1].augmenters[0].augmenter.draw_
 
 
 @pytest.mark.parametrize("bad, match", [

@@ -220,3 +220,36 @@ def test_mix_is_checked_at_every_call():
     x, y = torch.zeros(4, 1, 2, 2), torch.arange(4)
     with pytest.raises(ValueError, match="mix"):
         mix_generated(x, y, 1.5, lambda labels, g: x[: len(labels)], torch.Generator())
+
+
+def test_a_fit_resumed_after_a_rollback_keeps_the_halved_lr(tmp_path, monkeypatch):
+    """A non-finite loss halves the lr; an interrupted fit resumed after it must go on at that lr."""
+    x, y = two_class_data(16)
+    config = GANConfig((1, 8, 8), 2, z_dim=4, g_width=4, d_width=4)
+    loss, calls = aad.gan.hinge_d_loss, []
+
+    def flaky(stop_at=None):
+        def d_loss(real, fake):
+            calls.append(1)
+            if len(calls) == 4:  # step 3: the loop rolls back to step 0 and halves the lr
+                return loss(real, fake) * float("nan")
+            if len(calls) == stop_at:
+                raise RuntimeError("preempted")
+            return loss(real, fake)
+        calls.clear()
+        monkeypatch.setattr(aad.gan, "hinge_d_loss", d_loss)
+
+    def fit(ckpt=None):
+        settings = TrainConfig(steps=10, batch_size=8, snapshot_every=2, standing_samples=0)
+        gen = train_conditional_gan(x, y, config, settings, torch.Generator().manual_seed(0),
+                                    checkpoint_dir=ckpt, progress=False)
+        return gen.state_dict()
+
+    flaky()
+    straight = fit()
+    flaky(stop_at=13)  # in step 8 after the rollback: the snapshot taken at step 8 is saved
+    with pytest.raises(RuntimeError, match="preempted"):
+        fit(tmp_path)
+    monkeypatch.setattr(aad.gan, "hinge_d_loss", loss)
+    resumed = fit(tmp_path)
+    assert all(torch.equal(resumed[k], v) for k, v in straight.items())

@@ -1,10 +1,12 @@
 """The shared fit loop: budget, atomic checkpoints, exact resume, rollback on divergence."""
+import os
 import re
+import stat
 
 import pytest
 import torch
 
-from aad.serialization import load_state, save_state
+from aad.serialization import load_state, save_state, write_json
 from aad.training import DivergenceError, GeneratorState, TrainLoop
 
 
@@ -165,3 +167,34 @@ def test_interrupt_saves_the_last_consistent_state(tmp_path):
     TrainLoop(state, steps=30, checkpoint_dir=tmp_path, checkpoint_every=100, progress=False).run(step)
     for a, b in zip(straight.parameters(), resumed.parameters()):
         assert torch.allclose(a, b)
+
+
+def test_the_rollback_count_is_saved_and_resumed(tmp_path):
+    """What depends on it (the GAN halves its lr at each rollback) must go on as it was after a resume."""
+    _, step, state = make_problem()
+    poisoned = {7}
+
+    def flaky(i):
+        out = step(i)
+        if i in poisoned:
+            poisoned.clear()
+            return {"loss": float("nan")}
+        return out
+
+    first = TrainLoop(state, steps=10, checkpoint_dir=tmp_path, checkpoint_every=5, progress=False)
+    first.run(flaky)
+    assert first.rollbacks == 1 and load_state(first.checkpoint_path)["rollbacks"] == 1
+    resumed = TrainLoop(state, steps=20, checkpoint_dir=tmp_path, progress=False)
+    counts = []
+    resumed.run(lambda i: counts.append(resumed.rollbacks) or step(i))
+    assert counts[0] == 1 and resumed.rollbacks == 1
+
+
+def test_saved_files_get_the_mode_open_gives_a_new_file(tmp_path):
+    """mkstemp makes 0o600 files: a model saved to a shared folder must be as readable as any file."""
+    (tmp_path / "plain").touch()
+    save_state(tmp_path / "s.safetensors", {"n": 1})
+    write_json(tmp_path / "c.json", {"n": 1})
+    modes = {name: stat.S_IMODE(os.stat(tmp_path / name).st_mode)
+             for name in ("plain", "s.safetensors", "c.json")}
+    assert len(set(modes.values())) == 1, modes

@@ -111,6 +111,7 @@ class SpectrogramGAN(Augmenter):
         """Clips ``[B, T]`` as the model's ``[B, 1, n_mels, frames]`` images in [0, 1] (fitted stats)."""
         self._check_fitted()
         mel = self.mel_image()
+        x = x.float()  # float64 clips, as fit takes them: the mel filterbank is float32
         return mel.to_image(mel.log_mel(x), self.mel_mean_.to(x.device), self.mel_std_.to(x.device))
 
     # ---- fitting ------------------------------------------------------------------------------

@@ -12,6 +12,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from aad.training import global_rng_from
+
 NOISE_DIM = 100
 
 
@@ -38,8 +40,7 @@ def train_dcgan(x: Tensor, g: torch.Generator, *, steps: int, cpu_seconds: float
     returns (generator, steps done)."""
     if x.dim() != 4 or tuple(x.shape[1:]) != (1, 28, 28):  # the seed design's fixed layer sizes
         raise ValueError(f"x must be [N, 1, 28, 28] images (the seed DCGAN's only size), got {tuple(x.shape)}")
-    with torch.random.fork_rng(devices=[]):  # init and dropout draw from a stream seeded by g
-        torch.manual_seed(int(torch.randint(0, 2**62, (), generator=g)))
+    with global_rng_from(g):  # init and dropout (all on the CPU) draw from a stream seeded by g
         gen, disc = dcgan_generator(), dcgan_discriminator()
         opt_g, opt_d = torch.optim.Adam(gen.parameters(), 1e-4), torch.optim.Adam(disc.parameters(), 1e-4)
         real_all = x * 2 - 1

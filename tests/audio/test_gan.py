@@ -101,6 +101,12 @@ def test_float64_clips_fit():
     assert torch.equal(tiny().fit(x.double(), y).generate(y, rng=0), tiny().fit(x, y).generate(y, rng=0))
 
 
+def test_to_images_takes_float64_clips_as_fit_does():
+    x, y = audio_batch()
+    gan = tiny(steps=1).fit(x.double(), y)
+    assert torch.equal(gan.to_images(x.double()), gan.to_images(x))
+
+
 def test_labels_unseen_in_fit_are_refused(tmp_path):
     x, _ = audio_batch()
     gan = tiny().fit(x, torch.tensor([0, 2, 0, 2]))

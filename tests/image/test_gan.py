@@ -3,9 +3,10 @@ import pytest
 import torch
 
 import aad.gan
+from aad import Compose
 from aad.base import Augmenter
 from aad.export import save_samples
-from aad.image import ConditionalGAN
+from aad.image import ConditionalGAN, RandomAffine
 from aad.image.classifier import predict_proba
 from tests.cases import image_batch
 
@@ -54,6 +55,18 @@ def test_save_load_round_trip_with_filter(tmp_path):
     gan.save(tmp_path / "gan")
     loaded = Augmenter.load(tmp_path / "gan")
     assert torch.allclose(gan.generate(y, rng=4), loaded.generate(y, rng=4), atol=1e-6)
+
+
+def test_a_composition_fitted_on_a_gpu_loads_onto_the_cpu(tmp_path):
+    x, y = image_batch()
+    gan = tiny().fit(x, y)
+    gan.device = "cuda"  # as a GAN fitted on a GPU records it
+    Compose([gan, RandomAffine(degrees=(-5, 5))], seed=0).save(tmp_path / "pipeline")
+    gan.device = "cpu"
+    loaded = Augmenter.load(tmp_path / "pipeline", device="cpu")
+    assert loaded.augmenters[0].device == "cpu"
+    original = Compose([gan, RandomAffine(degrees=(-5, 5))])
+    assert torch.equal(loaded.generate(y, rng=1), original.generate(y, rng=1))
 
 
 @pytest.mark.parametrize("call, words", [
@@ -177,3 +190,17 @@ def test_seed_dcgan_baseline_trains_samples_and_names_a_wrong_size():
     assert done == 2 and out.shape == (5, 1, 28, 28) and 0 <= out.min() and out.max() <= 1
     with pytest.raises(ValueError, match=r"\[N, 1, 28, 28\]"):
         train_dcgan(torch.rand(4, 1, 32, 32), torch.Generator(), steps=1)
+
+
+def test_fits_leave_the_global_cuda_streams_alone(monkeypatch):
+    """torch.manual_seed would reseed every CUDA device's default generator, and nothing restores it."""
+    from aad.image.dcgan import train_dcgan
+
+    reseeded = []
+    monkeypatch.setattr(torch.cuda, "manual_seed_all", reseeded.append)
+    x, y = image_batch()
+    digits = torch.rand(4, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    cpu_stream = torch.random.get_rng_state()
+    tiny(steps=1, quality_threshold=0.5, max_tries=1).fit(x, y)  # the GAN's networks and its filter
+    train_dcgan(digits, torch.Generator().manual_seed(0), steps=1, batch_size=2)
+    assert reseeded == [] and torch.equal(torch.random.get_rng_state(), cpu_stream)
