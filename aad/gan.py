@@ -2,7 +2,8 @@
 
 What the small-data GAN literature found to matter, and what this core does:
 - DiffAugment (Zhao et al. 2020): the same random translation / cutout / colour jitter is applied to
-  real and fake batches before the discriminator, so it cannot memorise a few hundred images.
+  real and fake batches before the discriminator, so it cannot memorise a few hundred images
+  (`aad.diffaugment`).
 - A projection discriminator (Miyato & Koyama 2018) with spectral norm and the hinge loss (SNGAN).
 - Conditional batch norm in the generator, so every layer sees the class.
 - An exponential moving average of the generator's weights, used for sampling.
@@ -26,10 +27,9 @@ from torch import Tensor, nn
 from torch.nn.utils.parametrizations import spectral_norm
 
 from aad.checks import check_in_range, check_int
+from aad.diffaugment import DIFFAUGMENT, diff_augment, diffaugment_policy
 from aad.seeding import spawn
 from aad.training import GeneratorState, TrainLoop, global_rng_from, tensor_digest
-
-DIFFAUGMENT = ("translation", "cutout", "color")
 
 
 # ---- networks -----------------------------------------------------------------------------------
@@ -139,54 +139,6 @@ class ProjectionDiscriminator(nn.Module):
         return self.linear(f).squeeze(1) + (self.embed(y) * f).sum(dim=1), self.classifier(f)
 
 
-# ---- DiffAugment: differentiable, per-sample random, applied to real and fake alike ---------------
-def diff_augment(x: Tensor, g: torch.Generator, policy=DIFFAUGMENT) -> Tensor:
-    """Random translation (1/8 of the size), cutout (1/2 of the size) and colour jitter on ``[B,C,H,W]``."""
-    for name in policy:
-        x = _DIFFAUGMENT_OPS[name](x, g)
-    return x
-
-
-def _rand(g, x, *shape) -> Tensor:
-    return torch.rand(*shape, generator=g).to(x.device, x.dtype)
-
-
-def _color(x: Tensor, g) -> Tensor:
-    b = len(x)
-    x = x + (_rand(g, x, b, 1, 1, 1) - 0.5)                                  # brightness
-    if x.shape[1] > 1:                                                        # saturation
-        mean = x.mean(dim=1, keepdim=True)
-        x = (x - mean) * (_rand(g, x, b, 1, 1, 1) * 2) + mean
-    mean = x.mean(dim=(1, 2, 3), keepdim=True)                               # contrast
-    return (x - mean) * (_rand(g, x, b, 1, 1, 1) + 0.5) + mean
-
-
-def _translation(x: Tensor, g, ratio: float = 0.125) -> Tensor:
-    b, _, h, w = x.shape
-    dh, dw = int(h * ratio + 0.5), int(w * ratio + 0.5)
-    ty = torch.randint(-dh, dh + 1, (b, 1, 1), generator=g).to(x.device)
-    tx = torch.randint(-dw, dw + 1, (b, 1, 1), generator=g).to(x.device)
-    rows = (torch.arange(h, device=x.device)[None, :, None] + ty + 1).clamp(0, h + 1)
-    cols = (torch.arange(w, device=x.device)[None, None, :] + tx + 1).clamp(0, w + 1)
-    padded = F.pad(x, [1, 1, 1, 1]).permute(0, 2, 3, 1)                     # zeros beyond the edge
-    batch = torch.arange(b, device=x.device)[:, None, None]
-    return padded[batch, rows, cols].permute(0, 3, 1, 2)
-
-
-def _cutout(x: Tensor, g, ratio: float = 0.5) -> Tensor:
-    b, _, h, w = x.shape
-    ch, cw = int(h * ratio + 0.5), int(w * ratio + 0.5)
-    cy = torch.randint(0, h + (1 - ch % 2), (b, 1, 1), generator=g).to(x.device)
-    cx = torch.randint(0, w + (1 - cw % 2), (b, 1, 1), generator=g).to(x.device)
-    rows = torch.arange(h, device=x.device)[None, :, None]
-    cols = torch.arange(w, device=x.device)[None, None, :]
-    inside = ((rows - cy).abs() <= ch // 2) & ((cols - cx).abs() <= cw // 2)
-    return x * (~inside).unsqueeze(1).to(x.dtype)
-
-
-_DIFFAUGMENT_OPS = {"color": _color, "translation": _translation, "cutout": _cutout}
-
-
 # ---- losses and EMA -----------------------------------------------------------------------------
 def hinge_d_loss(real_scores: Tensor, fake_scores: Tensor) -> Tensor:
     return F.relu(1 - real_scores).mean() + F.relu(1 + fake_scores).mean()
@@ -268,20 +220,6 @@ class TrainConfig:
         skip = {"steps", "seconds", "checkpoint_every", "snapshot_every", "standing_samples", "history",
                 "steps_done"}
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in skip}
-
-
-def diffaugment_policy(value) -> tuple[str, ...]:
-    """DiffAugment ops as a tuple: from a list or tuple of names, or a comma-separated string
-    ("translation,cutout"; "" for none)."""
-    if isinstance(value, str):
-        value = [name.strip() for name in value.split(",") if name.strip()]
-    if not isinstance(value, (list, tuple)):
-        raise TypeError(f"diffaugment must be a list of op names from {DIFFAUGMENT} or a comma-separated "
-                         f"string of them, got {value!r}")
-    unknown = [name for name in value if name not in _DIFFAUGMENT_OPS]
-    if unknown:
-        raise ValueError(f"diffaugment has unknown op(s) {unknown}; valid: {DIFFAUGMENT}")
-    return tuple(value)
 
 
 def build_networks(config: GANConfig, g: torch.Generator, device="cpu"):

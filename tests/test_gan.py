@@ -3,13 +3,11 @@ import pytest
 import torch
 
 import aad.gan
+from aad.diffaugment import DIFFAUGMENT, diff_augment, diffaugment_policy
 from aad.gan import (
-    DIFFAUGMENT,
     GANConfig,
     TrainConfig,
     build_networks,
-    diff_augment,
-    diffaugment_policy,
     hinge_d_loss,
     hinge_g_loss,
     linear_decay,
