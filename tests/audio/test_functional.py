@@ -31,10 +31,40 @@ def test_time_stretch_per_clip_rates_equal_one_clip_at_a_time():
     for i in range(3):
         alone, n = F.time_stretch(x[i:i + 1], rates[i])
         assert int(n[0]) == int(lengths[i])
-        # the last window differs: padding frames of longer clips count in the overlap envelope
-        body = int(n[0]) - F.N_FFT
-        assert torch.allclose(batched[i, :body], alone[0, :body], atol=1e-4)
+        # the end too: the silent frames past a shorter clip's end do not count in its normalisation
+        assert torch.allclose(batched[i, :n[0]], alone[0, :n[0]], atol=1e-5)
         assert batched[i, n[0]:].abs().max() == 0 if n[0] < batched.shape[1] else True
+
+
+@pytest.mark.parametrize("length", [16000, 15999, 8191])
+def test_rate_1_and_0_semitones_give_the_clip_back(length):
+    # silent frames past the clip counted in the overlap normalisation and faded its last samples
+    x = tone(440.0)[:, :length]
+    stretched, n = F.time_stretch(x, 1.0)
+    assert int(n[0]) == length
+    assert (stretched - x).abs().max() < 1e-4
+    assert (F.pitch_shift(x, 0.0) - x).abs().max() < 1e-4
+    assert (F.change_speed(x, 1.0)[0] - x).abs().max() < 1e-6
+
+
+def test_time_stretch_near_rate_1_keeps_the_clip_end():
+    x = tone(440.0)[:, :15999]
+    out, n = F.time_stretch(x, 1.001)
+    end = out[0, n[0] - 200:n[0]]
+    assert end.pow(2).mean().sqrt() > 0.9 * x.pow(2).mean().sqrt()
+
+
+def test_vocoder_keeps_the_level_of_a_tone_sounding_from_sample_0():
+    # reflect-padded STFTs gave frame 0 phases that the vocoder carried into every frame once it
+    # read frame 0 twice (rate < 1): this tone lost 14 dB stretched and 34 dB shifted up an octave
+    x = tone(1234.5, seconds=0.5)
+    level = lambda out: 20 * torch.log10(out.pow(2).mean().sqrt() / x.pow(2).mean().sqrt())
+    stretched, n = F.time_stretch(x, 0.8)
+    assert abs(level(stretched[:, 500:n[0] - 500])) < 1.5
+    assert abs(level(F.pitch_shift(x, 12.0)[:, 500:-500])) < 1.5
+    empty = torch.zeros(1, 0, 2, dtype=torch.long)
+    warped = F.spec_augment(x, empty, empty, warp=torch.tensor([[20.0, 6.0]]))   # frames 0..20 slowed
+    assert abs(level(warped)) < 1.5
 
 
 def test_time_stretch_keeps_speech_like_content_close_to_librosa():
@@ -76,18 +106,19 @@ def test_change_speed_per_clip_rates_equal_one_clip_at_a_time_and_the_exact_kern
     x = 0.1 * torch.randn(3, 4000, generator=torch.Generator().manual_seed(0))
     rates = torch.tensor([0.7, 2.5, 1.3], dtype=torch.float64)
     batched, lengths = F.change_speed(x, rates)
-    taps = 16
     for i, rate in enumerate(rates.tolist()):
         alone, n = F.change_speed(x[i:i + 1], rate)
         assert int(n[0]) == int(lengths[i]) == round(4000 / rate)
         assert torch.allclose(batched[i, :n[0]], alone[0, :n[0]], atol=1e-6)
         assert not batched[i, n[0]:].any()
-        cutoff = min(1.0, 1 / rate)
-        for k in (0, 777, int(n[0]) - 1):                  # the windowed sinc evaluated directly
+        cutoff = 0.9 * min(1.0, 1 / rate)
+        taps = math.ceil(16 * max(1.0, rate))              # the kernel widens as the cutoff drops
+        for k in (0, 777, int(n[0]) - 1):                  # the Kaiser-windowed sinc evaluated directly
             pos = k * rate
             j = torch.arange(math.floor(pos) - taps + 1, math.floor(pos) + taps + 1)
             t = pos - j.double()
-            weights = cutoff * torch.sinc(cutoff * t) * (0.5 + 0.5 * torch.cos(math.pi * t / (taps + 1)))
+            kaiser = torch.special.i0(6 * (1 - (t / taps) ** 2).sqrt()) / torch.special.i0(torch.tensor(6.0))
+            weights = cutoff * torch.sinc(cutoff * t) * kaiser
             source = torch.where((j >= 0) & (j < 4000), x[i, j.clamp(0, 3999)].double(), 0.0)
             assert batched[i, k].item() == pytest.approx((source * weights).sum().item(), abs=1e-6)
 
@@ -96,6 +127,23 @@ def test_change_speed_does_not_alias_when_speeding_up():
     out, n = F.change_speed(tone(6000.0), 2.0)   # 12 kHz is above the 8 kHz Nyquist: must vanish
     rms = out[0, 100:n[0] - 100].pow(2).mean().sqrt()
     assert rms < 0.02
+
+
+@pytest.mark.parametrize("freq, rate", [(7500.0, 1.1), (7000.0, 1.2), (4400.0, 2.0)])
+def test_change_speed_removes_tones_just_above_the_new_nyquist(freq, rate):
+    # freq * rate is above 8 kHz; a cutoff right at the new Nyquist folded it back at -11 dB
+    x = tone(freq, seconds=0.5)
+    out, n = F.change_speed(x, rate)
+    level = out[0, 300:n[0] - 300].pow(2).mean().sqrt() / x.pow(2).mean().sqrt()
+    assert 20 * torch.log10(level) < -40
+
+
+def test_change_speed_slowing_down_leaves_no_image():
+    out, n = F.change_speed(tone(7500.0, seconds=0.5), 0.5)      # 3750 Hz, its image at 4250 Hz
+    clip = out[0, 300:n[0] - 300].double().numpy()
+    spectrum = np.abs(np.fft.rfft(clip * np.hanning(len(clip))))
+    at = lambda hz: spectrum[round(hz * len(clip) / SR)]
+    assert 20 * np.log10(at(4250.0) / at(3750.0)) < -40
 
 
 def test_silence_stays_silence():
@@ -138,6 +186,14 @@ def test_spec_augment_masks_bands_and_spans():
     assert out[0, 44 * 128:56 * 128].abs().max() < 1e-4
     kept = F.stft(x).abs()[0, 10:50, 5:35]
     assert torch.allclose(spec[0, 10:50, 5:35], kept, rtol=1e-3, atol=1e-5)
+
+
+@pytest.mark.parametrize("n_fft, hop", [(512, 128), (400, 160)])
+def test_stft_round_trip_and_spec_augment_without_masks_give_the_clip_back(n_fft, hop):
+    x = 0.1 * torch.randn(2, 4001, generator=torch.Generator().manual_seed(0))
+    assert (F.istft(F.stft(x, n_fft, hop), 4001, n_fft, hop) - x).abs().max() < 1e-5
+    empty = torch.zeros(2, 0, 2, dtype=torch.long)
+    assert (F.spec_augment(x, empty, empty, n_fft=n_fft, hop=hop) - x).abs().max() < 1e-5
 
 
 def test_time_warp_keeps_length_and_pitch():

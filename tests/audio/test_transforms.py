@@ -103,6 +103,15 @@ def test_clip_shorter_than_one_window_is_rejected_for_stft_ops():
     assert Gain()(torch.zeros(2, 300)).shape == (2, 300)
 
 
+def test_outputs_are_contiguous_and_own_their_memory():
+    # cropped views kept a buffer up to 1 / rate times the output alive, and .view() failed on them
+    x = tone(n=2)
+    for aug in [TimeStretch(0.5, 0.5, seed=0), Speed(0.5, 0.5, seed=0), PitchShift(seed=0), SpecAugment(seed=0)]:
+        out = aug(x)
+        assert out.is_contiguous(), type(aug).__name__
+        assert out.untyped_storage().nbytes() == out.numel() * out.element_size(), type(aug).__name__
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 def test_cuda_matches_cpu():
     x = tone(n=4)
