@@ -43,7 +43,10 @@ def cache_root(cache_dir: str | None = None) -> Path:
 
 def fit_key(base: str, texts: list[str], prefixes: list[str] | None, settings: AdaptSettings) -> str:
     data = hashlib.sha256(json.dumps([texts, prefixes]).encode()).hexdigest()
-    blob = json.dumps({"base": model_id(base), "data": data, "settings": asdict(settings)}, sort_keys=True)
+    recipe = {"base": model_id(base), "data": data, "settings": asdict(settings)}
+    if prefixes is not None:  # labeled fits cached before they trained with segment ids are not reused
+        recipe["segments"] = "token_type_ids"
+    blob = json.dumps(recipe, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:24]
 
 
@@ -77,8 +80,7 @@ def adapt(model, tokenizer, texts: list[str], prefixes: list[str] | None, settin
     encoded = tokenizer(prefixes, texts, truncation="only_second", max_length=settings.max_length,
                         return_special_tokens_mask=True) if prefixes else \
         tokenizer(texts, truncation=True, max_length=settings.max_length, return_special_tokens_mask=True)
-    rows = [(ids, _maskable(encoded, i)) for i, ids in enumerate(encoded["input_ids"])]
-    rows = [r for r in rows if r[1].any()]
+    rows = [r for r in _rows(encoded) if r[1].any()]
     if not rows:
         model.eval()
         return 0
@@ -100,7 +102,7 @@ def adapt(model, tokenizer, texts: list[str], prefixes: list[str] | None, settin
     def step(i: int) -> dict[str, float]:
         # dropout draws from torch's global RNG: seed it from our stream, so a fit depends only on
         # its seed (not on what ran before it) and a resumed fit matches an uninterrupted one
-        torch.manual_seed(int(torch.randint(0, 2**62, (), generator=g)))
+        _seed_dropout(int(torch.randint(0, 2**62, (), generator=g)), torch.device(device))
         pick = torch.randint(len(rows), (min(settings.batch_size, len(rows)),), generator=g).tolist()
         batch, labels = _masked_batch([rows[j] for j in pick], tokenizer, special, settings.mask_prob, g)
         batch = {k: v.to(device) for k, v in batch.items()}
@@ -114,7 +116,7 @@ def adapt(model, tokenizer, texts: list[str], prefixes: list[str] | None, settin
         optimizer.step()
         return {"loss": float(loss.detach())}
 
-    cuda = list(range(torch.cuda.device_count())) if torch.device(device).type == "cuda" else []
+    cuda = [_cuda_index(torch.device(device))] if torch.device(device).type == "cuda" else []
     try:
         with torch.random.fork_rng(devices=cuda):  # the caller's global RNG state is left as it was
             steps = loop.run(step)
@@ -122,6 +124,27 @@ def adapt(model, tokenizer, texts: list[str], prefixes: list[str] | None, settin
         embeddings.requires_grad_(True)
         model.eval()
     return steps
+
+
+def _seed_dropout(seed: int, device: torch.device) -> None:
+    """Seed the CPU generator and the fit's own GPU, never the others (``torch.manual_seed`` would
+    reseed every GPU, and ``fork_rng`` restores only the fit's device)."""
+    torch.random.default_generator.manual_seed(seed)
+    if device.type == "cuda":
+        with torch.cuda.device(_cuda_index(device)):
+            torch.cuda.manual_seed(seed)
+
+
+def _cuda_index(device: torch.device) -> int:
+    return torch.cuda.current_device() if device.index is None else device.index
+
+
+def _rows(encoded) -> list[tuple[list[int], torch.Tensor, list[int] | None]]:
+    """(token ids, maskable positions, segment ids) per text. The segment ids are the tokenizer's,
+    as augmentation passes them: a label-conditioned fit learns the text as segment 1 (CBERT)."""
+    types = encoded.get("token_type_ids")
+    return [(ids, _maskable(encoded, i), None if types is None else types[i])
+            for i, ids in enumerate(encoded["input_ids"])]
 
 
 def _maskable(encoded, i: int) -> torch.Tensor:
@@ -135,13 +158,16 @@ def _maskable(encoded, i: int) -> torch.Tensor:
 
 def _masked_batch(rows, tokenizer, special: torch.Tensor, mask_prob: float, g: torch.Generator):
     """Pad ``rows`` and apply BERT masking (80% [MASK], 10% random, 10% kept) to maskable tokens."""
-    length = max(len(ids) for ids, _ in rows)
+    length = max(len(ids) for ids, _, _ in rows)
     ids = torch.full((len(rows), length), tokenizer.pad_token_id, dtype=torch.long)
     maskable = torch.zeros(len(rows), length, dtype=torch.bool)
-    for r, (row_ids, row_mask) in enumerate(rows):
+    types = torch.zeros(len(rows), length, dtype=torch.long)
+    for r, (row_ids, row_mask, row_types) in enumerate(rows):
         ids[r, :len(row_ids)] = torch.tensor(row_ids)
         maskable[r, :len(row_ids)] = row_mask
-    attention = (torch.arange(length) < torch.tensor([len(i) for i, _ in rows])[:, None]).long()
+        if row_types is not None:
+            types[r, :len(row_types)] = torch.tensor(row_types)
+    attention = (torch.arange(length) < torch.tensor([len(i) for i, _, _ in rows])[:, None]).long()
     chosen = maskable & (torch.rand(ids.shape, generator=g) < mask_prob)
     # every row learns something: force one masked token where the draw picked none
     for r in torch.nonzero(~chosen.any(1)).flatten().tolist():
@@ -153,4 +179,7 @@ def _masked_batch(rows, tokenizer, special: torch.Tensor, mask_prob: float, g: t
     inputs[chosen & (roll < 0.8)] = tokenizer.mask_token_id
     randomize = chosen & (roll >= 0.8) & (roll < 0.9)
     inputs[randomize] = torch.randint(len(tokenizer), ids.shape, generator=g)[randomize]
-    return {"input_ids": inputs, "attention_mask": attention}, labels
+    batch = {"input_ids": inputs, "attention_mask": attention}
+    if rows[0][2] is not None:
+        batch["token_type_ids"] = types
+    return batch, labels

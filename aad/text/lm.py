@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import unicodedata
 from pathlib import Path
 
 import torch
@@ -107,10 +108,13 @@ def masked_logits(model, batch: dict, positions: torch.Tensor) -> torch.Tensor:
     return head(hidden[positions])
 
 
-def vocab_words(tokenizer) -> tuple[list[str], torch.Tensor]:
+def vocab_words(tokenizer, width: int | None = None) -> tuple[list[str], torch.Tensor]:
     """Each vocabulary entry as a whole word ('' for subword pieces and specials) and a bool mask of
-    the entries a replacement may use: alphabetic whole words, no stopwords, no fragments."""
-    vocab = tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))
+    the entries a replacement may use: alphabetic whole words, no stopwords, no fragments.
+    ``width``: the model's output size, when its vocabulary is padded past (or cut short of) the
+    tokenizer's; the padding entries are '' and never allowed."""
+    width = len(tokenizer) if width is None else width
+    vocab = tokenizer.convert_ids_to_tokens(list(range(min(width, len(tokenizer)))))
     special = set(tokenizer.all_special_tokens)
     wordpiece = any(t.startswith("##") for t in vocab)
     marker = next((m for m in ("Ġ", "▁") if any(t.startswith(m) for t in vocab)), None)
@@ -119,13 +123,20 @@ def vocab_words(tokenizer) -> tuple[list[str], torch.Tensor]:
         if token in special or (wordpiece and token.startswith("##")):
             word = ""
         elif marker and not wordpiece:
-            word = token[len(marker):] if token.startswith(marker) else ""
+            # decoding turns byte-level BPE's byte alphabet ('aquÃŃ') back into text ('aquí')
+            word = tokenizer.convert_tokens_to_string([token]).strip() if token.startswith(marker) else ""
         else:
             word = token
         words.append(word)
+    words += [""] * (width - len(words))
     allowed = torch.tensor([w.isalpha() and (len(w) > 1 or w.lower() in "ai") and not is_stopword(w)
                             for w in words])
     return words, allowed
+
+
+def word_key(word: str) -> str:
+    """A word's identity across case and accents ('Café' -> 'cafe'), as uncased tokenizers read it."""
+    return "".join(ch for ch in unicodedata.normalize("NFKD", word) if not unicodedata.combining(ch)).casefold()
 
 
 def model_id(name: str) -> str:

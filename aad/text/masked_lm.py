@@ -8,7 +8,7 @@ from aad.base import Augmenter, NotFittedError
 from aad.checks import check_in_range
 from aad.text.adapt import AdaptSettings, adapt_cached
 from aad.text.corpus import general_corpus
-from aad.text.lm import default_model, load_masked_lm, masked_logits, vocab_words
+from aad.text.lm import default_model, load_masked_lm, masked_logits, vocab_words, word_key
 from aad.text.words import choose, count_for, is_stopword, match_case, replace_spans, word_spans
 
 
@@ -155,9 +155,8 @@ class MaskedLMReplace(Augmenter):
         positions = batch["input_ids"] == tokenizer.mask_token_id
         device = next(model.parameters()).device
         logits = masked_logits(model, {k: v.to(device) for k, v in batch.items()}, positions.to(device))
-        picks = self._sample(logits.float(), tokenizer, [t[s:e] for t, p in zip(texts, plans) for s, e in p], g)
-        # masks appear row by row, left to right: the same order as the planned spans
         per_row = positions.sum(1).tolist()
+        picks = self._sample(logits.float(), tokenizer, self._originals(texts, plans, per_row), g)
         out, k = [], 0
         for text, plan, count in zip(texts, plans, per_row):
             if count == len(plan):
@@ -167,6 +166,19 @@ class MaskedLMReplace(Augmenter):
                 out.append(text)
             k += count
         return out
+
+    @staticmethod
+    def _originals(texts, plans, per_row) -> list[str | None]:
+        """The masked word of each logits row. Masks appear row by row, left to right: the order of
+        the planned spans. A text with mask tokens of its own is left as it was; its rows get None,
+        so the rows after it still line up with their words."""
+        originals = []
+        for text, plan, count in zip(texts, plans, per_row):
+            if count == len(plan):
+                originals += [text[s:e] for s, e in plan]
+            else:
+                originals += [None] * count
+        return originals
 
     def _encode(self, tokenizer, texts, prefixes, offsets: bool):
         args = (prefixes, texts) if prefixes else (texts,)
@@ -191,19 +203,15 @@ class MaskedLMReplace(Augmenter):
             plans.append([spans[k] for k in choose(len(spans), count_for(self.fraction, len(spans)), g)])
         return plans
 
-    def _sample(self, logits: torch.Tensor, tokenizer, originals: list[str], g) -> list[str]:
-        """One word per masked position from the top-k allowed words (never the original word)."""
-        if getattr(self, "_vocab", None) is None or self._vocab[0] is not tokenizer:
-            self._vocab = (tokenizer, *vocab_words(tokenizer))
-        _, words, allowed = self._vocab
+    def _sample(self, logits: torch.Tensor, tokenizer, originals: list[str | None], g) -> list[str]:
+        """One word per masked position (logits row) from the top-k allowed words, never the row's
+        original word (in any case or accents; None: nothing to exclude)."""
+        words, allowed, same_word = self._vocabulary(tokenizer, logits.shape[1])
         logits = logits.masked_fill(~allowed.to(logits.device), float("-inf"))
         for row, word in enumerate(originals):
-            same = tokenizer.convert_tokens_to_ids(word.lower())
-            if same is not None and same != tokenizer.unk_token_id:
-                logits[row, same] = float("-inf")
-            same = tokenizer.convert_tokens_to_ids(word)
-            if same is not None and same != tokenizer.unk_token_id:
-                logits[row, same] = float("-inf")
+            ids = same_word.get(word_key(word)) if word else None
+            if ids:
+                logits[row, ids] = float("-inf")
         values, ids = logits.topk(min(self.top_k, int(allowed.sum())), dim=1)
         values, ids = values.cpu(), ids.cpu()
         if self.temperature == 0:
@@ -212,6 +220,17 @@ class MaskedLMReplace(Augmenter):
             probs = torch.softmax(values / self.temperature, dim=1)
             choice = torch.multinomial(probs, 1, generator=g)
         return [words[i] for i in ids.gather(1, choice).flatten().tolist()]
+
+    def _vocabulary(self, tokenizer, width: int):
+        """(words, allowed, word key -> the allowed ids spelling it) for ``width`` logits, cached."""
+        cached = getattr(self, "_vocab", None)
+        if cached is None or cached[0] is not tokenizer or len(cached[1]) != width:
+            words, allowed = vocab_words(tokenizer, width)
+            same_word: dict[str, list[int]] = {}
+            for i in torch.nonzero(allowed).flatten().tolist():
+                same_word.setdefault(word_key(words[i]), []).append(i)
+            self._vocab = (tokenizer, words, allowed, same_word)
+        return self._vocab[1:]
 
     @torch.inference_mode()
     def fill_mask(self, text: str, k: int = 5) -> list[list[str]]:

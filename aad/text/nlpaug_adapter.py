@@ -53,17 +53,22 @@ def contextual_word_embs_aug(model_path: str, **kwargs):
 
 @contextlib.contextmanager
 def global_seed(seed: int):
-    """Seed Python's, NumPy's and torch's global generators, and restore them on exit."""
-    saved = random.getstate(), np.random.get_state(), torch.get_rng_state()
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    torch.manual_seed(seed)
-    try:
-        yield
-    finally:
-        random.setstate(saved[0])
-        np.random.set_state(saved[1])
-        torch.set_rng_state(saved[2])
+    """Seed Python's, NumPy's and torch's global generators, and restore them on exit. The GPUs'
+    generators are seeded (and restored) only once CUDA is initialised: seeding it before would
+    queue a seed that lands, unrestored, when CUDA starts."""
+    cuda = list(range(torch.cuda.device_count())) if torch.cuda.is_initialized() else []
+    saved = random.getstate(), np.random.get_state()
+    with torch.random.fork_rng(devices=cuda):
+        random.seed(seed)
+        np.random.seed(seed % 2**32)
+        torch.random.default_generator.manual_seed(seed)
+        if cuda:
+            torch.cuda.manual_seed_all(seed)
+        try:
+            yield
+        finally:
+            random.setstate(saved[0])
+            np.random.set_state(saved[1])
 
 
 def _compat_if_installed():

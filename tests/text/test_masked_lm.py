@@ -1,4 +1,5 @@
 """MaskedLMReplace on a tiny BertForMaskedLM built from config: mechanics, bad input, fit, cache."""
+import contextlib
 import shutil
 from pathlib import Path
 
@@ -7,9 +8,12 @@ import torch
 
 from aad.base import NotFittedError
 from aad.text import MaskedLMReplace
+from aad.text import adapt as adapt_module
+from aad.text import masked_lm as masked_lm_module
 from aad.text.adapt import cache_root
+from aad.text.lm import vocab_words
 from aad.text.words import STOPWORDS, WORD
-from tests.text.tiny_mlm import VOCAB, tiny_mlm_dir
+from tests.text.tiny_mlm import VOCAB, tiny_mlm_dir, tiny_roberta_dir
 
 TEXTS = ["The movie was really good, and the actors were GREAT!",
          "I did not like the food at this restaurant at all.",
@@ -20,6 +24,26 @@ TEXTS = ["The movie was really good, and the actors were GREAT!",
 def make(tmp_path, **kw):
     kw.setdefault("fraction", 0.5)
     return MaskedLMReplace(model=tiny_mlm_dir(), cache_dir=str(tmp_path / "cache"), progress=False, **kw)
+
+
+@contextlib.contextmanager
+def favouring(augmenter, token):
+    """The loaded model's best guess for every mask is ``token`` (its output bias raised by 100)."""
+    augmenter.augment(["warm up"], rng=0)  # load the model
+    model, tokenizer = augmenter._lm()
+    head = model.lm_head if hasattr(model, "lm_head") else model.cls.predictions
+    column = tokenizer.convert_tokens_to_ids(token)
+    with torch.no_grad():
+        head.bias[column] += 100.0
+    try:
+        yield
+    finally:
+        with torch.no_grad():
+            head.bias[column] -= 100.0
+
+
+def greedy(model, **kw):
+    return MaskedLMReplace(model=model, fraction=1.0, temperature=0, top_k=1, progress=False, **kw)
 
 
 def skeleton(text):
@@ -170,3 +194,64 @@ def test_fill_mask_and_save_load_keep_the_fitted_model(tmp_path):
     loaded = MaskedLMReplace.load(tmp_path / "saved")
     assert loaded.fill_mask("the [MASK] was good", k=3) == top
     assert loaded._num_classes() == 2
+
+
+@pytest.mark.parametrize("model, favourite, text", [
+    (tiny_mlm_dir(), "movie", "the movie"),
+    (tiny_mlm_dir(), "movie", "the Movíe"),  # uncased: read as 'movie'
+    (tiny_roberta_dir(), "Ġmovie", "the movie"),  # byte-level BPE: the candidate is 'Ġmovie'
+])
+def test_the_original_word_is_never_its_own_fill_in(model, favourite, text):
+    augmenter = greedy(model)
+    with favouring(augmenter, favourite):
+        out = augmenter.augment([text], rng=0)[0]
+    assert out.split()[-1].lower() not in ("movie", "movíe"), out
+
+
+def test_byte_level_bpe_fill_ins_are_decoded_words():
+    from transformers import AutoTokenizer
+
+    words, allowed = vocab_words(AutoTokenizer.from_pretrained(tiny_roberta_dir()))
+    fill_ins = {w for w, ok in zip(words, allowed.tolist()) if ok}
+    assert {"aquí", "café", "movie"} <= fill_ins
+    assert not [w for w in fill_ins if set(w) & set("ĠÃâĢŃľ")]
+    augmenter = greedy(tiny_roberta_dir())
+    with favouring(augmenter, "ĠaquÃŃ"):
+        assert augmenter.augment(["the movie"], rng=0) == ["the aquí"]
+
+
+def test_output_layer_wider_than_the_tokenizer():
+    out = greedy(tiny_mlm_dir(padded_outputs=13)).augment(["the movie was really good"], rng=0)[0]
+    assert all(word in VOCAB for word in out.split()) and out != "the movie was really good"
+
+
+def test_a_literal_mask_token_leaves_the_later_texts_exclusion_in_place():
+    augmenter = greedy(tiny_mlm_dir())
+    with favouring(augmenter, "movie"):
+        out = augmenter.augment(["see [MASK] here", "the movie"], rng=0)
+    assert out[0] == "see [MASK] here" and out[1] != "the movie"
+
+
+def test_fit_and_augment_read_the_text_as_the_same_segment(tmp_path, monkeypatch):
+    seen = {"fit": set(), "augment": set()}
+
+    def recording(phase, real):
+        def masked_logits(model, batch, positions):
+            types = batch.get("token_type_ids")
+            seen[phase].add(None if types is None else tuple(sorted(set(types.flatten().tolist()))))
+            return real(model, batch, positions)
+        return masked_logits
+
+    monkeypatch.setattr(adapt_module, "masked_logits", recording("fit", adapt_module.masked_logits))
+    monkeypatch.setattr(masked_lm_module, "masked_logits", recording("augment", masked_lm_module.masked_logits))
+    y = torch.tensor([0, 1, 0, 1])
+    make(tmp_path, fit_steps=2, label_names=["negative", "positive"], seed=0).fit(TEXTS, y).augment(TEXTS, y, rng=0)
+    assert seen["fit"] == seen["augment"] == {(0, 1)}
+
+
+def test_fit_on_the_cpu_leaves_the_gpu_generators_alone(tmp_path, monkeypatch):
+    tiny_mlm_dir()  # the fixture seeds torch itself
+    reseeded = []
+    monkeypatch.setattr(torch.cuda, "manual_seed_all", reseeded.append)
+    make(tmp_path, fit_steps=2, seed=0).fit(TEXTS, torch.tensor([0, 1, 0, 1]))
+    assert not reseeded

@@ -33,6 +33,13 @@ def test_seeded_and_global_generators_untouched():
     assert (random.random(), np.random.rand(), torch.rand(1)) == expected
 
 
+def test_gpu_generators_are_not_reseeded(monkeypatch):
+    reseeded = []
+    monkeypatch.setattr(torch.cuda, "manual_seed_all", reseeded.append)
+    Nlpaug(naw.RandomWordAug(action="swap"), seed=0).augment(TEXTS)
+    assert not reseeded
+
+
 def test_contextual_word_embs_runs_under_transformers_5():
     from transformers import PreTrainedTokenizerBase
 
