@@ -7,7 +7,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from aad.checks import check_labels
+from aad.checks import check_class_indices, check_labels
 
 
 def shortfall(y, target: int | None = None, num_classes: int | None = None) -> Tensor:
@@ -17,11 +17,9 @@ def shortfall(y, target: int | None = None, num_classes: int | None = None) -> T
     generator fitted on ``y`` knows no others); pass ``num_classes`` to top up classes ``0`` to
     ``num_classes - 1``, absent ones included.
     """
-    y = check_labels(y)
+    y = check_class_indices(check_labels(y))
     if len(y) == 0 and num_classes is None:
         raise ValueError("y is empty: pass num_classes (and target) to top up from nothing")
-    if len(y) and int(y.min()) < 0:
-        raise ValueError(f"y must hold class indices >= 0 (0 to num_classes - 1), got label {int(y.min())}")
     k = num_classes if num_classes is not None else int(y.max()) + 1
     if len(y) and int(y.max()) >= k:
         raise ValueError(f"y has label {int(y.max())} but num_classes is {k}")

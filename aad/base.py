@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 import torch
 
 from aad import serialization
-from aad.checks import check_batch, check_labels
+from aad.checks import check_batch, check_class_indices, check_labels
 from aad.seeding import as_generator, derive_seed, generator_from_state, generator_state, make_generator
 
 # Every Augmenter subclass, by "module:qualname"; ``load`` only builds classes found here.
@@ -104,10 +104,7 @@ class Augmenter:
         if not self.learned:
             return self
         x = self._check_x(x)
-        y = None if y is None else check_labels(y, len(x))
-        if y is not None and len(y) and int(y.min()) < 0:  # class indices: embeddings, label names
-            raise ValueError(f"y must hold class indices >= 0 (0 to num_classes - 1), "
-                             f"got label {int(y.min())}")
+        y = None if y is None else check_class_indices(check_labels(y, len(x)))
         self._fit(x, y)
         return self
 

@@ -91,6 +91,13 @@ def check_labels(y, n: int | None = None, num_classes: int | None = None, name: 
     return y.long()
 
 
+def check_class_indices(y: Tensor, name: str = "y") -> Tensor:
+    """Raise ValueError on a negative label: labels index classes (embeddings, label names, counts)."""
+    if len(y) and int(y.min()) < 0:
+        raise ValueError(f"{name} must hold class indices >= 0 (0 to num_classes - 1), got label {int(y.min())}")
+    return y
+
+
 def check_int(value, name: str, low: int = 0) -> int:
     """Raise ValueError unless ``value`` is an int (a bool is not) and ``>= low``."""
     if isinstance(value, bool) or not isinstance(value, int) or value < low:

@@ -28,8 +28,8 @@ from torch.nn.utils.parametrizations import spectral_norm
 
 from aad.checks import check_in_range, check_int
 from aad.diffaugment import DIFFAUGMENT, diff_augment, diffaugment_policy
-from aad.seeding import spawn
-from aad.training import GeneratorState, TrainLoop, global_rng_from, tensor_digest
+from aad.seeding import global_rng_from, spawn
+from aad.training import GeneratorState, TrainLoop, tensor_digest
 
 
 # ---- networks -----------------------------------------------------------------------------------

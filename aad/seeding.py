@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import torch
 
@@ -54,3 +56,13 @@ def generator_from_state(state: bytes | None) -> torch.Generator | None:
     g = torch.Generator()
     g.set_state(torch.frombuffer(bytearray(state), dtype=torch.uint8))
     return g
+
+
+@contextmanager
+def global_rng_from(g: torch.Generator) -> Iterator[None]:
+    """Seed torch's global CPU stream from ``g`` (advancing ``g``) for the block, and restore it after: for
+    what draws from it and takes no generator (module init, dropout). CUDA streams are left alone, as
+    ``torch.manual_seed`` would reseed them all: build modules on the CPU, then move them."""
+    with torch.random.fork_rng(devices=[]):
+        torch.random.default_generator.manual_seed(int(torch.randint(0, 2**62, (), generator=g)))
+        yield

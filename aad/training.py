@@ -6,8 +6,7 @@ import copy
 import hashlib
 import math
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -34,16 +33,6 @@ class GeneratorState:
 
     def load_state_dict(self, state: dict) -> None:
         self.generator.set_state(state["state"].to(torch.uint8).cpu())
-
-
-@contextmanager
-def global_rng_from(g: torch.Generator) -> Iterator[None]:
-    """Seed torch's global CPU stream from ``g`` (advancing ``g``) for the block, and restore it after: for
-    what draws from it and takes no generator (module init, dropout). CUDA streams are left alone, as
-    ``torch.manual_seed`` would reseed them all: build modules on the CPU, then move them."""
-    with torch.random.fork_rng(devices=[]):
-        torch.random.default_generator.manual_seed(int(torch.randint(0, 2**62, (), generator=g)))
-        yield
 
 
 class DivergenceError(RuntimeError):

@@ -106,17 +106,22 @@ def _split(data, test_size: int | None) -> tuple[Dataset, Dataset]:
         raise TypeError(f"data must be an aad.data.Dataset or a (train, test) pair, got {type(data).__name__}")
     if train.modality not in MODELS:
         raise ValueError(f"data must have modality {' / '.join(MODELS)}, got modality {train.modality!r}")
-    if test_size is not None and test_size < len(test):  # a fixed random subset
-        test = test.subset(torch.randperm(len(test), generator=make_generator(0))[:test_size])
+    if test_size is not None:
+        test = random_subset(test, test_size)
     return train, test
 
 
+def random_subset(data: Dataset, n: int, seed: int = 0) -> Dataset:
+    """At most ``n`` samples of ``data``, a fixed random draw (the first ``n`` could be a single class:
+    splits often keep their data's order); all of it, as it is, when it has no more."""
+    if len(data) <= n:
+        return data
+    return data.subset(torch.randperm(len(data), generator=make_generator(seed))[:n])
+
+
 def judge_reference(test: Dataset, n: int = 1000) -> Dataset:
-    """The real samples generated ones are compared with: at most ``n`` test samples, a fixed random
-    draw (the first ``n`` could be a single class: splits often keep their data's order)."""
-    if len(test) <= n:
-        return test
-    return test.subset(torch.randperm(len(test), generator=make_generator(0))[:n])
+    """The real samples generated ones are compared with: a fixed random ``n`` of the test split."""
+    return random_subset(test, n)
 
 
 class _Judge:
@@ -124,9 +129,7 @@ class _Judge:
     space for Frechet distance and precision/recall, and the classifier for IS and label flips."""
 
     def __init__(self, modality, model_name, train, test, sample_rate, device, quick, steps=None):
-        cap = 2000 if quick else 5000
-        if len(train) > cap:
-            train = train.subset(torch.randperm(len(train), generator=make_generator(1))[:cap])
+        train = random_subset(train, 2000 if quick else 5000, seed=1)
         self.model = make_model(modality, model_name, steps or (400 if quick else 1000), sample_rate, device)
         self.model.fit(train.x, train.y, train.num_classes, seed=12345)
         self.real_features = self.model.features(judge_reference(test).x)

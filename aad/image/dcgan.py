@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from aad.training import global_rng_from
+from aad.seeding import global_rng_from
 
 NOISE_DIM = 100
 
