@@ -228,10 +228,11 @@ def _read_config(path: Path) -> dict:
 def from_config(config: dict, **overrides) -> Augmenter:
     """The augmenter ``config`` describes. Each override replaces that parameter in the outermost
     augmenters that take it: ``device="cpu"`` reaches a GAN inside a ``Compose``, while ``seed=`` stays
-    the composition's (its children keep streams of their own)."""
+    the composition's (its children keep streams of their own). ``device`` is accepted where no
+    augmenter takes it: transforms run where their input is, so generic loading code need not ask."""
     names: set[str] = set()
     obj = _build(config, overrides, names)
-    unknown = sorted(set(overrides) - names)
+    unknown = sorted(set(overrides) - names - {"device"})
     if unknown:
         raise ValueError(f"override(s) {unknown} are parameters of no augmenter in this config; "
                          f"valid: {sorted(names)}")

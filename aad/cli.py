@@ -79,6 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--per-class", type=positive_int, default=8, help="samples per class")
     p.add_argument("--labels", type=class_indices, help="comma-separated class indices (default: every class)")
     p.add_argument("--seed", type=non_negative_int, default=0)
+    p.add_argument("--device", help="where to load and run the model (e.g. cpu for one fitted on a GPU; "
+                                    "default: where it was fitted)")
     p.add_argument("--out", required=True, type=Path)
     p.add_argument("--overwrite", action="store_true", help="replace the samples in --out")
     p.set_defaults(run=run_generate)
@@ -127,11 +129,15 @@ def resolve_augmenter_class(name: str, modality: str | None = None):
 
     if ":" in name:
         return resolve_class(name)
+    available = []
     for module in (f"aad.{modality}",) if modality else ("aad", "aad.image", "aad.text", "aad.audio"):
         package = __import__(module, fromlist=["__all__"])
-        if name in getattr(package, "__all__", []):
+        exported = [n for n in getattr(package, "__all__", []) if isinstance(getattr(package, n), type)]
+        if name in exported:
             return getattr(package, name)
-    raise ValueError(f"unknown augmenter {name!r}" + (f" for modality {modality}" if modality else ""))
+        available += exported
+    raise ValueError(f"unknown augmenter {name!r}" + (f" for modality {modality}" if modality else "")
+                     + f"; available: {sorted(set(available))}")
 
 
 def build_augmenter(cls, params: dict):
@@ -155,32 +161,42 @@ def run_fit(args) -> int:
     if args.shots is not None:
         train = train.kshot(args.shots, seed=args.seed)
     cls = resolve_augmenter_class(args.augmenter or default_class, args.modality)
-    augmenter = build_augmenter(cls, {"seed": args.seed, **parse_params(args.param)})
-    _prepare_out(args.out, args.overwrite)
+    params = {"seed": args.seed, **parse_params(args.param)}
+    if "label_names" in cls._param_names():   # a masked LM conditions on "negative", not on "label 0"
+        params.setdefault("label_names", list(dataset.classes))
+    augmenter = build_augmenter(cls, params)
+    _check_out(args.out, args.overwrite)
     print(f"fitting {augmenter!r} on {len(train)} samples of {dataset.name}", file=sys.stderr)
     augmenter.fit(train.x, train.y)
     few = train.subset(range(min(2, len(train))))
     augmenter.augment(few.x, few.y, rng=0)   # bad parameters fail now, not at the first use of the save
+    _prepare_out(args.out, args.overwrite)   # only now: a failed fit leaves an earlier save in place
     augmenter.save(args.out)
     info = {"name": dataset.name, "classes": list(dataset.classes), "sample_rate": dataset.sample_rate}
     write_json(args.out / "dataset.json", info)  # lets `aad generate` name classes and set the rate
     print(f"saved to {args.out}")
     if augmenter.generative:
-        _write_samples(augmenter, info, per_class=8, seed=args.seed, out=args.out / "samples")
+        x, y = _generate(augmenter, range(len(info["classes"])), per_class=8, seed=args.seed)
+        _save_samples(augmenter, x, y, info, args.out / "samples")
     return 0
 
 
 def run_generate(args) -> int:
     from aad.base import Augmenter
 
-    augmenter = Augmenter.load(args.model)
+    _check_out(args.out, args.overwrite)
+    augmenter = Augmenter.load(args.model, **({"device": args.device} if args.device else {}))
     if not augmenter.generative:
         raise ValueError(f"{args.model} holds a {type(augmenter).__name__}, which cannot generate")
     meta = args.model / "dataset.json"
     info = json.loads(meta.read_text()) if meta.is_file() else \
         {"classes": [str(c) for c in range(augmenter._num_classes() or 1)], "sample_rate": None}
+    n = len(info["classes"])
+    if args.labels is not None and max(args.labels) >= n:
+        raise ValueError(f"--labels must be class indices in [0, {n - 1}] ({n} classes), got {max(args.labels)}")
+    x, y = _generate(augmenter, args.labels if args.labels is not None else range(n), args.per_class, args.seed)
     _prepare_out(args.out, args.overwrite)
-    _write_samples(augmenter, info, per_class=args.per_class, seed=args.seed, out=args.out, labels=args.labels)
+    _save_samples(augmenter, x, y, info, args.out)
     return 0
 
 
@@ -200,7 +216,7 @@ def run_augment(args) -> int:
     if augmenter.modality != dataset.modality:
         raise ValueError(f"{args.model} augments {augmenter.modality} data, but --dataset {dataset.name} "
                          f"is {dataset.modality} data")
-    _prepare_out(args.out, args.overwrite)
+    _check_out(args.out, args.overwrite)
     order = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(args.seed))
     picked = dataset.subset(order[: args.n])
     if augmenter.learned and not augmenter.is_fitted():
@@ -210,6 +226,7 @@ def run_augment(args) -> int:
         after = torch.nn.utils.rnn.pad_sequence(after, batch_first=True)
         longest = max(after.shape[1], picked.x.shape[1])
         after, picked = fit_length(after, longest), replace(picked, x=fit_length(picked.x, longest))
+    _prepare_out(args.out, args.overwrite)
     for path in save_before_after(picked, after, args.out):
         print(path)
     return 0
@@ -220,29 +237,36 @@ OUTPUTS = ("config.json", "model.safetensors", "dataset.json", "samples", "grid.
            "samples.txt", "before_after.png", "before_after.md")
 
 
-def _prepare_out(out: Path, overwrite: bool) -> None:
-    """Refuse a non-empty folder unless ``overwrite``, then remove our earlier outputs from it: a second
-    run must not leave the first run's files beside its own (a WAV per sample, an older model's weights)."""
+def _check_out(out: Path, overwrite: bool) -> None:
+    """Refuse a non-empty folder unless ``overwrite``: called before the work, which touches nothing."""
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out {str(out)!r} exists and is not a folder")
-    if out.is_dir() and any(out.iterdir()):
-        if not overwrite:
-            raise FileExistsError(f"--out folder {str(out)!r} is not empty: pass --overwrite to replace "
-                                  f"what an earlier run wrote there")
+    if out.is_dir() and any(out.iterdir()) and not overwrite:
+        raise FileExistsError(f"--out folder {str(out)!r} is not empty: pass --overwrite to replace "
+                              f"what an earlier run wrote there")
+
+
+def _prepare_out(out: Path, overwrite: bool) -> None:
+    """After the work: remove our earlier outputs from ``out``; a second run must not leave the first
+    run's files beside its own (a WAV per sample, an older model's weights)."""
+    _check_out(out, overwrite)
+    if out.is_dir():
         for name in OUTPUTS:
             old = out / name
             shutil.rmtree(old) if old.is_dir() else old.unlink(missing_ok=True)
     out.mkdir(parents=True, exist_ok=True)
 
 
-def _write_samples(augmenter, info: dict, per_class: int, seed: int, out: Path, labels=None) -> None:
+def _generate(augmenter, labels, per_class: int, seed: int):
     import torch
 
+    y = torch.tensor(list(labels), dtype=torch.long).repeat_interleave(per_class)
+    return augmenter.generate(y, rng=seed), y
+
+
+def _save_samples(augmenter, x, y, info: dict, out: Path) -> None:
     from aad.export import save_samples
 
-    wanted = labels if labels is not None else list(range(len(info["classes"])))
-    y = torch.tensor(wanted, dtype=torch.long).repeat_interleave(per_class)
-    x = augmenter.generate(y, rng=seed)
     for path in save_samples(x, y, augmenter.modality, out, classes=info["classes"],
                              sample_rate=info.get("sample_rate")):
         print(path)

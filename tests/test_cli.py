@@ -1,4 +1,6 @@
 """The command line: version, parameter parsing, clear errors."""
+import json
+
 import pytest
 
 import aad
@@ -45,7 +47,8 @@ def test_fit_generate_augment_round_trip(tmp_path, capsys):
     assert main(["augment", "RandomAffine", "--dataset", "digits", "-n", "4", "--out", str(tmp_path / "a")]) == 0
     assert (tmp_path / "a" / "before_after.png").is_file()
     assert main(["augment", "Nothing", "--dataset", "digits", "--out", str(tmp_path / "b")]) == 2
-    assert "unknown augmenter 'Nothing' for modality image" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "unknown augmenter 'Nothing' for modality image" in err and "'RandomAffine'" in err, "names the choices"
 
 
 def test_out_folder_is_refused_then_replaced_without_touching_other_files(tmp_path, capsys):
@@ -75,7 +78,30 @@ def test_fit_checks_parameters_before_saving(tmp_path, capsys):
     out = tmp_path / "affine"
     assert main(["fit", "image", "--dataset", "digits", "--augmenter", "RandomAffine", "--shots", "1",
                  "--param", "degrees=[5,-5]", "--out", str(out)]) == 2
-    assert "min <= max" in capsys.readouterr().err and not (out / "config.json").exists()
+    assert "min <= max" in capsys.readouterr().err and not out.exists(), "--out untouched"
+
+
+def test_a_failed_fit_with_overwrite_keeps_the_earlier_save(tmp_path, capsys):
+    out = tmp_path / "affine"
+    argv = ["fit", "image", "--dataset", "digits", "--augmenter", "RandomAffine", "--shots", "1", "--out", str(out)]
+    assert main([*argv, "--param", "degrees=[-5,5]"]) == 0
+    assert main([*argv, "--param", "degrees=[5,-5]", "--overwrite"]) == 2
+    assert "min <= max" in capsys.readouterr().err
+    assert json.loads((out / "config.json").read_text())["params"]["degrees"] == [-5, 5]
+
+
+def test_generate_checks_labels_before_touching_out_and_loads_on_another_device(tmp_path, capsys):
+    model = tmp_path / "gan"
+    assert main(["fit", "image", "--dataset", "digits", "--shots", "2", "--param", "steps=1",
+                 "--param", "progress=false", "--param", "g_width=4", "--param", "d_width=4",
+                 "--out", str(model)]) == 0
+    assert main(["generate", str(model), "--labels", "0,12", "--out", str(tmp_path / "g")]) == 2
+    assert "--labels must be class indices in [0, 9]" in capsys.readouterr().err and not (tmp_path / "g").exists()
+    config = json.loads((model / "config.json").read_text())
+    config["params"]["device"] = "cuda:7"                 # as if fitted on a GPU this machine lacks
+    (model / "config.json").write_text(json.dumps(config))
+    argv = ["generate", str(model), "--per-class", "1", "--labels", "2", "--device", "cpu"]
+    assert main([*argv, "--out", str(tmp_path / "g")]) == 0 and (tmp_path / "g" / "grid.png").is_file()
 
 
 def test_augment_refuses_an_augmenter_of_another_modality(tmp_path, capsys):
@@ -84,3 +110,17 @@ def test_augment_refuses_an_augmenter_of_another_modality(tmp_path, capsys):
     TimeStretch().save(tmp_path / "stretch")
     assert main(["augment", str(tmp_path / "stretch"), "--dataset", "digits", "--out", str(tmp_path / "o")]) == 2
     assert "augments audio data, but --dataset digits is image data" in capsys.readouterr().err
+
+
+def test_fit_text_conditions_the_masked_lm_on_the_class_names(monkeypatch, tmp_path):
+    import aad.cli
+
+    built = {}
+
+    def capture(cls, params):
+        built.update(params)
+        raise ValueError("stopped before fitting")
+
+    monkeypatch.setattr(aad.cli, "build_augmenter", capture)
+    assert main(["fit", "text", "--dataset", "tweets", "--out", str(tmp_path / "m")]) == 2
+    assert built["label_names"] == ["negative", "neutral", "positive"], "not 'label 0', 'label 1', ..."

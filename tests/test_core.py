@@ -132,6 +132,13 @@ def test_load_overrides_reach_nested_augmenters(tmp_path):
         Augmenter.load(tmp_path / "p", sigma=1.0)
 
 
+def test_load_on_a_device_accepts_saves_that_hold_no_device(tmp_path):
+    x, y = image_batch()
+    Compose([AddNoise(0.2), AddNoise(0.1)], seed=0).save(tmp_path / "p")
+    loaded = Augmenter.load(tmp_path / "p", device="cpu")   # generic loading code: transforms follow x
+    assert torch.equal(loaded.augment(x, y, rng=0), Augmenter.load(tmp_path / "p").augment(x, y, rng=0))
+
+
 def test_nested_composition_saves_children_and_their_state(tmp_path):
     x, y = image_batch()
     pipeline = Compose([Memorizer(), Sometimes(AddNoise(0.2), p=0.5)], seed=0).fit(x, y)

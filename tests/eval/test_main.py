@@ -85,6 +85,15 @@ def test_presets_skip_what_is_missing_and_refuse_unknown_names(monkeypatch):
         build_presets("audio", quick=True, names=["warp"])
 
 
+def test_presets_that_condition_on_labels_get_the_class_names(monkeypatch):
+    from aad.text import MaskedLMReplace
+
+    monkeypatch.setitem(PRESETS["text"], "named", lambda q: MaskedLMReplace(label_names=["-", "+"]))
+    built, _ = build_presets("text", True, ["mlm-replace", "named", "random-swap"], classes=("bad", "good"))
+    assert built["mlm-replace"].label_names == ["bad", "good"], "the dataset's names, not 'label 0'"
+    assert built["named"].label_names == ["-", "+"], "names a preset sets are its own"
+
+
 def test_threads_must_be_positive(toy, tmp_path):
     with pytest.raises(ValueError, match="--threads must be an int >= 1"):
         cli.run(parse("--dataset", "toy-images", "--threads", "0", "--out", str(tmp_path / "e")))
@@ -117,4 +126,6 @@ def test_augmenters_of_one_modality_run_that_modality_only(monkeypatch, tmp_path
     assert loaded == ["mnist"]
     with pytest.raises(ValueError, match=r"--augmenters \['warp'\] are not preset augmenters"):
         cli.run(parse("--augmenters", "jitter", "warp", "--out", str(tmp_path / "b")))
+    with pytest.raises(ValueError, match=r"--models \['resnet'\] are models of no modality that runs"):
+        cli.run(parse("--augmenters", "jitter", "--models", "resnet", "--out", str(tmp_path / "b")))
     assert not (tmp_path / "b").exists()
