@@ -21,7 +21,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
                         help="dataset name for aad.data.load (default per modality: "
                              + ", ".join(f"{m}={d}" for m, d in DEFAULT_DATASETS.items()) + ")")
     parser.add_argument("--augmenters", nargs="+", default=None, metavar="NAME",
-                        help="a subset of the preset augmenters (default: all); 'none' is always run")
+                        help="a subset of the preset augmenters (default: all); 'none' is always run. "
+                             + "; ".join(f"{m}: {' '.join(n for n in PRESETS[m] if n != 'none')}"
+                                         for m in MODALITIES))
     parser.add_argument("--shots", nargs="+", type=int, default=None, help="samples per class, e.g. 5 10 50")
     parser.add_argument("--seeds", nargs="+", type=int, default=None, help="one k-shot subset per seed")
     parser.add_argument("--factor", type=int, default=4, help="new samples per real one (default 4)")
