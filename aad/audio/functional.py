@@ -100,6 +100,31 @@ def _overlap_envelope_per_clip(signal_frames: Tensor, n_fft: int, hop: int, fram
     return 1 / _overlap_add(counted.unsqueeze(2) * squared, hop).clamp_min(1e-8)
 
 
+def _normalise_per_clip(summed: Tensor, signal_frames: Tensor, n_fft: int, hop: int, frames: int) -> Tensor:
+    """``summed * _overlap_envelope_per_clip(...)``, in place, without building the per-clip envelopes.
+
+    A clip's envelope is the shared one up to sample ``s * hop`` (frame ``s``, its first silent one);
+    then, for ``n_fft - hop`` samples, the sum of its last counted frames' tails, the same profile for
+    every ``s``; past that the sum is 0, as it is in ``summed``. The same floats: in each sum the
+    silent frames' zeros come first and change nothing.
+    """
+    overlap = n_fft // hop
+    device, dtype = summed.device, summed.dtype
+    if n_fft % hop or int(signal_frames.min()) < overlap:   # tails reach back to the first frame
+        return summed.mul_(_overlap_envelope_per_clip(signal_frames, n_fft, hop, frames, dtype))
+    tail = (signal_frames * hop).unsqueeze(1) + torch.arange(n_fft - hop, device=device)   # [B, n_fft - hop]
+    tails = summed.gather(1, tail).mul_(_tail_profile(n_fft, hop, device, dtype))
+    return summed.mul_(_overlap_envelope(n_fft, hop, frames, device, dtype)).scatter_(1, tail, tails)
+
+
+@functools.lru_cache(maxsize=16)
+def _tail_profile(n_fft: int, hop: int, device: torch.device, dtype) -> Tensor:
+    """The per-clip envelope's samples after the counted frames' last start (see ``_normalise_per_clip``)."""
+    overlap = n_fft // hop
+    envelope = _overlap_envelope_per_clip(torch.tensor([overlap], device=device), n_fft, hop, overlap + 1, dtype)
+    return envelope[0, overlap * hop:overlap * hop + n_fft - hop]
+
+
 def _overlap_add(frames: Tensor, hop: int) -> Tensor:
     """Sum frames ``[B, K, n]`` placed ``hop`` apart: ``[B, (K - 1) * hop + n]``.
 
@@ -140,11 +165,11 @@ def istft(spec: Tensor, length: int, n_fft: int = N_FFT, hop: int = HOP,
     window = _window(n_fft, spec.device, spec.real.dtype)
     frames = torch.fft.irfft(spec.transpose(1, 2), n=n_fft).mul_(window)  # [B, K, n_fft]
     k = frames.shape[1]
+    out = _overlap_add(frames, hop)
     if signal_frames is None:
-        envelope = _overlap_envelope(n_fft, hop, k, spec.device, window.dtype)
+        out.mul_(_overlap_envelope(n_fft, hop, k, spec.device, window.dtype))
     else:
-        envelope = _overlap_envelope_per_clip(signal_frames, n_fft, hop, k, window.dtype)
-    out = _overlap_add(frames, hop).mul_(envelope)
+        _normalise_per_clip(out, signal_frames, n_fft, hop, k)
     return fit_length(out[:, n_fft // 2:], length)
 
 

@@ -54,6 +54,19 @@ def test_time_stretch_near_rate_1_keeps_the_clip_end():
     assert end.pow(2).mean().sqrt() > 0.9 * x.pow(2).mean().sqrt()
 
 
+@pytest.mark.parametrize("n_fft, hop", [(512, 128), (2048, 512), (480, 160), (400, 100)])
+@pytest.mark.parametrize("counts", [[12, 4, 7, 11], [12, 4, 1, 7]])   # the second has a clip too short
+def test_per_clip_normalisation_is_the_per_clip_envelope_exactly(n_fft, hop, counts):
+    # the fast path touches only each clip's last frames' tails; results must be the same floats
+    frames, counts = 12, torch.tensor(counts)
+    clips = torch.randn(len(counts), frames, n_fft, generator=torch.Generator().manual_seed(0),
+                        dtype=torch.float64)
+    clips[torch.arange(frames) >= counts.unsqueeze(1)] = 0        # past its count a clip is silent
+    summed = F._overlap_add(clips, hop)
+    expected = summed * F._overlap_envelope_per_clip(counts, n_fft, hop, frames, summed.dtype)
+    assert torch.equal(F._normalise_per_clip(summed.clone(), counts, n_fft, hop, frames), expected)
+
+
 def test_vocoder_keeps_the_level_of_a_tone_sounding_from_sample_0():
     # reflect-padded STFTs gave frame 0 phases that the vocoder carried into every frame once it
     # read frame 0 twice (rate < 1): this tone lost 14 dB stretched and 34 dB shifted up an octave
