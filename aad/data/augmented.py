@@ -17,7 +17,10 @@ class _WorkerStreams:
 
     The streams come from ``seed``, or when it is None from ``default_seed`` (the augmenter's own).
     Seeded, they are reproducible whenever the DataLoader is (``torch.manual_seed`` or ``generator=``
-    on the DataLoader decide each epoch's worker seeds).
+    on the DataLoader decide each epoch's worker seeds). With ``num_workers=0`` there are no worker
+    seeds: the one stream is the seed's, and it runs on across epochs and DataLoaders (so another
+    DataLoader seed reorders the samples but does not redraw their augmentations). Unseeded, it is
+    drawn afresh per process.
     """
 
     def __init__(self, seed: int | None):

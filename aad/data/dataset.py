@@ -100,8 +100,13 @@ class Dataset:
     def kshot(self, k: int, seed: int = 0) -> Dataset:
         """``k`` samples of every class, drawn without replacement."""
         counts = self.class_counts()
+        empty = [self.classes[c] for c in range(self.num_classes) if counts[c] == 0]
+        if empty:
+            raise ValueError(f"k-shot needs samples of every class; classes {empty} have none")
         if k < 1 or k > int(counts.min()):
-            raise ValueError(f"k must be in [1, {int(counts.min())}] (the smallest class size), got {k}")
+            smallest = self.classes[int(counts.argmin())]
+            raise ValueError(f"k must be in [1, {int(counts.min())}] (the size of the smallest class, "
+                             f"{smallest!r}), got {k}")
         return self.subsample_classes({c: k for c in range(self.num_classes)}, seed=seed)
 
     def subsample_classes(self, counts: Mapping[int | str, int] | int, seed: int = 0) -> Dataset:

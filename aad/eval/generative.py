@@ -45,6 +45,12 @@ def _covered(points: Tensor, centres: Tensor, radii: Tensor) -> Tensor:
     return torch.cat([(torch.cdist(part, centres) <= radii[None, :]).any(1) for part in points.split(CHUNK)])
 
 
+def _holding(centres: Tensor, radii: Tensor, points: Tensor) -> Tensor:
+    """bool ``[len(centres)]``: whether each centre's ball holds some point."""
+    return torch.cat([(torch.cdist(part, points) <= r[:, None]).any(1)
+                      for part, r in zip(centres.split(CHUNK), radii.split(CHUNK))])
+
+
 def _at_most(features: Tensor, n: int) -> Tensor:
     if len(features) <= n:
         return features
@@ -52,10 +58,15 @@ def _at_most(features: Tensor, n: int) -> Tensor:
 
 
 def precision_recall(real: Tensor, fake: Tensor, k: int = 3, max_samples: int = 10_000) -> dict[str, float]:
-    """Improved precision and recall (Kynkaanniemi et al., 2019), each in [0, 1].
+    """Improved precision and recall (Kynkaanniemi et al., 2019) and coverage (Naeem et al., 2020),
+    each in [0, 1].
 
     precision: share of fake samples inside some real sample's k-NN ball (fidelity);
-    recall: share of real samples inside some fake sample's k-NN ball (diversity).
+    recall: share of real samples inside some fake sample's k-NN ball (diversity);
+    coverage: share of real samples whose own k-NN ball holds some fake sample (diversity). Recall
+    collapses when the fakes come in near-copies: with more than ``k`` copies of each source (an
+    augmenter's ``factor``), each fake's ball shrinks to its copies' spread. Coverage measures
+    balls around the real samples only, so it does not.
     Each set is cut to a fixed random ``max_samples`` (time grows with the square of the count; the
     radii shrink as samples grow, so compare sets of equal size).
     """
@@ -63,7 +74,8 @@ def precision_recall(real: Tensor, fake: Tensor, k: int = 3, max_samples: int = 
     r_real, r_fake = _knn_radii(real, k), _knn_radii(fake, k)
     precision = _covered(fake, real, r_real).float().mean()
     recall = _covered(real, fake, r_fake).float().mean()
-    return {"precision": float(precision), "recall": float(recall)}
+    coverage = _holding(real, r_real, fake).float().mean()
+    return {"precision": float(precision), "recall": float(recall), "coverage": float(coverage)}
 
 
 def inception_score(probs: Tensor, eps: float = 1e-12) -> float:

@@ -14,7 +14,7 @@ from aad.eval.metrics import mean_std, paired_ci
 
 GROUP = ("modality", "dataset", "model", "protocol", "shots")
 SCORES = ("accuracy", "macro_f1", "balanced_accuracy")
-SAMPLE_METRICS = ("cas_accuracy", "frechet_distance", "precision", "recall", "inception_score",
+SAMPLE_METRICS = ("cas_accuracy", "frechet_distance", "precision", "recall", "coverage", "inception_score",
                   "label_flip_rate", "distinct_2")
 N_SAMPLES = 8
 
@@ -126,9 +126,16 @@ def _pct(stat: dict | None) -> str:
 def _gain(g: dict | None) -> str:
     if g is None:
         return ""
-    text = f"{100 * g['gain']:+.1f} [{100 * g['ci_low']:+.1f}, {100 * g['ci_high']:+.1f}]" \
-        if not math.isnan(g["ci_low"]) else f"{100 * g['gain']:+.1f}"
+    text = f"{_points(g['gain'])} [{_points(g['ci_low'])}, {_points(g['ci_high'])}]" \
+        if not math.isnan(g["ci_low"]) else _points(g["gain"])
     return f"**{text}**" if g["ci_low"] > 0 or g["ci_high"] < 0 else text
+
+
+def _points(value: float) -> str:
+    """A fraction in points to one decimal; one significant digit where that would print a nonzero
+    value as 0.0 (a bold interval must not read "[-8.2, -0.0]")."""
+    text = f"{100 * value:+.1f}"
+    return f"{100 * value:+.1g}" if value and float(text) == 0 else text
 
 
 def _table(group: dict, entries: list[dict]) -> list[str]:

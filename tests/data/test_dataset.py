@@ -54,8 +54,10 @@ def test_kshot_takes_k_per_class_without_repeats(text):
     assert few.class_counts().tolist() == [3, 3, 3]
     assert len(set(few.x if text else few.x[:, 0].tolist())) == 9
     assert (few.x == data.kshot(3, seed=1).x) if text else torch.equal(few.x, data.kshot(3, seed=1).x)
-    with pytest.raises(ValueError, match="smallest class size"):
+    with pytest.raises(ValueError, match=r"k must be in \[1, 4\] \(the size of the smallest class"):
         data.kshot(5)
+    with pytest.raises(ValueError, match=r"classes \['a'\] have none"):
+        data.subsample_classes({0: 0}).kshot(1)
 
 
 def test_subsample_classes_by_name_and_index():

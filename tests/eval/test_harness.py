@@ -296,3 +296,11 @@ def test_sample_grids_show_a_real_sample_of_the_class_above_each_generated_one()
     samples = report.samples[("toy", "means")]
     for before, label in zip(samples["before"], samples["labels"]):
         assert any(torch.equal(before, real) for real in data.x[data.y == label])
+
+
+def test_a_bold_interval_never_prints_a_bound_of_zero():
+    from aad.eval.report import _gain
+
+    cell = _gain({"gain": -0.041, "ci_low": -0.082, "ci_high": -0.000106})
+    assert cell == "**-4.1 [-8.2, -0.01]**"       # bold: it excludes 0, and the numbers show it
+    assert _gain({"gain": 0.02, "ci_low": 0.0, "ci_high": 0.04}) == "+2.0 [+0.0, +4.0]"

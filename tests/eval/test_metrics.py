@@ -70,6 +70,21 @@ def test_precision_recall_separate_fidelity_from_diversity():
     assert off["precision"] == 0.0
 
 
+def test_coverage_stays_when_each_source_gives_more_copies_than_k():
+    # an augmenter's ``factor`` copies of each source shrink every fake's k-NN ball to the copies'
+    # spread once factor > k: recall collapses, coverage measures the same spread of fakes
+    g = torch.Generator().manual_seed(3)
+    real, sources = torch.randn(400, 2, generator=g), torch.randn(60, 2, generator=g)
+    copies = lambda n: sources.repeat_interleave(n, 0) + 0.01 * torch.randn(60 * n, 2, generator=g)
+    three, five = gm.precision_recall(real, copies(3), k=3), gm.precision_recall(real, copies(5), k=3)
+    assert five["recall"] < 0.5 * three["recall"]
+    assert five["coverage"] == pytest.approx(three["coverage"], abs=0.1) and three["coverage"] > 0.2
+    r_real = torch.cdist(real, real).kthvalue(4, dim=1).values
+    fakes = copies(1)
+    direct = (torch.cdist(real, fakes) <= r_real[:, None]).any(1).float().mean()
+    assert gm.precision_recall(real, fakes, k=3)["coverage"] == pytest.approx(float(direct))
+
+
 def test_precision_recall_in_chunks_matches_the_full_distance_matrix(monkeypatch):
     g = torch.Generator().manual_seed(1)
     real, fake = torch.randn(300, 4, generator=g), torch.randn(500, 4, generator=g) * 1.5
