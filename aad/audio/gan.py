@@ -10,7 +10,7 @@ from torch import Tensor
 from aad.audio.spectrogram import MelImage
 from aad.audio.transforms import check_sample_rate
 from aad.base import Augmenter
-from aad.checks import check_audio, check_in_range
+from aad.checks import check_audio, check_device, check_in_range
 from aad.gan import (
     ConditionalGenerator,
     GANConfig,
@@ -119,6 +119,7 @@ class SpectrogramGAN(Augmenter):
         if y is None:
             raise ValueError("y is required: SpectrogramGAN learns p(x | y) and needs a label per clip")
         check_in_range(self.mix, "mix", 0, 1)
+        check_device(self.device)
         mel = self.mel_image()
         log_mel = mel.log_mel(x.to(self.device, torch.float32))  # float64 clips: the networks are float32
         mean, std = mel.statistics(log_mel)
@@ -168,6 +169,7 @@ class SpectrogramGAN(Augmenter):
         return meta, tensors
 
     def _set_state(self, meta, tensors):
+        check_device(self.device)
         config = GANConfig(**meta["gan"])
         self.generator_ = load_module(ConditionalGenerator(config), tensors, "generator.", self.device)
         self.classes_ = meta.get("classes", list(range(config.num_classes)))  # older saves: all

@@ -31,8 +31,9 @@ class Albumentations(Augmenter):
     """Wrap ``transform``: an albumentations transform or ``A.Compose``, or the dict ``A.to_dict`` makes.
 
     Images go through it one at a time as float32 HxWxC arrays in [0, 1] (albumentations' float
-    convention), so nothing is rounded to 8 bits; outputs are clipped to [0, 1] and must keep each
-    image's shape (crop and resize transforms that change it are refused at the call).
+    convention), so the adapter rounds nothing to 8 bits (transforms albumentations itself computes
+    in uint8, e.g. HueSaturationValue, CLAHE, Downscale, still do); outputs are clipped to [0, 1]
+    and must keep each image's shape (crop and resize transforms that change it are refused at the call).
     """
 
     modality = "image"

@@ -14,8 +14,9 @@ def affine_matrices(angle: Tensor, translate: Tensor, scale: Tensor, shear: Tens
                     aspect: Tensor | None = None) -> Tensor:
     """``[B, 2, 3]`` sampling matrices for ``affine``, from per-sample parameters.
 
-    angle: degrees, counter-clockwise. translate: ``[B, 2]`` (x, y) as fractions of width/height.
-    scale: zoom factor (> 1 enlarges). shear: degrees, along x. aspect: width / height stretch at
+    angle: degrees, counter-clockwise (torchvision's ``affine`` takes the negated angle and shear).
+    translate: ``[B, 2]`` (x, y) as fractions of width/height. scale: zoom factor (> 1 enlarges).
+    shear: degrees, along x (> 0 moves the bottom right). aspect: width / height stretch at
     constant area (> 1 widens; default 1). ``size``: (H, W). The image centre is fixed; the matrices
     map output to input positions in ``affine_grid``'s normalised units.
     """

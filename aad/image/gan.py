@@ -5,7 +5,7 @@ import torch
 from torch import Tensor
 
 from aad.base import Augmenter
-from aad.checks import check_in_range, check_int
+from aad.checks import check_device, check_in_range, check_int
 from aad.gan import (
     ConditionalGenerator,
     GANConfig,
@@ -102,9 +102,8 @@ class ConditionalGAN(Augmenter):
         if y is None:
             raise ValueError("y is required: ConditionalGAN learns p(x | y) and needs a label per image")
         check_in_range(self.mix, "mix", 0, 1)
-        if self.quality_threshold is not None:
-            check_in_range(self.quality_threshold, "quality_threshold", 0, 1, low_inclusive=False)
-            check_int(self.max_tries, "max_tries", 1)
+        check_device(self.device)
+        self._check_filter_params()
         x = x.float()  # float64 images (numpy / 255.0): the networks are float32; the caller's x is kept
         num_classes = int(y.max()) + 1
         config = GANConfig(tuple(x.shape[1:]), num_classes, self.z_dim, self.g_width, self.d_width)
@@ -123,14 +122,24 @@ class ConditionalGAN(Augmenter):
             self.filter_ = train_classifier(x.to(self.device), y.to(self.device), num_classes, g,
                                             batch_size=32, min_steps=200)
 
+    def _check_filter_params(self) -> None:
+        # again at every draw: set_params and load(..., quality_threshold=) can change them after fit
+        if self.quality_threshold is not None:
+            check_in_range(self.quality_threshold, "quality_threshold", 0, 1, low_inclusive=False)
+            check_int(self.max_tries, "max_tries", 1)
+
     def _num_classes(self) -> int | None:
         return self.generator_.config.num_classes if self.is_fitted() else None
 
     # ---- sampling -----------------------------------------------------------------------------
     def _generate(self, y: Tensor, g: torch.Generator) -> Tensor:
         check_seen_labels(y, self.classes_)
+        self._check_filter_params()
+        if self.quality_threshold is not None and self.filter_ is None:
+            raise ValueError("quality_threshold is set but this GAN was fitted without one, so it has no "
+                             "classifier to filter with: refit with quality_threshold, or set it to None")
         out = sample(self.generator_, y, g)
-        if self.filter_ is None:
+        if self.quality_threshold is None:   # a fitted filter, switched off after fit
             return out
         y_dev = y.to(out.device)
         for _ in range(self.max_tries):
@@ -161,6 +170,7 @@ class ConditionalGAN(Augmenter):
         return meta, tensors
 
     def _set_state(self, meta, tensors):
+        check_device(self.device)
         config = GANConfig(**meta["gan"])
         self.generator_ = load_module(ConditionalGenerator(config), tensors, "generator.", self.device)
         self.filter_ = None

@@ -68,13 +68,15 @@ class RandomAffine(ImageTransform):
     """Rotate, translate, scale and shear each image by its own random amounts, about its centre.
 
     Args:
-        degrees: rotation range in degrees (counter-clockwise positive), e.g. (-15, 15); a single
+        degrees: rotation range in degrees (counter-clockwise positive, as torchvision's ``rotate``;
+            its ``affine`` and ``RandomAffine`` turn the other way), e.g. (-15, 15); a single
             number v means (-v, v), as in torchvision.
         translate: shift range as a fraction of width (x) and height (y), drawn independently per axis,
             e.g. (-0.1, 0.1); a single number v means (-v, v) (torchvision's (a, b) pair means
             different ranges per axis, not this).
         scale: zoom range (1 = unchanged, > 1 enlarges), each > 0.
-        shear: x-shear angle range in degrees, within (-90, 90): slants the image.
+        shear: x-shear angle range in degrees, within (-90, 90): slants the image; a positive one
+            moves its bottom to the right (the opposite sign to torchvision's ``affine``).
         aspect: width / height stretch range at constant area (1 = unchanged, > 1 widens), each > 0,
             drawn log-uniformly: makes digits and letters narrower or wider, as handwriting varies.
         fill: value for pixels that come from outside the image, in [0, 1].
@@ -142,7 +144,7 @@ class RandomErasing(ImageTransform):
     Args:
         area: box area range as a fraction of the image, in (0, 1].
         aspect: box height / width range, > 0.
-        value: fill in [0, 1], or "random" for uniform noise.
+        value: fill in [0, 1], or "random" for uniform noise (drawn per channel).
         p: probability that a sample is erased.
     """
 
@@ -172,7 +174,7 @@ class RandomErasing(ImageTransform):
         left = (torch.rand(n, generator=g) * (w - width + 1)).long()
         params = {"boxes": torch.stack([top, left, height, width], dim=1)}
         if self.value == "random":
-            params["noise"] = torch.rand(n, 1, h, w, generator=g)
+            params["noise"] = torch.rand(n, shape[0], h, w, generator=g)   # per channel: coloured noise
         return params
 
     def apply(self, x, params):

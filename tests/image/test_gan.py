@@ -40,6 +40,17 @@ def test_quality_filter_redraws_rejected_samples():
     assert not torch.equal(strict.generate(labels, rng=1), plain.generate(labels, rng=1))
 
 
+def test_the_quality_filter_can_be_switched_off_after_fit(tmp_path):
+    x, y = image_batch(b=12)
+    strict = tiny(quality_threshold=0.99, max_tries=3).fit(x, y)
+    strict.save(tmp_path / "gan")
+    off = Augmenter.load(tmp_path / "gan", quality_threshold=None)   # fast, unfiltered samples
+    labels = torch.tensor([0, 1, 2])
+    assert torch.equal(off.generate(labels, rng=1), tiny().fit(x, y).generate(labels, rng=1))
+    with pytest.raises(ValueError, match="quality_threshold must be"):
+        strict.set_params(quality_threshold=5.0).generate(labels)
+
+
 def test_checkpoint_resume_continues_the_same_run(tmp_path):
     x, y = image_batch()
     tiny(steps=2, checkpoint_dir=str(tmp_path)).fit(x, y)
@@ -85,6 +96,8 @@ def test_a_composition_fitted_on_a_gpu_loads_onto_the_cpu(tmp_path):
     (lambda gan, x, y: gan.set_params(quality_threshold=0.5, max_tries=0).fit(x, y), "max_tries"),
     (lambda gan, x, y: gan.fit(x, y).set_params(mix=5.0).augment(x, y), "mix"),
     (lambda gan, x, y: gan.fit(x, y).set_params(mix=-1.0).augment(x, y), "mix"),
+    (lambda gan, x, y: gan.fit(x, y).set_params(quality_threshold=0.9).generate(y), "fitted without one"),
+    (lambda gan, x, y: gan.set_params(device="gpu").fit(x, y), "device must be a torch device"),
 ])
 def test_bad_input_is_named(call, words):
     x, y = image_batch()

@@ -213,3 +213,11 @@ def test_fast_affine_grid_matches_torch():
 
     m = torch.randn(4, 2, 3)
     assert torch.allclose(Fn.affine_grid(m, (5, 7)), F.affine_grid(m, [4, 1, 5, 7], align_corners=False), atol=1e-5)
+
+
+def test_random_erasing_noise_is_drawn_per_channel():
+    x = torch.zeros(4, 3, 16, 16)
+    out = RandomErasing(area=(0.2, 0.2), value="random", p=1.0, seed=0).augment(x)
+    erased = out.ne(0).any(1)                                      # [B, H, W]
+    r, g = out[:, 0][erased], out[:, 1][erased]
+    assert len(r) > 100 and not torch.allclose(r, g), "colour noise, not grey"
