@@ -185,7 +185,12 @@ def run_generate(args) -> int:
     from aad.base import Augmenter
 
     _check_out(args.out, args.overwrite)
-    augmenter = Augmenter.load(args.model, **({"device": args.device} if args.device else {}))
+    try:
+        augmenter = Augmenter.load(args.model, **({"device": args.device} if args.device else {}))
+    except ValueError as e:
+        if args.device or "CUDA is not available" not in str(e):
+            raise
+        raise ValueError(f"{args.model} was fitted on a GPU this machine lacks: pass --device cpu") from e
     if not augmenter.generative:
         raise ValueError(f"{args.model} holds a {type(augmenter).__name__}, which cannot generate")
     meta = args.model / "dataset.json"
