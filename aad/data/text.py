@@ -78,11 +78,11 @@ def text_dataset(texts: list[str], labels: list[str], classes: tuple[str, ...], 
     flags = is_test if is_test is not None else [False] * len(texts)
     rows = [(text, label, bool(test)) for text, label, test in zip(map(clean_text, texts), labels, flags)
             if text and label in classes]
-    conflicting = keys_with_several_labels(rows)
+    keys = [near_duplicate_key(text) for text, _, _ in rows]
+    conflicting = keys_with_several_labels(keys, [label for _, label, _ in rows])
     seen: set[str] = set()
     kept = []
-    for row in rows:
-        key = near_duplicate_key(row[0])
+    for row, key in zip(rows, keys):
         if key not in seen and key not in conflicting:
             kept.append(row)
         seen.add(key)
@@ -92,10 +92,10 @@ def text_dataset(texts: list[str], labels: list[str], classes: tuple[str, ...], 
                    is_test=torch.tensor(test, dtype=torch.bool) if is_test is not None else None)
 
 
-def keys_with_several_labels(rows: list[tuple[str, str, bool]]) -> set[str]:
+def keys_with_several_labels(keys: list[str], labels: list[str]) -> set[str]:
     labels_by_key: dict[str, set[str]] = {}
-    for text, label, _ in rows:
-        labels_by_key.setdefault(near_duplicate_key(text), set()).add(label)
+    for key, label in zip(keys, labels):
+        labels_by_key.setdefault(key, set()).add(label)
     return {key for key, found in labels_by_key.items() if len(found) > 1}
 
 
