@@ -54,7 +54,7 @@ def top_up(x, y, generator, target: int | None = None, *, num_classes: int | Non
         raise ValueError(f"x and y must have the same length: x has {len(x)} samples, y has {len(y)} labels")
     labels = shortfall(y, target, num_classes)
     if len(labels) == 0:
-        return x[:0], labels
+        return (x[:0] if isinstance(x, Tensor) else []), labels
     if hasattr(generator, "generate"):
         x_new = generator.generate(labels, rng=rng)
     else:
@@ -70,6 +70,9 @@ def balance(x, y, generator, target: int | None = None, *, num_classes: int | No
     y = check_labels(y)
     if isinstance(x, Tensor):
         x_all = torch.cat([x, x_new.to(x.device, x.dtype)])
+    elif not isinstance(x, (list, tuple)):   # a numpy batch would become a list of mixed types
+        raise TypeError(f"x must be a tensor or a list (of texts or clips), got {type(x).__name__}; "
+                        f"convert numpy data with torch.from_numpy(x)")
     else:
         x_all = list(x) + list(x_new)
     return x_all, torch.cat([y, y_new.to(y.device)])

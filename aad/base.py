@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import importlib
 import inspect
+import uuid
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -172,11 +173,14 @@ class Augmenter:
         meta, tensors = self._get_state() if self.is_fitted() else ({}, {})
         config = {**self.to_config(), "fitted": self.is_fitted() and self.learned, "state": meta}
         weights = path / "model.safetensors"
+        # the config names its weights file by a fresh tag: if a re-save stops between the two
+        # writes, load refuses the mix instead of reading the old config with the new weights
+        tag = uuid.uuid4().hex if tensors else None
         if tensors:
-            serialization.save_state(weights, tensors)
+            serialization.save_state(weights, tensors, tag=tag)
         else:  # an older save's weights must not be loaded as this one's
             weights.unlink(missing_ok=True)
-        serialization.write_json(path / "config.json", {**config, "weights": bool(tensors)})
+        serialization.write_json(path / "config.json", {**config, "weights": bool(tensors), "weights_tag": tag})
 
     @classmethod
     def load(cls, path: str | Path, **overrides) -> Augmenter:
@@ -191,8 +195,12 @@ class Augmenter:
             weights = path / "model.safetensors"
             if config.get("weights") and not weights.is_file():
                 raise FileNotFoundError(f"{weights} is missing: {path} was saved fitted, with its weights there")
-            tensors = serialization.load_state(weights) if weights.is_file() else {}
-            obj._set_state(config.get("state", {}), tensors)
+            tag = config.get("weights_tag")   # saves before the tag have none
+            tensors = serialization.load_state(weights, tag=tag) if weights.is_file() else {}
+            try:
+                obj._set_state(config.get("state", {}), tensors)
+            except KeyError as e:   # a hand-edited or foreign file, not one save wrote
+                raise ValueError(f"{path} is not a complete save: its state lacks {e}") from None
         return obj
 
 
@@ -259,6 +267,10 @@ def _encode(value, name: str):
         return {str(k): _encode(v, name) for k, v in value.items()}
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
+    if isinstance(value, torch.device):
+        return str(value)
+    if type(value).__module__ == "numpy" and hasattr(value, "item") and getattr(value, "ndim", None) == 0:
+        return value.item()   # a numpy scalar, e.g. np.float32(0.8)
     raise TypeError(f"parameter {name!r} of type {type(value).__name__} cannot be saved to config.json")
 
 

@@ -33,6 +33,8 @@ def check_images(x, name: str = "x") -> Tensor:
         raise ValueError(f"{name} must be a batch of images [B, C, H, W], got shape {tuple(x.shape)}")
     if x.shape[0] == 0:
         raise ValueError(f"{name} is an empty batch")
+    if 0 in x.shape:
+        raise ValueError(f"{name} images must have channels, height and width >= 1, got shape {tuple(x.shape)}")
     _require_float_finite(x, name)
     lo, hi = float(x.min()), float(x.max())
     if lo < -1e-6 or hi > 1 + 1e-6:

@@ -45,6 +45,15 @@ def non_negative_int(text: str) -> int:
     return int(text)
 
 
+def seed_int(text: str) -> int:
+    """argparse type: a seed, an int in [0, 2**64 - 1]."""
+    from aad.seeding import MAX_SEED
+
+    if not text.isdigit() or int(text) > MAX_SEED:
+        raise argparse.ArgumentTypeError(f"expected an int in [0, 2**64 - 1], got {text!r}")
+    return int(text)
+
+
 def class_indices(text: str) -> list[int]:
     """argparse type: comma-separated class indices, e.g. ``0,3,7``."""
     parts = text.split(",")
@@ -68,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                    help="constructor argument (JSON value), repeatable, e.g. --param steps=2000")
     p.add_argument("--shots", type=positive_int, help="fit on k samples per class of the training split")
-    p.add_argument("--seed", type=non_negative_int, default=0,
+    p.add_argument("--seed", type=seed_int, default=0,
                    help="seeds the augmenter and the --shots draw; the train/test split is the dataset's own")
     p.add_argument("--out", required=True, type=Path, help="folder for the saved augmenter")
     p.add_argument("--overwrite", action="store_true", help="replace the augmenter saved in --out")
@@ -78,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("model", type=Path, help="folder written by `aad fit`")
     p.add_argument("--per-class", type=positive_int, default=8, help="samples per class")
     p.add_argument("--labels", type=class_indices, help="comma-separated class indices (default: every class)")
-    p.add_argument("--seed", type=non_negative_int, default=0)
+    p.add_argument("--seed", type=seed_int, default=0)
     p.add_argument("--device", help="where to load and run the model (e.g. cpu for one fitted on a GPU; "
                                     "default: where it was fitted)")
     p.add_argument("--out", required=True, type=Path)
@@ -90,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
     p.add_argument("--dataset", required=True)
     p.add_argument("-n", type=positive_int, default=16, help="number of samples")
-    p.add_argument("--seed", type=non_negative_int, default=0)
+    p.add_argument("--seed", type=seed_int, default=0)
     p.add_argument("--out", required=True, type=Path)
     p.add_argument("--overwrite", action="store_true", help="replace the examples in --out")
     p.set_defaults(run=run_augment)
@@ -184,7 +193,7 @@ def run_fit(args) -> int:
 def run_generate(args) -> int:
     from aad.base import Augmenter
 
-    _check_out(args.out, args.overwrite)
+    _check_out(args.out, args.overwrite, model=args.model)
     try:
         augmenter = Augmenter.load(args.model, **({"device": args.device} if args.device else {}))
     except ValueError as e:
@@ -196,10 +205,13 @@ def run_generate(args) -> int:
     meta = args.model / "dataset.json"
     info = json.loads(meta.read_text()) if meta.is_file() else \
         {"classes": [str(c) for c in range(augmenter._num_classes() or 1)], "sample_rate": None}
-    n = len(info["classes"])
+    n = len(info.get("classes") or [])
+    if not n:
+        raise ValueError(f"{meta} names no classes: it is not the file `aad fit` writes")
     if args.labels is not None and max(args.labels) >= n:
         raise ValueError(f"--labels must be class indices in [0, {n - 1}] ({n} classes), got {max(args.labels)}")
-    x, y = _generate(augmenter, args.labels if args.labels is not None else range(n), args.per_class, args.seed)
+    seen = getattr(augmenter, "classes_", range(n))   # a model fitted on some classes only draws those
+    x, y = _generate(augmenter, args.labels if args.labels is not None else seen, args.per_class, args.seed)
     _prepare_out(args.out, args.overwrite)
     _save_samples(augmenter, x, y, info, args.out)
     return 0
@@ -221,7 +233,7 @@ def run_augment(args) -> int:
     if augmenter.modality != dataset.modality:
         raise ValueError(f"{args.model} augments {augmenter.modality} data, but --dataset {dataset.name} "
                          f"is {dataset.modality} data")
-    _check_out(args.out, args.overwrite)
+    _check_out(args.out, args.overwrite, model=Path(args.model) if Path(args.model).is_dir() else None)
     order = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(args.seed))
     picked = dataset.subset(order[: args.n])
     if augmenter.learned and not augmenter.is_fitted():
@@ -242,20 +254,24 @@ OUTPUTS = ("config.json", "model.safetensors", "dataset.json", "samples", "grid.
            "samples.txt", "before_after.png", "before_after.md")
 
 
-def _check_out(out: Path, overwrite: bool) -> None:
-    """Refuse a non-empty folder unless ``overwrite``: called before the work, which touches nothing."""
+def _check_out(out: Path, overwrite: bool, model: Path | None = None) -> None:
+    """Refuse a non-empty folder unless ``overwrite``: called before the work, which touches nothing.
+    ``model``: the saved augmenter the command reads, which --overwrite must not delete."""
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out {str(out)!r} exists and is not a folder")
+    if model is not None and out.resolve() == model.resolve():
+        raise ValueError(f"--out must be another folder than the model's ({str(model)!r}): replacing "
+                         f"its outputs would delete the saved model")
     if out.is_dir() and any(out.iterdir()) and not overwrite:
         raise FileExistsError(f"--out folder {str(out)!r} is not empty: pass --overwrite to replace "
                               f"what an earlier run wrote there")
 
 
 def _prepare_out(out: Path, overwrite: bool) -> None:
-    """After the work: remove our earlier outputs from ``out``; a second run must not leave the first
-    run's files beside its own (a WAV per sample, an older model's weights)."""
-    _check_out(out, overwrite)
-    if out.is_dir():
+    """After the work (``_check_out`` came before it): remove our earlier outputs from ``out``; a second
+    run must not leave the first run's files beside its own (a WAV per sample, an older model's
+    weights). Not checked again: the work may have written into ``out`` (a fit's checkpoints)."""
+    if out.is_dir() and overwrite:
         for name in OUTPUTS:
             old = out / name
             shutil.rmtree(old) if old.is_dir() else old.unlink(missing_ok=True)

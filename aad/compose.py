@@ -25,6 +25,10 @@ def take(x, idx: torch.Tensor):
 def put(out, idx: torch.Tensor, values):
     """Write ``values`` into batch ``out`` (a fresh copy) at ``idx``."""
     if isinstance(out, torch.Tensor):
+        if not isinstance(values, torch.Tensor):   # e.g. clips of new lengths: they fit no [B, T] slot
+            raise TypeError(f"a child of a OneOf or Sometimes returned a {type(values).__name__}, not a "
+                            f"tensor like its input (an audio transform with keep_length=False?): "
+                            f"every child must keep the batch's shape")
         out[idx.to(out.device)] = values.to(out.dtype)
     else:
         for i, v in zip(idx.tolist(), values):

@@ -20,9 +20,14 @@ def make_generator(seed: int | None = None) -> torch.Generator:
     return g
 
 
+MAX_SEED = 2**64 - 1   # torch's generators take 64-bit seeds
+
+
 def check_seed(seed, name: str = "seed") -> int:
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise TypeError(f"{name} must be a non-negative int or None, got {seed!r}")
+    if seed > MAX_SEED:
+        raise ValueError(f"{name} must be at most 2**64 - 1 (a 64-bit seed), got {seed}")
     return seed
 
 

@@ -78,24 +78,31 @@ def unflatten_state(skeleton: Any, tensors: dict[str, torch.Tensor]) -> Any:
     return skeleton
 
 
-def save_state(path: str | Path, state: Any) -> None:
-    """Write a nested state to one safetensors file (skeleton in its metadata), atomically."""
+def save_state(path: str | Path, state: Any, tag: str | None = None) -> None:
+    """Write a nested state to one safetensors file (skeleton in its metadata), atomically.
+    ``tag`` is stored beside it, for a config written next to the file to name the file it belongs to."""
     skeleton, tensors = flatten_state(state)
     # safetensors refuses tensors that share memory; cloning is cheap at our model sizes.
     tensors = {k: v.clone() for k, v in tensors.items()}
-    atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata={"skeleton": json.dumps(skeleton)}))
+    metadata = {"skeleton": json.dumps(skeleton), **({"tag": tag} if tag is not None else {})}
+    atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata=metadata))
 
 
-def load_state(path: str | Path, device: str | torch.device = "cpu") -> Any:
-    """Read a file written by ``save_state``; no code from the file is ever run."""
+def load_state(path: str | Path, device: str | torch.device = "cpu", tag: str | None = None) -> Any:
+    """Read a file written by ``save_state``; no code from the file is ever run. With ``tag``, the file
+    must carry that tag: a save interrupted between its two files leaves one of the other save."""
     from safetensors import SafetensorError, safe_open
 
     try:
         with safe_open(str(path), framework="pt") as f:
-            skeleton = json.loads(f.metadata()["skeleton"])
+            metadata = f.metadata()
+            skeleton = json.loads(metadata["skeleton"])
         tensors = load_file(str(path), device=str(device))
     except (SafetensorError, KeyError, TypeError, json.JSONDecodeError) as e:   # cut short, or not ours
         raise ValueError(f"{path} is not a readable aad state file ({type(e).__name__}: {e})") from e
+    if tag is not None and metadata.get("tag") != tag:
+        raise ValueError(f"{path} belongs to another save than the config.json beside it (was a save "
+                         f"interrupted?): save the augmenter again")
     return unflatten_state(skeleton, tensors)
 
 

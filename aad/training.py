@@ -148,12 +148,14 @@ class TrainLoop:
         return min(done, 1.0)
 
     def _snapshot(self, step: int) -> dict:
-        return {"step": step, "elapsed": self.elapsed, "rollbacks": self.rollbacks,
+        return {"step": step, "elapsed": self.elapsed, "rollbacks": self.rollbacks, "history": list(self.history),
                 **{k: copy.deepcopy(v.state_dict()) for k, v in self.state.items()}}
 
     def _load_snapshot(self, snap: dict) -> int:
         for k, v in self.state.items():
             v.load_state_dict(copy.deepcopy(snap[k]))
+        # in place: the caller holds this list; a rollback drops the steps it repeats
+        self.history[:] = snap.get("history", [])   # older checkpoints did not keep it
         return snap["step"]
 
     def _save(self, snap: dict) -> None:
@@ -166,6 +168,9 @@ class TrainLoop:
             return 0
         snap = serialization.load_state(path)
         self._check_fingerprint(snap.get("fingerprint"))
+        if snap["step"] > self.steps:
+            raise ValueError(f"{path} holds a fit of {snap['step']} steps, more than steps={self.steps}: "
+                             f"raise steps to continue it, or pass another checkpoint_dir")
         self._resumed_seconds = float(snap.get("elapsed", 0.0))  # older checkpoints did not record these
         self.rollbacks = int(snap.get("rollbacks", 0))
         return self._load_snapshot(snap)

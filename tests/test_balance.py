@@ -68,3 +68,15 @@ def test_length_mismatch_is_named_not_misaligned():
 def test_negative_labels_are_named():
     with pytest.raises(ValueError, match=r"y must hold class indices >= 0.*got label -1"):
         balance(torch.zeros(3, 1, 2, 2), torch.tensor([-1, 0, 0]), fake_images)
+
+
+def test_numpy_images_are_named_not_mixed_into_a_list():
+    import numpy as np
+
+    with pytest.raises(TypeError, match="x must be a tensor or a list.*from_numpy"):
+        balance(np.zeros((3, 1, 4, 4), dtype=np.float32), torch.tensor([0, 0, 1]), fake_images)
+
+
+def test_an_already_balanced_tuple_of_texts_gives_a_list():
+    x_new, _ = top_up(("a", "b"), torch.tensor([0, 1]), lambda labels: [])
+    assert x_new == []

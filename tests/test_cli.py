@@ -67,7 +67,8 @@ def test_out_folder_is_refused_then_replaced_without_touching_other_files(tmp_pa
     (["generate", "m", "--labels", "a,b"], "expected comma-separated class indices"),
     (["generate", "m", "--per-class", "0"], "argument --per-class: expected an int >= 1"),
     (["fit", "image", "--shots", "0"], "argument --shots: expected an int >= 1"),
-    (["fit", "image", "--seed", "-1"], "argument --seed: expected an int >= 0"),
+    (["fit", "image", "--seed", "-1"], "argument --seed: expected an int in [0, 2**64 - 1]"),
+    (["generate", "m", "--seed", str(2**64)], "argument --seed: expected an int in [0, 2**64 - 1]"),
 ])
 def test_counts_labels_and_seeds_are_checked_when_parsed(argv, match, tmp_path, capsys):
     with pytest.raises(SystemExit) as exit:
@@ -129,3 +130,34 @@ def test_fit_text_conditions_the_masked_lm_on_the_class_names(monkeypatch, tmp_p
     monkeypatch.setattr(aad.cli, "build_augmenter", capture)
     assert main(["fit", "text", "--dataset", "tweets", "--out", str(tmp_path / "m")]) == 2
     assert built["label_names"] == ["negative", "neutral", "positive"], "not 'label 0', 'label 1', ..."
+
+
+def tiny_gan_argv(out, shots="2"):
+    return ["fit", "image", "--dataset", "digits", "--shots", shots, "--param", "steps=1", "--param", "progress=false",
+            "--param", "g_width=4", "--param", "d_width=4", "--out", str(out)]
+
+
+def test_out_may_not_be_the_model_folder_it_reads(tmp_path, capsys):
+    model = tmp_path / "gan"
+    assert main(tiny_gan_argv(model)) == 0
+    for argv in (["generate", str(model)], ["augment", str(model), "--dataset", "digits", "-n", "2"]):
+        assert main([*argv, "--out", str(model), "--overwrite"]) == 2
+        assert "would delete the saved model" in capsys.readouterr().err
+        assert (model / "model.safetensors").is_file() and (model / "config.json").is_file()
+
+
+def test_a_fit_may_checkpoint_into_its_own_out_folder(tmp_path):
+    out = tmp_path / "gan"
+    assert main([*tiny_gan_argv(out), "--param", f"checkpoint_dir={json.dumps(str(out / 'ckpt'))}"]) == 0
+    assert (out / "model.safetensors").is_file() and (out / "ckpt" / "checkpoint.safetensors").is_file()
+
+
+def test_generate_draws_the_classes_a_model_saved_from_python_has_seen(tmp_path):
+    from aad.image import ConditionalGAN
+
+    x = torch.rand(4, 1, 8, 8)
+    ConditionalGAN(steps=1, progress=False, g_width=4, d_width=4, seed=0).fit(x, torch.tensor([0, 0, 2, 2])) \
+        .save(tmp_path / "gan")
+    # no dataset.json: the default, every class, means the classes it saw (class 1 it cannot draw)
+    assert main(["generate", str(tmp_path / "gan"), "--per-class", "1", "--out", str(tmp_path / "g")]) == 0
+    assert (tmp_path / "g" / "grid.png").is_file()

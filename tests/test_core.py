@@ -209,6 +209,8 @@ def test_one_seed_fixes_the_fit_of_children_without_their_own():
     (torch.zeros(0, 1, 4, 4), "empty batch"),
     (torch.full((1, 1, 2, 2), 2.0), r"in \[0, 1\]"),
     (torch.full((1, 1, 2, 2), float("nan")), "NaN"),
+    (torch.zeros(2, 1, 0, 5), "height and width >= 1"),
+    (torch.zeros(2, 0, 4, 4), "channels"),
 ])
 def test_image_checks(bad, match):
     with pytest.raises(ValueError, match=match):
@@ -248,3 +250,47 @@ def test_oneof_weights_that_are_no_numbers_are_named():
     for weights in ([1, "a"], [[1], [2, 3]], "ab"):
         with pytest.raises(ValueError, match="weights must be 2 non-negative numbers"):
             OneOf([AddNoise(), Identity()], weights=weights).augment(image_batch()[0])
+
+
+def test_a_save_interrupted_between_its_files_is_refused_on_load(tmp_path):
+    x, y = image_batch(6)
+    Memorizer(noise=0.1).fit(x, y).save(tmp_path)
+    old_config = (tmp_path / "config.json").read_text()
+    Memorizer(noise=0.2).fit(x[:4], y[:4]).save(tmp_path)   # new weights (2 classes) ...
+    (tmp_path / "config.json").write_text(old_config)        # ... but the old config: stopped in between
+    with pytest.raises(ValueError, match="belongs to another save than the config.json"):
+        Augmenter.load(tmp_path)
+
+
+def test_a_hand_edited_state_is_named_not_a_key_error(tmp_path):
+    x, y = image_batch(4)
+    Memorizer().fit(x, y).save(tmp_path)
+    config = json.loads((tmp_path / "config.json").read_text())
+    config["state"] = {}
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match="is not a complete save: its state lacks 'classes'"):
+        Augmenter.load(tmp_path)
+
+
+def test_devices_and_numpy_scalars_are_saved_as_plain_values(tmp_path):
+    import numpy as np
+
+    from aad.image import ConditionalGAN, RandomAffine
+
+    RandomAffine(degrees=(np.float32(-5), np.float64(5))).save(tmp_path / "affine")
+    assert Augmenter.load(tmp_path / "affine").degrees == [-5.0, 5.0]
+    ConditionalGAN(device=torch.device("cpu")).save(tmp_path / "gan")
+    assert Augmenter.load(tmp_path / "gan").device == "cpu"
+
+
+def test_seeds_beyond_64_bits_are_named():
+    with pytest.raises(ValueError, match="seed must be at most 2\\*\\*64 - 1"):
+        AddNoise(seed=2**64).augment(image_batch(1)[0])
+    assert AddNoise(seed=2**64 - 1).augment(image_batch(1)[0]).shape == (1, 1, 12, 12)
+
+
+def test_a_child_that_changes_the_batch_shape_inside_sometimes_is_named():
+    from aad.audio import TimeStretch
+
+    with pytest.raises(TypeError, match="keep_length=False"):
+        Sometimes(TimeStretch(keep_length=False), p=1.0, seed=0).augment(torch.rand(2, 4000) - 0.5)

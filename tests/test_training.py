@@ -198,3 +198,25 @@ def test_saved_files_get_the_mode_open_gives_a_new_file(tmp_path):
     modes = {name: stat.S_IMODE(os.stat(tmp_path / name).st_mode)
              for name in ("plain", "s.safetensors", "c.json")}
     assert len(set(modes.values())) == 1, modes
+
+
+def test_a_resumed_fit_keeps_the_loss_history_of_the_steps_before(tmp_path):
+    _, step, state = make_problem()
+    straight = TrainLoop(state, steps=60, progress=False)
+    straight.run(step)
+    _, step, state = make_problem()
+    TrainLoop(state, steps=30, checkpoint_dir=tmp_path, checkpoint_every=10, progress=False).run(step)
+    _, step, state = make_problem()
+    resumed = TrainLoop(state, steps=60, checkpoint_dir=tmp_path, checkpoint_every=10, progress=False)
+    resumed.run(step)
+    assert [h["step"] for h in resumed.history] == [25, 50]
+    assert resumed.history == pytest.approx(straight.history)
+
+
+def test_a_checkpoint_beyond_the_budget_is_refused(tmp_path):
+    _, step, state = make_problem()
+    TrainLoop(state, steps=40, checkpoint_dir=tmp_path, checkpoint_every=10, progress=False).run(step)
+    _, step, state = make_problem()
+    with pytest.raises(ValueError, match="fit of 40 steps, more than steps=20"):
+        TrainLoop(state, steps=20, checkpoint_dir=tmp_path, progress=False).run(step)
+    assert TrainLoop(state, steps=40, checkpoint_dir=tmp_path, progress=False).run(step) == 40, "the same budget"

@@ -170,14 +170,19 @@ def _load_rows(path: Path) -> list[dict]:
 def prepare_out(out: str | Path, resume: bool = False, overwrite: bool = False) -> Path:
     """The output folder: refuses a non-empty one unless ``resume`` (continue) or ``overwrite``."""
     out = Path(out)
+    if resume and overwrite:
+        raise ValueError("pass overwrite=True (--overwrite) to start again or resume=True (--resume) to "
+                         "continue, not both")
     if out.exists() and not out.is_dir():
         raise ValueError(f"out {str(out)!r} exists and is not a folder")
     if out.is_dir() and any(out.iterdir()) and not (resume or overwrite):
         raise FileExistsError(f"out folder {str(out)!r} exists and is not empty: pass overwrite=True "
                               f"(--overwrite) to start again, or resume=True (--resume) to continue")
-    if overwrite and not resume:
-        for name in ("rows.jsonl", "report.json", "report.md"):
+    if overwrite:   # the figures too: an arm no longer run must not leave its picture behind
+        for name in ("rows.jsonl", "report.json", "report.md", "gains.png"):
             (out / name).unlink(missing_ok=True)
+        for picture in out.glob("samples_*.png"):
+            picture.unlink()
     out.mkdir(parents=True, exist_ok=True)
     return out
 
@@ -221,6 +226,8 @@ def check_arguments(data, augmenters: dict, *, shots, seeds, factor, protocol, m
         check_int(steps, option("steps"), 1)
     check_device(device, option("device"))
     shots, seeds = check_int_list(shots, option("shots"), 1), check_int_list(seeds, option("seeds"), 0)
+    if max(seeds) >= 2**63:   # seeds torch generators, with room for the offsets derived from it
+        raise ValueError(f"{option('seeds')} must be ints below 2**63, got {max(seeds)}")
     smallest = int(train.class_counts().min())
     if max(shots) > smallest:
         raise ValueError(f"{option('shots')} must be ints in [1, {smallest}] (the smallest class of the "

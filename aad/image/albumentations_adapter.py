@@ -61,7 +61,11 @@ class Albumentations(Augmenter):
 
     def _fresh_transform(self):
         if isinstance(self.transform, dict):
-            return albumentations().from_dict(self.transform)
+            try:
+                return albumentations().from_dict(self.transform)
+            except (KeyError, TypeError, ValueError) as e:
+                raise ValueError(f"transform is not a transform's A.to_dict form ({type(e).__name__}: {e}); "
+                                 f"it holds {{'transform': {{'__class_fullname__': ..., ...}}}}") from e
         self._check_transform()
         return copy.deepcopy(self.transform)
 

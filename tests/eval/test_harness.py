@@ -6,7 +6,7 @@ import torch
 from aad import Compose, Identity
 from aad.eval import Arm, Report, evaluate
 from aad.eval.expand import class_needs, expand
-from aad.eval.harness import judge_reference
+from aad.eval.harness import judge_reference, prepare_out
 from tests.eval.helpers import (
     AudioGain,
     Broken,
@@ -304,3 +304,12 @@ def test_a_bold_interval_never_prints_a_bound_of_zero():
     cell = _gain({"gain": -0.041, "ci_low": -0.082, "ci_high": -0.000106})
     assert cell == "**-4.1 [-8.2, -0.01]**"       # bold: it excludes 0, and the numbers show it
     assert _gain({"gain": 0.02, "ci_low": 0.0, "ci_high": 0.04}) == "+2.0 [+0.0, +4.0]"
+
+
+def test_overwrite_removes_the_earlier_runs_pictures_and_refuses_resume_too(tmp_path):
+    (tmp_path / "samples_digits_gone.png").write_bytes(b"an arm this run does not have")
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(ValueError, match="not both"):
+        prepare_out(tmp_path, resume=True, overwrite=True)
+    prepare_out(tmp_path, overwrite=True)
+    assert not (tmp_path / "samples_digits_gone.png").exists() and (tmp_path / "notes.txt").is_file()
