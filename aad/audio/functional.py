@@ -517,9 +517,22 @@ def spec_augment(wave: Tensor, freq_spans: Tensor, time_spans: Tensor, warp: Ten
     a phase-vocoder resampling of the frame grid, so pitch is kept. Returns ``[B, T]``.
     """
     wave = _check_wave(wave, n_fft, hop)
-    spec = stft(wave, n_fft, hop)
+    spec = stft(_cover_end(wave, n_fft, hop), n_fft, hop)
     if warp is not None:
         positions = time_warp_positions(spec.shape[-1], warp[:, 0], warp[:, 1])
         spec = phase_vocode(spec, positions, torch.ones_like(positions, dtype=torch.bool))
     spec = mask_spectrogram(spec, freq_spans, time_spans)
     return istft(spec, wave.shape[1], n_fft, hop)
+
+
+def _cover_end(wave: Tensor, n_fft: int, hop: int) -> Tensor:
+    """``wave``, zero-padded at the end where ``stft``'s frames would not cover its last samples.
+
+    The last of ``T // hop + 1`` frames may end ``n_fft // 2 + hop - 1`` samples after its start
+    at the clip's end. At 4x overlap or more its window is still >= 0.5 there; with less, it
+    nears 0, and ``istft`` divides the changed spectrum by a near-zero window sum. Padding by
+    ``n_fft // 2 - 1`` adds the frames that overlap the end, as ``_stretch_group`` does.
+    """
+    if 4 * hop <= n_fft:
+        return wave
+    return torch.nn.functional.pad(wave, (0, n_fft // 2 - 1))

@@ -209,6 +209,22 @@ def test_stft_round_trip_and_spec_augment_without_masks_give_the_clip_back(n_fft
     assert (F.spec_augment(x, empty, empty, n_fft=n_fft, hop=hop) - x).abs().max() < 1e-5
 
 
+@pytest.mark.parametrize("n_fft, hop", [(512, 256), (1024, 512), (400, 200), (512, 200)])
+@pytest.mark.parametrize("warp", [None, [[8.0, 3.0]]])
+def test_spec_augment_stays_bounded_at_the_clip_end_under_4x_overlap(n_fft, hop, warp):
+    # the last frame's window nears 0 at the clip's end, and the inverse divided the changed
+    # spectrum there by a near-zero window sum: up to 200x the input in the last samples
+    length = 16 * hop + hop - 1
+    x = 0.3 * torch.randn(2, length, generator=torch.Generator().manual_seed(0))
+    band = torch.tensor([[[n_fft // 16, n_fft // 4]]]).expand(2, 1, 2)
+    empty = torch.zeros(2, 0, 2, dtype=torch.long)
+    warp = None if warp is None else torch.tensor(warp).expand(2, 2)
+    out = F.spec_augment(x, band, empty, warp, n_fft=n_fft, hop=hop)
+    assert out.shape == x.shape
+    assert out[:, -hop:].abs().max() < x.abs().max()
+    assert (F.spec_augment(x, empty, empty, n_fft=n_fft, hop=hop) - x).abs().max() < 1e-5
+
+
 def test_time_warp_keeps_length_and_pitch():
     x = tone(440.0)
     empty = torch.zeros(1, 0, 2, dtype=torch.long)
