@@ -40,8 +40,9 @@ class _StftAugmenter(_WaveAugmenter):
     def min_length(self) -> int:
         return self.n_fft
 
-    def _check_stft(self) -> None:
-        F.check_stft(self.n_fft, self.hop)
+    def _check_x(self, x):
+        F.check_stft(self.n_fft, self.hop)     # first: the clip-length check compares with n_fft
+        return super()._check_x(x)
 
 
 class TimeStretch(_StftAugmenter):
@@ -63,7 +64,6 @@ class TimeStretch(_StftAugmenter):
 
     def _augment(self, x, y, g):
         lo, hi = check_pair((self.min_rate, self.max_rate), "(min_rate, max_rate)", F.MIN_RATE, F.MAX_RATE)
-        self._check_stft()
         out, lengths = F.time_stretch(x, uniform(lo, hi, len(x), g), self.n_fft, self.hop)
         return F.fit_length(out, x.shape[1]) if self.keep_length else F.split_clips(out, lengths)
 
@@ -103,7 +103,6 @@ class PitchShift(_StftAugmenter):
     def _augment(self, x, y, g):
         lo, hi = check_pair((self.min_semitones, self.max_semitones), "(min_semitones, max_semitones)",
                             -24, 24)
-        self._check_stft()
         return F.pitch_shift(x, uniform(lo, hi, len(x), g), self.n_fft, self.hop)
 
 
@@ -164,7 +163,6 @@ class SpecAugment(_StftAugmenter):
         return torch.stack([centre, shift], -1)
 
     def _check_params(self) -> None:
-        self._check_stft()
         check_sample_rate(self.sample_rate)
         for name in ("freq_masks", "time_masks"):
             value = getattr(self, name)

@@ -90,6 +90,10 @@ def test_compose_pipeline_for_speech():
     (SpecAugment(time_warp=float("nan")), "time_warp must be a finite number"),
     (TimeStretch(hop=512), r"hop must be an int in \[1, n_fft // 2 = 256\]"),   # frames would not overlap
     (PitchShift(n_fft=512.0), "n_fft must be an int"),
+    # a raw "'<' not supported" TypeError came from the clip-length check, before n_fft was checked
+    (TimeStretch(n_fft=None), "n_fft must be an int"),
+    (SpecAugment(n_fft="512"), "n_fft must be an int"),
+    (PitchShift(n_fft=None), "n_fft must be an int"),
 ])
 def test_bad_parameters_are_named_at_call_time(aug, match):
     with pytest.raises(ValueError, match=match):
