@@ -80,6 +80,13 @@ def check_rates(rate, n: int, name: str = "rate", device=None) -> Tensor:
     return v
 
 
+def check_bool(value, name: str) -> bool:
+    """A real bool: a string such as "False" (from a CLI or a config) is truthy and would mean True."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return value
+
+
 # ---- STFT helpers -----------------------------------------------------------------------------
 @functools.lru_cache(maxsize=16)
 def _window(n_fft: int, device: torch.device, dtype: torch.dtype) -> Tensor:
@@ -457,6 +464,7 @@ def add_noise(wave: Tensor, snr_db, noise: Tensor) -> Tensor:
 def time_shift(wave: Tensor, shift: Tensor, rollover: bool = False) -> Tensor:
     """Shift each clip by ``shift[i]`` samples (an int or int ``[B]``; > 0 later); zero-fill unless ``rollover``."""
     wave = check_audio(wave, "wave")
+    check_bool(rollover, "rollover")
     t = wave.shape[1]
     shift = torch.as_tensor(shift, device=wave.device)
     if shift.is_floating_point() or shift.is_complex() or shift.dtype == torch.bool:

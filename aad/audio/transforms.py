@@ -64,6 +64,7 @@ class TimeStretch(_StftAugmenter):
 
     def _augment(self, x, y, g):
         lo, hi = check_pair((self.min_rate, self.max_rate), "(min_rate, max_rate)", F.MIN_RATE, F.MAX_RATE)
+        F.check_bool(self.keep_length, "keep_length")
         out, lengths = F.time_stretch(x, uniform(lo, hi, len(x), g), self.n_fft, self.hop)
         return F.fit_length(out, x.shape[1]) if self.keep_length else F.split_clips(out, lengths)
 
@@ -84,6 +85,7 @@ class Speed(_WaveAugmenter):
 
     def _augment(self, x, y, g):
         lo, hi = check_pair((self.min_rate, self.max_rate), "(min_rate, max_rate)", F.MIN_RATE, F.MAX_RATE)
+        F.check_bool(self.keep_length, "keep_length")
         out, lengths = F.change_speed(x, uniform(lo, hi, len(x), g))
         return F.fit_length(out, x.shape[1]) if self.keep_length else F.split_clips(out, lengths)
 

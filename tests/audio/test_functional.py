@@ -311,5 +311,7 @@ def test_shift_and_noise_arguments_are_named():
     with pytest.raises(ValueError, match=r"one per clip \(2\)"):
         F.time_shift(wave, torch.tensor([1, 2, 3]))
     assert torch.equal(F.time_shift(wave, 3), F.time_shift(wave, torch.tensor([3, 3])))
+    with pytest.raises(TypeError, match="rollover must be True or False"):
+        F.time_shift(wave, 3, rollover="False")
     with pytest.raises(TypeError, match="noise must be a torch.Tensor"):
         F.add_noise(wave, 10.0, wave.numpy())

@@ -100,6 +100,15 @@ def test_bad_parameters_are_named_at_call_time(aug, match):
         aug(tone(n=1))
 
 
+@pytest.mark.parametrize("aug, name", [(TimeShift(0.5, rollover="False"), "rollover"),
+                                       (TimeStretch(keep_length="False"), "keep_length"),
+                                       (Speed(keep_length=None), "keep_length")])
+def test_flags_must_be_bools(aug, name):
+    # "False" is truthy: TimeShift wrapped clips around, TimeStretch returned a tensor, not a list
+    with pytest.raises(TypeError, match=f"{name} must be True or False"):
+        aug(tone(n=1))
+
+
 def test_clip_shorter_than_one_window_is_rejected_for_stft_ops():
     for aug in [TimeStretch(), PitchShift(), SpecAugment()]:
         with pytest.raises(ValueError, match="at least 512"):
