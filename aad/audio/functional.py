@@ -420,7 +420,10 @@ def pitch_shift(wave: Tensor, semitones, n_fft: int = N_FFT, hop: int = HOP) -> 
     steps = per_clip(semitones, len(wave), "semitones", wave.device, low=-24.0001, high=24)
     factor = 2.0 ** (steps / 12)
     stretched, _ = time_stretch(wave, 1 / factor, n_fft, hop)
-    out, _ = change_speed(stretched, factor)
+    # round(T * f) samples resampled by f can give round(round(T * f) / f) = T - 1: a zero last
+    # sample, unless a longer clip in the batch padded this one. One more zero gives every clip
+    # T or more samples on its own, and the same output in any batch.
+    out, _ = change_speed(torch.nn.functional.pad(stretched, (0, 1)), factor)
     return fit_length(out, wave.shape[1])
 
 

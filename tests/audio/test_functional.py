@@ -108,6 +108,18 @@ def test_pitch_shift_matches_librosa(semitones):
     assert active_length(ours[0]) >= 0.97 * SR
 
 
+def test_pitch_shift_of_a_clip_does_not_depend_on_its_batch():
+    # round(round(T * f) / f) = T - 1 here: alone, the clip's last sample came out 0; next to a
+    # clip stretched longer it was resampled from that clip's padding
+    x = 0.2 * torch.randn(2, 8000, generator=torch.Generator().manual_seed(0))
+    semitones = torch.tensor([-1.8421052631578947, 5.0], dtype=torch.float64)
+    both = F.pitch_shift(x, semitones)
+    for i in range(2):
+        alone = F.pitch_shift(x[i:i + 1], semitones[i:i + 1])
+        assert torch.allclose(alone[0], both[i], rtol=0, atol=1e-6)   # groups of the vocoder round apart
+    assert both[:, -1].abs().min() > 1e-3
+
+
 @pytest.mark.parametrize("rate", [0.5, 0.9, 1.25, 2.0])
 def test_change_speed_changes_duration_and_pitch_together(rate):
     out, lengths = F.change_speed(tone(440.0), rate)
