@@ -458,10 +458,12 @@ def add_noise(wave: Tensor, snr_db, noise: Tensor) -> Tensor:
     snr = per_clip(snr_db, len(wave), "snr_db", wave.device, low=-40.0001, high=120)
     if noise.shape != wave.shape:
         raise ValueError(f"noise must have the shape of wave {tuple(wave.shape)}, got {tuple(noise.shape)}")
-    signal_rms = wave.pow(2).mean(1).sqrt()
-    noise_rms = noise.pow(2).mean(1).sqrt().clamp_min(1e-12)
-    scale = signal_rms / noise_rms / (10 ** (snr / 20)).to(wave.dtype)
-    return wave + scale.unsqueeze(1) * noise.to(wave.dtype)
+    # in float32 at least: float16 squares under 6e-8 are 0, so a quiet clip got too little noise or none
+    dtype = torch.promote_types(wave.dtype, torch.float32)
+    signal_rms = wave.to(dtype).pow(2).mean(1).sqrt()
+    noise_rms = noise.to(dtype).pow(2).mean(1).sqrt().clamp_min(1e-12)
+    scale = signal_rms / noise_rms / (10 ** (snr / 20)).to(dtype)
+    return (wave.to(dtype) + scale.unsqueeze(1) * noise.to(dtype)).to(wave.dtype)
 
 
 def time_shift(wave: Tensor, shift: Tensor, rollover: bool = False) -> Tensor:

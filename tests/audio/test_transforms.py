@@ -46,6 +46,18 @@ def test_add_noise_snr_range_is_respected():
     assert snr.min() >= 10 - 0.01 and snr.max() <= 20 + 0.01
 
 
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+@pytest.mark.parametrize("level", [2e-4, 5e-5])
+def test_add_noise_snr_holds_on_quiet_half_precision_clips(dtype, level):
+    # the RMS was computed in half precision: float16 squares under 6e-8 are 0 (18 dB, or no noise)
+    x = (level * tone(n=4) / tone().pow(2).mean().sqrt()).to(dtype)
+    out = AddNoise(20, 20, seed=0)(x)
+    assert out.dtype == dtype
+    signal, noise = x.double(), out.double() - x.double()
+    snr = 10 * torch.log10(signal.pow(2).mean(1) / noise.pow(2).mean(1))
+    assert torch.allclose(snr, torch.full_like(snr, 20.0), atol=0.02)
+
+
 def test_time_shift_moves_onsets_within_range():
     x = torch.zeros(16, 4000)
     x[:, 2000] = 1.0
