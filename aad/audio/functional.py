@@ -330,6 +330,9 @@ def change_speed(wave: Tensor, rate, taps: int = 16) -> tuple[Tensor, Tensor]:
     wave = check_audio(wave, "wave")
     rates = check_rates(rate, len(wave), device=wave.device)
     lengths = stretched_lengths(wave.shape[1], rates)
+    if int(lengths.min()) < 1:
+        raise ValueError(f"wave clips of {wave.shape[1]} samples give no sample at rate {float(rates.max()):.4g}; "
+                         f"rate r needs clips of at least floor(r / 2) + 1 samples")
     out = wave.new_empty(len(wave), int(lengths.max()))   # every tail is zeroed at the end
     # clips of similar rate share a group, which stops at its own longest output; groups bound
     # the memory of the [clips, samples, taps] products (T / rate samples of taps * rate taps),

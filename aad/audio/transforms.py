@@ -86,6 +86,7 @@ class Speed(_WaveAugmenter):
     def _augment(self, x, y, g):
         lo, hi = check_pair((self.min_rate, self.max_rate), "(min_rate, max_rate)", F.MIN_RATE, F.MAX_RATE)
         F.check_bool(self.keep_length, "keep_length")
+        check_audio(x, "x", min_length=math.floor(hi / 2) + 1)   # round(T / max_rate) >= 1 sample
         out, lengths = F.change_speed(x, uniform(lo, hi, len(x), g))
         return F.fit_length(out, x.shape[1]) if self.keep_length else F.split_clips(out, lengths)
 

@@ -4,6 +4,7 @@ import torch
 
 from aad import Compose
 from aad.audio import AddNoise, Gain, PitchShift, SpecAugment, Speed, TimeShift, TimeStretch
+from aad.audio import functional as F
 from tests.audio.signals import SR, dominant_frequency, tone
 
 
@@ -126,6 +127,17 @@ def test_clip_shorter_than_one_window_is_rejected_for_stft_ops():
         with pytest.raises(ValueError, match="at least 512"):
             aug(torch.zeros(2, 300))
     assert Gain()(torch.zeros(2, 300)).shape == (2, 300)
+
+
+def test_speed_refuses_clips_too_short_to_give_a_sample():
+    # 4 samples at rate 10 gave clips of 0 samples
+    for keep_length in (True, False):
+        with pytest.raises(ValueError, match="x clips are 4 samples long; at least 6"):
+            Speed(10, 10, keep_length=keep_length)(torch.ones(2, 4))
+    with pytest.raises(ValueError, match="wave clips of 1 samples give no sample at rate 3"):
+        F.change_speed(torch.ones(2, 1), 3.0)
+    assert [len(c) for c in Speed(10, 10, keep_length=False)(torch.ones(2, 6))] == [1, 1]
+    assert Speed()(torch.ones(2, 1)).shape == (2, 1)
 
 
 def test_outputs_are_contiguous_and_own_their_memory():
