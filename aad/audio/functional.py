@@ -341,6 +341,10 @@ def change_speed(wave: Tensor, rate, taps: int = 16) -> tuple[Tensor, Tensor]:
     group = max(1, products // (max(out.shape[1], wave.shape[1]) * 2 * (taps + 1)))
     for index, group_len in _length_groups(lengths, group, wave.device):
         out[index, :group_len] = _sinc_resample(wave.index_select(0, index), rates[index], group_len, taps)
+    # rate 1 samples the sinc at whole offsets, which in float32 is not exactly 0 there: copy instead
+    same = rates == 1
+    if same.any():
+        out[same, :wave.shape[1]] = wave[same]
     return _zero_tails(out, lengths), lengths
 
 
@@ -388,8 +392,7 @@ def _sinc_table(rates: Tensor, reaches: Tensor, reach: int, phases: int, dtype: 
     -reach + 1 .. reach from a position ``p / phases`` past a sample, for each clip's cutoff
     and its own reach (zero weights beyond it: a clip's output does not depend on its batch)."""
     t = _tap_distances(reach, phases, rates.device, dtype)
-    # at rate 1 the kernel samples the sinc at whole offsets: a copy, which no cutoff should blur
-    cutoff = torch.where(rates == 1, 1.0, ROLLOFF / rates.clamp(min=1)).to(dtype).view(-1, 1, 1)
+    cutoff = (ROLLOFF / rates.clamp(min=1)).to(dtype).view(-1, 1, 1)
     window = t.new_zeros(len(rates), phases + 1, 2 * reach)
     for clip, own in enumerate(reaches.tolist()):     # the clip's offsets -own + 1 .. own
         window[clip, :, reach - own:reach + own] = _kaiser(own, phases, rates.device, dtype)
