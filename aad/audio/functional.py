@@ -532,8 +532,10 @@ def spec_augment(wave: Tensor, freq_spans: Tensor, time_spans: Tensor, warp: Ten
     """SpecAugment on waveforms: STFT, optional time warp, frequency/time masks, inverse STFT.
 
     freq_spans: int ``[B, M, 2]`` STFT-bin ranges to silence; time_spans: int ``[B, M', 2]`` frame
-    ranges to silence; warp: float ``[B, 2]`` (centre frame, shift in frames) or None. The warp is
-    a phase-vocoder resampling of the frame grid, so pitch is kept. Returns ``[B, T]``.
+    ranges to silence (frames overlap: L frames silence about ``(L + 1 - n_fft / hop) * hop``
+    samples, fewer than ``n_fft / hop`` frames none); warp: float ``[B, 2]`` (centre frame, shift
+    in frames) or None. The warp is a phase-vocoder resampling of the frame grid, so pitch is kept.
+    Returns ``[B, T]``.
     """
     wave = _check_wave(wave, n_fft, hop)
     spec = stft(_cover_end(wave, n_fft, hop), n_fft, hop)

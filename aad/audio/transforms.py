@@ -122,11 +122,15 @@ class SpecAugment(_StftAugmenter):
 
     Each clip gets ``freq_masks`` frequency bands silenced, each up to ``max_freq_width`` of the
     mel-scale bandwidth wide (placed uniformly on the mel scale, as masks on log-mel features are),
-    ``time_masks`` spans silenced, each up to ``max_time_width`` of the clip long, and, when
-    ``time_warp > 0``, a time warp moving a random frame by up to ``time_warp`` of the clip
-    (pitch kept). Working on the STFT of the waveform keeps the batch contract, so any downstream
-    model (and any feature extractor) sees SpecAugmented audio. For masks on features the model
-    already computed, use ``aad.audio.functional.mask_spectrogram``.
+    ``time_masks`` spans of STFT frames silenced, each up to ``max_time_width`` of the clip's frames
+    long, and, when ``time_warp > 0``, a time warp moving a random frame by up to ``time_warp`` of
+    the clip's frames (less on clips of a few frames, so that the warp stays inside; pitch kept).
+    Overlapping frames share each sample, so a time mask of L frames silences about
+    ``(L + 1 - n_fft / hop) * hop`` samples of the waveform (``(L - 3) * hop`` at the defaults),
+    with a fade of up to ``n_fft - hop`` samples either side; a mask of ``n_fft / hop - 1`` frames
+    or fewer (3 at the defaults) only attenuates. Working on the STFT of the waveform keeps the
+    batch contract, so any downstream model (and any feature extractor) sees SpecAugmented audio.
+    For masks on features the model already computed, use ``aad.audio.functional.mask_spectrogram``.
     """
 
     def __init__(self, freq_masks: int = 2, max_freq_width: float = 0.15, time_masks: int = 2,
@@ -160,7 +164,8 @@ class SpecAugment(_StftAugmenter):
         return out.to(x.dtype)
 
     def _draw_warp(self, b: int, frames: int, g: torch.Generator) -> Tensor:
-        reach = max(1.0, min(self.time_warp * frames, frames / 2 - 2))
+        # within 2 frames of the ends, so that no segment of the warp is empty (>= 0 on 3-4 frames)
+        reach = max(0.0, min(self.time_warp * frames, frames / 2 - 2))
         centre = uniform(reach + 1, frames - 2 - reach, b, g)
         shift = uniform(-reach, reach, b, g)
         return torch.stack([centre, shift], -1)

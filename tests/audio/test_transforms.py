@@ -75,6 +75,25 @@ def test_spec_augment_silences_part_of_every_clip_and_keeps_the_rest():
     assert (removed > 0).all() and (removed < 0.6).all()
 
 
+@pytest.mark.parametrize("time_warp, n_fft, hop, length", [(0.001, 512, 128, SR), (0.4, 512, 256, 512),
+                                                          (0.4, 512, 128, 512), (0.2, 512, 128, SR)])
+def test_time_warp_moves_a_frame_by_at_most_time_warp_of_the_frames(monkeypatch, time_warp, n_fft, hop, length):
+    # the reach was at least 1 frame: 8x time_warp on a 1 s clip at 0.001, and on 3 frames the
+    # centre was drawn outside the clip, so frames moved before frame 0
+    warps, real = [], F.spec_augment
+
+    def spy(wave, freq_spans, time_spans, warp, n_fft, hop):
+        warps.append(warp)
+        return real(wave, freq_spans, time_spans, warp, n_fft, hop)
+
+    monkeypatch.setattr(F, "spec_augment", spy)
+    SpecAugment(time_warp=time_warp, n_fft=n_fft, hop=hop, seed=0)(tone(n=64)[:, :length])
+    centre, shift = warps[0].T
+    frames = length // hop + 1
+    assert shift.abs().max() <= time_warp * frames
+    assert (centre - shift.abs() >= 1).all() and (centre + shift.abs() <= frames - 2).all()
+
+
 def test_silence_stays_silence_through_every_transform():
     z = torch.zeros(2, SR)
     for aug in [TimeStretch(), Speed(), PitchShift(), SpecAugment(time_warp=0.05), Gain(), AddNoise(),
