@@ -549,10 +549,11 @@ def spec_augment(wave: Tensor, freq_spans: Tensor, time_spans: Tensor, warp: Ten
 def _cover_end(wave: Tensor, n_fft: int, hop: int) -> Tensor:
     """``wave``, zero-padded at the end where ``stft``'s frames would not cover its last samples.
 
-    The last of ``T // hop + 1`` frames may end ``n_fft // 2 + hop - 1`` samples after its start
-    at the clip's end. At 4x overlap or more its window is still >= 0.5 there; with less, it
-    nears 0, and ``istft`` divides the changed spectrum by a near-zero window sum. Padding by
-    ``n_fft // 2 - 1`` adds the frames that overlap the end, as ``_stretch_group`` does.
+    The clip's last sample can lie up to ``n_fft // 2 + hop - 1`` samples into the last of the
+    ``T // hop + 1`` frames, and no later frame covers it. At 4x overlap or more the window is
+    still >= 0.5 there; with less it nears 0, and ``istft`` divides the changed spectrum by a
+    near-zero window sum. Padding by ``n_fft // 2 - 1`` adds the frames that overlap the end, as
+    ``_stretch_group`` does.
     """
     if 4 * hop <= n_fft:
         return wave

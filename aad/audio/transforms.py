@@ -164,7 +164,8 @@ class SpecAugment(_StftAugmenter):
         return out.to(x.dtype)
 
     def _draw_warp(self, b: int, frames: int, g: torch.Generator) -> Tensor:
-        # within 2 frames of the ends, so that no segment of the warp is empty (>= 0 on 3-4 frames)
+        # the moved frame stays >= 1 frame from either end, so both pieces of the map have frames;
+        # on 3-4 frames that leaves no room: reach 0, no warp
         reach = max(0.0, min(self.time_warp * frames, frames / 2 - 2))
         centre = uniform(reach + 1, frames - 2 - reach, b, g)
         shift = uniform(-reach, reach, b, g)
