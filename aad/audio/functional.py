@@ -80,6 +80,13 @@ def check_rates(rate, n: int, name: str = "rate", device=None) -> Tensor:
     return v
 
 
+def check_bool(value, name: str) -> bool:
+    """A real bool: a string such as "False" (from a CLI or a config) is truthy and would mean True."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return value
+
+
 # ---- STFT helpers -----------------------------------------------------------------------------
 @functools.lru_cache(maxsize=16)
 def _window(n_fft: int, device: torch.device, dtype: torch.dtype) -> Tensor:
@@ -323,6 +330,9 @@ def change_speed(wave: Tensor, rate, taps: int = 16) -> tuple[Tensor, Tensor]:
     wave = check_audio(wave, "wave")
     rates = check_rates(rate, len(wave), device=wave.device)
     lengths = stretched_lengths(wave.shape[1], rates)
+    if int(lengths.min()) < 1:
+        raise ValueError(f"wave clips of {wave.shape[1]} samples give no sample at rate {float(rates.max()):.4g}; "
+                         f"rate r needs clips of at least floor(r / 2) + 1 samples")
     out = wave.new_empty(len(wave), int(lengths.max()))   # every tail is zeroed at the end
     # clips of similar rate share a group, which stops at its own longest output; groups bound
     # the memory of the [clips, samples, taps] products (T / rate samples of taps * rate taps),
@@ -331,6 +341,10 @@ def change_speed(wave: Tensor, rate, taps: int = 16) -> tuple[Tensor, Tensor]:
     group = max(1, products // (max(out.shape[1], wave.shape[1]) * 2 * (taps + 1)))
     for index, group_len in _length_groups(lengths, group, wave.device):
         out[index, :group_len] = _sinc_resample(wave.index_select(0, index), rates[index], group_len, taps)
+    # rate 1 samples the sinc at whole offsets, which in float32 is not exactly 0 there: copy instead
+    same = rates == 1
+    if same.any():
+        out[same, :wave.shape[1]] = wave[same]
     return _zero_tails(out, lengths), lengths
 
 
@@ -378,8 +392,7 @@ def _sinc_table(rates: Tensor, reaches: Tensor, reach: int, phases: int, dtype: 
     -reach + 1 .. reach from a position ``p / phases`` past a sample, for each clip's cutoff
     and its own reach (zero weights beyond it: a clip's output does not depend on its batch)."""
     t = _tap_distances(reach, phases, rates.device, dtype)
-    # at rate 1 the kernel samples the sinc at whole offsets: a copy, which no cutoff should blur
-    cutoff = torch.where(rates == 1, 1.0, ROLLOFF / rates.clamp(min=1)).to(dtype).view(-1, 1, 1)
+    cutoff = (ROLLOFF / rates.clamp(min=1)).to(dtype).view(-1, 1, 1)
     window = t.new_zeros(len(rates), phases + 1, 2 * reach)
     for clip, own in enumerate(reaches.tolist()):     # the clip's offsets -own + 1 .. own
         window[clip, :, reach - own:reach + own] = _kaiser(own, phases, rates.device, dtype)
@@ -413,7 +426,10 @@ def pitch_shift(wave: Tensor, semitones, n_fft: int = N_FFT, hop: int = HOP) -> 
     steps = per_clip(semitones, len(wave), "semitones", wave.device, low=-24.0001, high=24)
     factor = 2.0 ** (steps / 12)
     stretched, _ = time_stretch(wave, 1 / factor, n_fft, hop)
-    out, _ = change_speed(stretched, factor)
+    # round(T * f) samples resampled by f can give round(round(T * f) / f) = T - 1: a zero last
+    # sample, unless a longer clip in the batch padded this one. One more zero gives every clip
+    # T or more samples on its own, and the same output in any batch.
+    out, _ = change_speed(torch.nn.functional.pad(stretched, (0, 1)), factor)
     return fit_length(out, wave.shape[1])
 
 
@@ -448,15 +464,18 @@ def add_noise(wave: Tensor, snr_db, noise: Tensor) -> Tensor:
     snr = per_clip(snr_db, len(wave), "snr_db", wave.device, low=-40.0001, high=120)
     if noise.shape != wave.shape:
         raise ValueError(f"noise must have the shape of wave {tuple(wave.shape)}, got {tuple(noise.shape)}")
-    signal_rms = wave.pow(2).mean(1).sqrt()
-    noise_rms = noise.pow(2).mean(1).sqrt().clamp_min(1e-12)
-    scale = signal_rms / noise_rms / (10 ** (snr / 20)).to(wave.dtype)
-    return wave + scale.unsqueeze(1) * noise.to(wave.dtype)
+    # in float32 at least: float16 squares under 6e-8 are 0, so a quiet clip got too little noise or none
+    dtype = torch.promote_types(wave.dtype, torch.float32)
+    signal_rms = wave.to(dtype).pow(2).mean(1).sqrt()
+    noise_rms = noise.to(dtype).pow(2).mean(1).sqrt().clamp_min(1e-12)
+    scale = signal_rms / noise_rms / (10 ** (snr / 20)).to(dtype)
+    return (wave.to(dtype) + scale.unsqueeze(1) * noise.to(dtype)).to(wave.dtype)
 
 
 def time_shift(wave: Tensor, shift: Tensor, rollover: bool = False) -> Tensor:
     """Shift each clip by ``shift[i]`` samples (an int or int ``[B]``; > 0 later); zero-fill unless ``rollover``."""
     wave = check_audio(wave, "wave")
+    check_bool(rollover, "rollover")
     t = wave.shape[1]
     shift = torch.as_tensor(shift, device=wave.device)
     if shift.is_floating_point() or shift.is_complex() or shift.dtype == torch.bool:
@@ -513,13 +532,29 @@ def spec_augment(wave: Tensor, freq_spans: Tensor, time_spans: Tensor, warp: Ten
     """SpecAugment on waveforms: STFT, optional time warp, frequency/time masks, inverse STFT.
 
     freq_spans: int ``[B, M, 2]`` STFT-bin ranges to silence; time_spans: int ``[B, M', 2]`` frame
-    ranges to silence; warp: float ``[B, 2]`` (centre frame, shift in frames) or None. The warp is
-    a phase-vocoder resampling of the frame grid, so pitch is kept. Returns ``[B, T]``.
+    ranges to silence (frames overlap: L frames silence about ``(L + 1 - n_fft / hop) * hop``
+    samples, fewer than ``n_fft / hop`` frames none); warp: float ``[B, 2]`` (centre frame, shift
+    in frames) or None. The warp is a phase-vocoder resampling of the frame grid, so pitch is kept.
+    Returns ``[B, T]``.
     """
     wave = _check_wave(wave, n_fft, hop)
-    spec = stft(wave, n_fft, hop)
+    spec = stft(_cover_end(wave, n_fft, hop), n_fft, hop)
     if warp is not None:
         positions = time_warp_positions(spec.shape[-1], warp[:, 0], warp[:, 1])
         spec = phase_vocode(spec, positions, torch.ones_like(positions, dtype=torch.bool))
     spec = mask_spectrogram(spec, freq_spans, time_spans)
     return istft(spec, wave.shape[1], n_fft, hop)
+
+
+def _cover_end(wave: Tensor, n_fft: int, hop: int) -> Tensor:
+    """``wave``, zero-padded at the end where ``stft``'s frames would not cover its last samples.
+
+    The clip's last sample can lie up to ``n_fft // 2 + hop - 1`` samples into the last of the
+    ``T // hop + 1`` frames, and no later frame covers it. At 4x overlap or more the window is
+    still >= 0.5 there; with less it nears 0, and ``istft`` divides the changed spectrum by a
+    near-zero window sum. Padding by ``n_fft // 2 - 1`` adds the frames that overlap the end, as
+    ``_stretch_group`` does.
+    """
+    if 4 * hop <= n_fft:
+        return wave
+    return torch.nn.functional.pad(wave, (0, n_fft // 2 - 1))

@@ -7,10 +7,11 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from aad.audio.functional import check_stft
 from aad.audio.spectrogram import MelImage
 from aad.audio.transforms import check_sample_rate
 from aad.base import Augmenter
-from aad.checks import check_audio, check_device, check_in_range
+from aad.checks import check_audio, check_device, check_in_range, check_int
 from aad.gan import (
     ConditionalGenerator,
     GANConfig,
@@ -30,6 +31,11 @@ from aad.serialization import load_module
 SPECTROGRAM_DIFFAUGMENT = ()
 
 
+def _check_int_in(value, name: str, low: int, high: int) -> None:
+    check_int(value, name, low)
+    check_in_range(value, name, low, high)
+
+
 class SpectrogramGAN(Augmenter):
     """Learns p(clip | label) on log-mel spectrograms; ``generate(y)`` returns ``[B, T]`` waveforms.
 
@@ -37,7 +43,8 @@ class SpectrogramGAN(Augmenter):
         sample_rate, clip_seconds: the clips ``fit`` expects (``[N, sample_rate * clip_seconds]``);
             a different length is refused, as it means another rate or duration.
         n_mels, n_fft, hop: the spectrogram image (64 mel bins x T // hop + 1 frames by default:
-            64 x 63 for 1 s at 16 kHz).
+            64 x 63 for 1 s at 16 kHz); ints, hop at most n_fft // 2 (Griffin-Lim inverts
+            overlapping frames).
         griffin_lim_iters: phase-reconstruction iterations per generated batch (more: cleaner, slower).
         z_dim, g_width, d_width, steps, seconds, batch_size, lr, lr_decay_from, ema_decay, class_weight,
             mode_seeking, diffaugment: as in ``ConditionalGAN`` (the fit
@@ -87,10 +94,10 @@ class SpectrogramGAN(Augmenter):
     # ---- spectrogram images -------------------------------------------------------------------
     def mel_image(self) -> MelImage:
         check_sample_rate(self.sample_rate)
+        check_stft(self.n_fft, self.hop)    # Griffin-Lim's inverse STFT needs overlapping frames
         check_in_range(self.n_fft, "n_fft", 64, 8192)
-        check_in_range(self.hop, "hop", 1, self.n_fft)
-        check_in_range(self.n_mels, "n_mels", 8, self.n_fft // 2)
-        check_in_range(self.griffin_lim_iters, "griffin_lim_iters", 1, 1000)
+        _check_int_in(self.n_mels, "n_mels", 8, self.n_fft // 2)
+        _check_int_in(self.griffin_lim_iters, "griffin_lim_iters", 1, 1000)
         return MelImage(self.sample_rate, self.n_fft, self.hop, self.n_mels, self.griffin_lim_iters)
 
     @property
@@ -99,6 +106,7 @@ class SpectrogramGAN(Augmenter):
         return round(self.sample_rate * self.clip_seconds)
 
     def _check_x(self, x):
+        self.mel_image()      # settings first: the length check below compares with n_fft
         x = check_audio(x, "x", min_length=self.n_fft)
         if x.shape[1] != self.clip_length:
             raise ValueError(f"x clips are {x.shape[1]} samples long; SpectrogramGAN(sample_rate="

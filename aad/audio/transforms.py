@@ -40,8 +40,9 @@ class _StftAugmenter(_WaveAugmenter):
     def min_length(self) -> int:
         return self.n_fft
 
-    def _check_stft(self) -> None:
-        F.check_stft(self.n_fft, self.hop)
+    def _check_x(self, x):
+        F.check_stft(self.n_fft, self.hop)     # first: the clip-length check compares with n_fft
+        return super()._check_x(x)
 
 
 class TimeStretch(_StftAugmenter):
@@ -63,7 +64,7 @@ class TimeStretch(_StftAugmenter):
 
     def _augment(self, x, y, g):
         lo, hi = check_pair((self.min_rate, self.max_rate), "(min_rate, max_rate)", F.MIN_RATE, F.MAX_RATE)
-        self._check_stft()
+        F.check_bool(self.keep_length, "keep_length")
         out, lengths = F.time_stretch(x, uniform(lo, hi, len(x), g), self.n_fft, self.hop)
         return F.fit_length(out, x.shape[1]) if self.keep_length else F.split_clips(out, lengths)
 
@@ -84,6 +85,8 @@ class Speed(_WaveAugmenter):
 
     def _augment(self, x, y, g):
         lo, hi = check_pair((self.min_rate, self.max_rate), "(min_rate, max_rate)", F.MIN_RATE, F.MAX_RATE)
+        F.check_bool(self.keep_length, "keep_length")
+        check_audio(x, "x", min_length=math.floor(hi / 2) + 1)   # round(T / max_rate) >= 1 sample
         out, lengths = F.change_speed(x, uniform(lo, hi, len(x), g))
         return F.fit_length(out, x.shape[1]) if self.keep_length else F.split_clips(out, lengths)
 
@@ -103,7 +106,6 @@ class PitchShift(_StftAugmenter):
     def _augment(self, x, y, g):
         lo, hi = check_pair((self.min_semitones, self.max_semitones), "(min_semitones, max_semitones)",
                             -24, 24)
-        self._check_stft()
         return F.pitch_shift(x, uniform(lo, hi, len(x), g), self.n_fft, self.hop)
 
 
@@ -120,11 +122,15 @@ class SpecAugment(_StftAugmenter):
 
     Each clip gets ``freq_masks`` frequency bands silenced, each up to ``max_freq_width`` of the
     mel-scale bandwidth wide (placed uniformly on the mel scale, as masks on log-mel features are),
-    ``time_masks`` spans silenced, each up to ``max_time_width`` of the clip long, and, when
-    ``time_warp > 0``, a time warp moving a random frame by up to ``time_warp`` of the clip
-    (pitch kept). Working on the STFT of the waveform keeps the batch contract, so any downstream
-    model (and any feature extractor) sees SpecAugmented audio. For masks on features the model
-    already computed, use ``aad.audio.functional.mask_spectrogram``.
+    ``time_masks`` spans of STFT frames silenced, each up to ``max_time_width`` of the clip's frames
+    long, and, when ``time_warp > 0``, a time warp moving a random frame by up to ``time_warp`` of
+    the clip's frames (less on clips of a few frames, so that the warp stays inside; pitch kept).
+    Overlapping frames share each sample, so a time mask of L frames silences about
+    ``(L + 1 - n_fft / hop) * hop`` samples of the waveform (``(L - 3) * hop`` at the defaults),
+    with a fade of up to ``n_fft - hop`` samples either side; a mask of ``n_fft / hop - 1`` frames
+    or fewer (3 at the defaults) only attenuates. Working on the STFT of the waveform keeps the
+    batch contract, so any downstream model (and any feature extractor) sees SpecAugmented audio.
+    For masks on features the model already computed, use ``aad.audio.functional.mask_spectrogram``.
     """
 
     def __init__(self, freq_masks: int = 2, max_freq_width: float = 0.15, time_masks: int = 2,
@@ -158,13 +164,14 @@ class SpecAugment(_StftAugmenter):
         return out.to(x.dtype)
 
     def _draw_warp(self, b: int, frames: int, g: torch.Generator) -> Tensor:
-        reach = max(1.0, min(self.time_warp * frames, frames / 2 - 2))
+        # the moved frame stays >= 1 frame from either end, so both pieces of the map have frames;
+        # on 3-4 frames that leaves no room: reach 0, no warp
+        reach = max(0.0, min(self.time_warp * frames, frames / 2 - 2))
         centre = uniform(reach + 1, frames - 2 - reach, b, g)
         shift = uniform(-reach, reach, b, g)
         return torch.stack([centre, shift], -1)
 
     def _check_params(self) -> None:
-        self._check_stft()
         check_sample_rate(self.sample_rate)
         for name in ("freq_masks", "time_masks"):
             value = getattr(self, name)

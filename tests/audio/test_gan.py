@@ -118,7 +118,10 @@ def test_labels_unseen_in_fit_are_refused(tmp_path):
 
 
 @pytest.mark.parametrize("param, value", [("steps", 0), ("batch_size", 0), ("diffaugment", ["warp"]),
-                                          ("ema_decay", 1.0), ("mix", 2.0)])
+                                          ("ema_decay", 1.0), ("mix", 2.0),
+                                          # hop = n_fft fitted, then every generate failed in istft
+                                          ("hop", 256), ("n_fft", 256.0), ("hop", 128.0), ("n_mels", 16.0),
+                                          ("griffin_lim_iters", 4.5), ("n_fft", None)])
 def test_bad_settings_are_named(param, value):
     x, y = audio_batch()
     with pytest.raises(ValueError, match=param):

@@ -4,6 +4,7 @@ import torch
 
 from aad import Compose
 from aad.audio import AddNoise, Gain, PitchShift, SpecAugment, Speed, TimeShift, TimeStretch
+from aad.audio import functional as F
 from tests.audio.signals import SR, dominant_frequency, tone
 
 
@@ -46,6 +47,18 @@ def test_add_noise_snr_range_is_respected():
     assert snr.min() >= 10 - 0.01 and snr.max() <= 20 + 0.01
 
 
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+@pytest.mark.parametrize("level", [2e-4, 5e-5])
+def test_add_noise_snr_holds_on_quiet_half_precision_clips(dtype, level):
+    # the RMS was computed in half precision: float16 squares under 6e-8 are 0 (18 dB, or no noise)
+    x = (level * tone(n=4) / tone().pow(2).mean().sqrt()).to(dtype)
+    out = AddNoise(20, 20, seed=0)(x)
+    assert out.dtype == dtype
+    signal, noise = x.double(), out.double() - x.double()
+    snr = 10 * torch.log10(signal.pow(2).mean(1) / noise.pow(2).mean(1))
+    assert torch.allclose(snr, torch.full_like(snr, 20.0), atol=0.02)
+
+
 def test_time_shift_moves_onsets_within_range():
     x = torch.zeros(16, 4000)
     x[:, 2000] = 1.0
@@ -60,6 +73,25 @@ def test_spec_augment_silences_part_of_every_clip_and_keeps_the_rest():
     out = SpecAugment(freq_masks=1, max_freq_width=0.3, time_masks=1, max_time_width=0.2, seed=0)(x)
     removed = 1 - out.pow(2).sum(1) / x.pow(2).sum(1)
     assert (removed > 0).all() and (removed < 0.6).all()
+
+
+@pytest.mark.parametrize("time_warp, n_fft, hop, length", [(0.001, 512, 128, SR), (0.4, 512, 256, 512),
+                                                          (0.4, 512, 128, 512), (0.2, 512, 128, SR)])
+def test_time_warp_moves_a_frame_by_at_most_time_warp_of_the_frames(monkeypatch, time_warp, n_fft, hop, length):
+    # the reach was at least 1 frame: 8x time_warp on a 1 s clip at 0.001, and on 3 frames the
+    # centre was drawn outside the clip, so frames moved before frame 0
+    warps, real = [], F.spec_augment
+
+    def spy(wave, freq_spans, time_spans, warp, n_fft, hop):
+        warps.append(warp)
+        return real(wave, freq_spans, time_spans, warp, n_fft, hop)
+
+    monkeypatch.setattr(F, "spec_augment", spy)
+    SpecAugment(time_warp=time_warp, n_fft=n_fft, hop=hop, seed=0)(tone(n=64)[:, :length])
+    centre, shift = warps[0].T
+    frames = length // hop + 1
+    assert shift.abs().max() <= time_warp * frames
+    assert (centre - shift.abs() >= 1).all() and (centre + shift.abs() <= frames - 2).all()
 
 
 def test_silence_stays_silence_through_every_transform():
@@ -90,9 +122,22 @@ def test_compose_pipeline_for_speech():
     (SpecAugment(time_warp=float("nan")), "time_warp must be a finite number"),
     (TimeStretch(hop=512), r"hop must be an int in \[1, n_fft // 2 = 256\]"),   # frames would not overlap
     (PitchShift(n_fft=512.0), "n_fft must be an int"),
+    # a raw "'<' not supported" TypeError came from the clip-length check, before n_fft was checked
+    (TimeStretch(n_fft=None), "n_fft must be an int"),
+    (SpecAugment(n_fft="512"), "n_fft must be an int"),
+    (PitchShift(n_fft=None), "n_fft must be an int"),
 ])
 def test_bad_parameters_are_named_at_call_time(aug, match):
     with pytest.raises(ValueError, match=match):
+        aug(tone(n=1))
+
+
+@pytest.mark.parametrize("aug, name", [(TimeShift(0.5, rollover="False"), "rollover"),
+                                       (TimeStretch(keep_length="False"), "keep_length"),
+                                       (Speed(keep_length=None), "keep_length")])
+def test_flags_must_be_bools(aug, name):
+    # "False" is truthy: TimeShift wrapped clips around, TimeStretch returned a tensor, not a list
+    with pytest.raises(TypeError, match=f"{name} must be True or False"):
         aug(tone(n=1))
 
 
@@ -101,6 +146,17 @@ def test_clip_shorter_than_one_window_is_rejected_for_stft_ops():
         with pytest.raises(ValueError, match="at least 512"):
             aug(torch.zeros(2, 300))
     assert Gain()(torch.zeros(2, 300)).shape == (2, 300)
+
+
+def test_speed_refuses_clips_too_short_to_give_a_sample():
+    # 4 samples at rate 10 gave clips of 0 samples
+    for keep_length in (True, False):
+        with pytest.raises(ValueError, match="x clips are 4 samples long; at least 6"):
+            Speed(10, 10, keep_length=keep_length)(torch.ones(2, 4))
+    with pytest.raises(ValueError, match="wave clips of 1 samples give no sample at rate 3"):
+        F.change_speed(torch.ones(2, 1), 3.0)
+    assert [len(c) for c in Speed(10, 10, keep_length=False)(torch.ones(2, 6))] == [1, 1]
+    assert Speed()(torch.ones(2, 1)).shape == (2, 1)
 
 
 def test_outputs_are_contiguous_and_own_their_memory():
