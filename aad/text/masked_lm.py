@@ -109,19 +109,21 @@ class MaskedLMReplace(Augmenter):
         """An unfitted augmenter may use a base model that already has a masked-LM head."""
         if self.is_fitted():
             return
-        if getattr(self, "_base", None) is None:
+        # keyed by the parameters it was loaded with: set_params(model=...) must load the new model
+        key = (self.model, str(self.device))
+        if getattr(self, "_base", None) is None or self._base[0] != key:
             model, tokenizer, has_head = load_masked_lm(self.model or default_model(), self.device)
             if not has_head:
                 raise NotFittedError(f"{self.model or 'the packaged MiniLM encoder'} has no masked-LM head: "
                                      f"call fit(texts) first to adapt it to your corpus")
-            self._base = (model, tokenizer)
+            self._base = (key, model, tokenizer)
 
     def _lm(self):
         if self.is_fitted():
             if getattr(self, "_tokenizer", None) is None:
                 self._tokenizer = load_masked_lm(self.model or default_model(), "cpu")[1]
             return self.model_, self._tokenizer
-        return self._base
+        return self._base[1:]
 
     def _validate(self) -> None:
         check_in_range(self.fraction, "fraction", 0, 1)

@@ -255,3 +255,11 @@ def test_fit_on_the_cpu_leaves_the_gpu_generators_alone(tmp_path, monkeypatch):
     monkeypatch.setattr(torch.cuda, "manual_seed_all", reseeded.append)
     make(tmp_path, fit_steps=2, seed=0).fit(TEXTS, torch.tensor([0, 1, 0, 1]))
     assert not reseeded
+
+
+def test_set_params_model_loads_the_new_model():
+    text = ["the movie was really good and the actors were great"]
+    augmenter = greedy(tiny_mlm_dir())
+    augmenter.augment(text, rng=0)  # loads the first model
+    augmenter.set_params(model=tiny_roberta_dir())
+    assert augmenter.augment(text, rng=0) == greedy(tiny_roberta_dir()).augment(text, rng=0)
