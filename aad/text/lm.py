@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import tempfile
 import unicodedata
 from pathlib import Path
 
@@ -50,16 +51,40 @@ def default_model() -> str:
 def load_masked_lm(name: str, device="cpu"):
     """(model in eval mode, fast tokenizer, has_head). A missing head is initialised as in
     :func:`init_head` so the model is a sensible starting point for fine-tuning."""
-    tf = transformers()
+    tokenizer = load_tokenizer(name)
     with quiet_transformers():
-        tokenizer = tf.AutoTokenizer.from_pretrained(name)
-        model, info = tf.AutoModelForMaskedLM.from_pretrained(name, output_loading_info=True)
-    if not tokenizer.is_fast:
-        raise ValueError(f"model {name!r} has no fast tokenizer (tokenizer.json); one is needed for offsets")
+        model, info = transformers().AutoModelForMaskedLM.from_pretrained(name, output_loading_info=True)
     has_head = not any(_is_head_key(k) for k in info.get("missing_keys", []))
     if not has_head:
         init_head(model)
     return model.to(device).eval(), tokenizer, has_head
+
+
+def load_tokenizer(name: str):
+    """The fast tokenizer of ``name`` (a model name or folder)."""
+    with quiet_transformers():
+        tokenizer = transformers().AutoTokenizer.from_pretrained(name)
+    if not tokenizer.is_fast:
+        raise ValueError(f"model {name!r} has no fast tokenizer (tokenizer.json); one is needed for offsets")
+    return tokenizer
+
+
+def tokenizer_files(tokenizer) -> dict[str, bytes]:
+    """The files ``save_pretrained`` writes for ``tokenizer``, by name: a saved augmenter keeps them."""
+    with tempfile.TemporaryDirectory() as folder:
+        with quiet_transformers():
+            tokenizer.save_pretrained(folder)
+        return {f.name: f.read_bytes() for f in Path(folder).iterdir() if f.is_file()}
+
+
+def tokenizer_from_files(files: dict[str, bytes]):
+    """The tokenizer that :func:`tokenizer_files` returned ``files`` for."""
+    with tempfile.TemporaryDirectory() as folder:
+        for name, data in files.items():
+            if Path(name).name != name or name in ("", ".", ".."):  # a bare file name, nothing outside folder
+                raise ValueError(f"bad tokenizer file name {name!r} in a saved augmenter")
+            (Path(folder) / name).write_bytes(data)
+        return load_tokenizer(folder)
 
 
 def _is_head_key(key: str) -> bool:

@@ -8,8 +8,19 @@ from aad.base import Augmenter, NotFittedError
 from aad.checks import check_in_range
 from aad.text.adapt import AdaptSettings, adapt_cached
 from aad.text.corpus import general_corpus
-from aad.text.lm import default_model, load_masked_lm, masked_logits, vocab_words, word_key
+from aad.text.lm import (
+    default_model,
+    load_masked_lm,
+    load_tokenizer,
+    masked_logits,
+    tokenizer_files,
+    tokenizer_from_files,
+    vocab_words,
+    word_key,
+)
 from aad.text.words import choose, count_for, is_stopword, match_case, replace_spans, word_spans
+
+TOKENIZER = "tokenizer/"  # saved tensors under this prefix are the tokenizer's files, as bytes
 
 
 class MaskedLMReplace(Augmenter):
@@ -120,10 +131,19 @@ class MaskedLMReplace(Augmenter):
 
     def _lm(self):
         if self.is_fitted():
-            if getattr(self, "_tokenizer", None) is None:
-                self._tokenizer = load_masked_lm(self.model or default_model(), "cpu")[1]
+            if getattr(self, "_tokenizer", None) is None:  # saved before saves held the tokenizer
+                self._tokenizer = self._base_tokenizer()
             return self.model_, self._tokenizer
         return self._base[1:]
+
+    def _base_tokenizer(self):
+        name = self.model or default_model()
+        try:
+            return load_tokenizer(name)
+        except OSError as e:
+            raise FileNotFoundError(f"this MaskedLMReplace was saved without its tokenizer (by an older aad), so "
+                                    f"it reads it from model={name!r}, which cannot be loaded ({e}); "
+                                    f"load it where that model is and save it again") from e
 
     def _validate(self) -> None:
         check_in_range(self.fraction, "fraction", 0, 1)
@@ -247,24 +267,40 @@ class MaskedLMReplace(Augmenter):
         return [tokenizer.convert_ids_to_tokens(row.topk(k).indices.tolist()) for row in logits]
 
     def __getstate__(self):
-        # tokenizers and the unfitted base reload lazily; only the fitted model travels
+        # the unfitted base reloads lazily from model=; the fitted model and its tokenizer travel
         state = super().__getstate__()
-        for key in ("_base", "_vocab", "_tokenizer"):
+        for key in ("_base", "_vocab"):
             state.pop(key, None)
         return state
 
     # ---- persistence --------------------------------------------------------------------------
     def _get_state(self):
-        meta = {"hf_config": self.model_.config.to_dict(), "n_classes": self.n_classes_}
-        return meta, dict(self.model_.state_dict())
+        """The fitted model's weights, a tied tensor (decoder = word embeddings) once, and the tokenizer's
+        files as bytes: a saved augmenter needs nothing from the ``model=`` folder."""
+        tensors, tied, first = {}, {}, {}
+        for name, tensor in self.model_.state_dict().items():
+            key = (tensor.data_ptr(), tuple(tensor.shape), tensor.stride())
+            if key in first:
+                tied[name] = first[key]
+            else:
+                first[key] = name
+                tensors[name] = tensor
+        for name, data in tokenizer_files(self._lm()[1]).items():
+            tensors[TOKENIZER + name] = torch.frombuffer(bytearray(data), dtype=torch.uint8)
+        meta = {"hf_config": self.model_.config.to_dict(), "n_classes": self.n_classes_, "tied": tied}
+        return meta, tensors
 
     def _set_state(self, meta, tensors):
         from aad.text.lm import transformers
         tf = transformers()
+        files = {k[len(TOKENIZER):]: bytes(v.numpy()) for k, v in tensors.items() if k.startswith(TOKENIZER)}
+        weights = {k: v for k, v in tensors.items() if not k.startswith(TOKENIZER)}
+        weights.update({name: weights[source] for name, source in meta.get("tied", {}).items()})
         config = dict(meta["hf_config"])
         config = tf.AutoConfig.for_model(config.pop("model_type"), **config)
         model = tf.AutoModelForMaskedLM.from_config(config)
-        model.load_state_dict(tensors)
+        model.load_state_dict(weights)
         self.model_ = model.to(self.device).eval()
         self.n_classes_ = meta["n_classes"]
-        self._tokenizer = None
+        # saves made before the tokenizer was kept read it from model= on first use
+        self._tokenizer = tokenizer_from_files(files) if files else None

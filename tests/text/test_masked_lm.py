@@ -263,3 +263,22 @@ def test_set_params_model_loads_the_new_model():
     augmenter.augment(text, rng=0)  # loads the first model
     augmenter.set_params(model=tiny_roberta_dir())
     assert augmenter.augment(text, rng=0) == greedy(tiny_roberta_dir()).augment(text, rng=0)
+
+
+def test_a_saved_model_needs_nothing_from_the_model_folder(tmp_path):
+    from safetensors import safe_open
+    base = tmp_path / "base"
+    shutil.copytree(tiny_mlm_dir(), base)
+    augmenter = MaskedLMReplace(model=str(base), fit_steps=2, cache_dir=str(tmp_path / "cache"), progress=False,
+                                seed=0).fit(TEXTS)
+    augmenter.save(tmp_path / "saved")
+    shutil.rmtree(base)
+    shutil.rmtree(tmp_path / "cache")
+    loaded = MaskedLMReplace.load(tmp_path / "saved")
+    assert loaded.augment(TEXTS, rng=1) == augmenter.augment(TEXTS, rng=1)
+    with safe_open(str(tmp_path / "saved" / "model.safetensors"), framework="pt") as f:
+        names = set(f.keys())
+    assert not any("decoder.weight" in name for name in names), "a tied tensor is stored once"
+    loaded._tokenizer = None  # as after loading an older save, which read the tokenizer from model=
+    with pytest.raises(FileNotFoundError, match="saved without its tokenizer"):
+        loaded.augment(TEXTS)
