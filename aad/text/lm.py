@@ -87,6 +87,16 @@ def tokenizer_from_files(files: dict[str, bytes]):
         return load_tokenizer(folder)
 
 
+def max_tokens(model, tokenizer) -> int:
+    """The longest input ``model`` reads: its position table (less the padding_idx + 1 positions that
+    RoBERTa-style embeddings skip), and no more than the tokenizer's own limit."""
+    limit = getattr(model.config, "max_position_embeddings", None) or tokenizer.model_max_length
+    padding_idx = getattr(getattr(model.base_model, "embeddings", None), "padding_idx", None)
+    if padding_idx is not None:
+        limit -= padding_idx + 1
+    return min(limit, tokenizer.model_max_length)
+
+
 def _is_head_key(key: str) -> bool:
     return key.startswith(("cls.", "lm_head.", "vocab_")) and "decoder.weight" not in key
 

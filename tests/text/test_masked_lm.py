@@ -282,3 +282,14 @@ def test_a_saved_model_needs_nothing_from_the_model_folder(tmp_path):
     loaded._tokenizer = None  # as after loading an older save, which read the tokenizer from model=
     with pytest.raises(FileNotFoundError, match="saved without its tokenizer"):
         loaded.augment(TEXTS)
+
+
+@pytest.mark.parametrize("model", [tiny_mlm_dir(), tiny_roberta_dir()])
+def test_max_length_is_capped_by_the_models_positions(model):
+    text = "movie good " * 10 + "actors great " * 100  # past the 64 (BERT) and 78 (RoBERTa) tokens they read
+    augmenter = MaskedLMReplace(model=model, fraction=1.0, max_length=1024, progress=False)
+    out = augmenter.augment([text, "the movie"], rng=0)
+    assert out[0].endswith("actors great " * 60) and out[1] != "the movie"
+    assert len(augmenter.fill_mask("the [MASK] was good " + text)) == 1
+    if model == tiny_mlm_dir():  # (the tiny BPE's mask token takes its space along: its masks overflow)
+        assert not out[0].startswith("movie good ")
