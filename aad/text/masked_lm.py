@@ -10,6 +10,7 @@ from aad.text.adapt import AdaptSettings, adapt_cached
 from aad.text.corpus import general_corpus
 from aad.text.lm import (
     default_model,
+    fixed_init,
     load_masked_lm,
     load_tokenizer,
     masked_logits,
@@ -303,7 +304,8 @@ class MaskedLMReplace(Augmenter):
         weights.update({name: weights[source] for name, source in meta.get("tied", {}).items()})
         config = dict(meta["hf_config"])
         config = tf.AutoConfig.for_model(config.pop("model_type"), **config)
-        model = tf.AutoModelForMaskedLM.from_config(config)
+        with fixed_init():  # every weight is overwritten below
+            model = tf.AutoModelForMaskedLM.from_config(config)
         model.load_state_dict(weights)
         self.model_ = model.to(self.device).eval()
         self.n_classes_ = meta["n_classes"]

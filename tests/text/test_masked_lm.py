@@ -51,6 +51,16 @@ def skeleton(text):
     return WORD.sub("_", text)
 
 
+def headless_copy(folder):
+    """``tiny_mlm_dir()``'s encoder without its masked-LM head, with its tokenizer, in ``folder``."""
+    from transformers import BertModel
+    BertModel.from_pretrained(tiny_mlm_dir()).save_pretrained(folder)
+    for name in ("vocab.txt", "tokenizer.json", "tokenizer_config.json"):
+        if (Path(tiny_mlm_dir()) / name).is_file():
+            shutil.copy(Path(tiny_mlm_dir()) / name, folder / name)
+    return str(folder)
+
+
 def test_replaces_whole_words_only_and_keeps_everything_else(tmp_path):
     out = make(tmp_path, seed=0).augment(TEXTS)
     assert out != TEXTS
@@ -103,14 +113,8 @@ def test_one_forward_pass_per_batch(tmp_path):
 
 
 def test_head_less_model_must_be_fitted(tmp_path):
-    from transformers import BertModel
-    folder = tmp_path / "encoder"
-    BertModel.from_pretrained(tiny_mlm_dir()).save_pretrained(folder)
-    for name in ("vocab.txt", "tokenizer.json", "tokenizer_config.json"):
-        if (Path(tiny_mlm_dir()) / name).is_file():
-            shutil.copy(Path(tiny_mlm_dir()) / name, folder / name)
     augmenter = make(tmp_path, pretrain_steps=0, fit_steps=2)
-    augmenter.model = str(folder)
+    augmenter.model = headless_copy(tmp_path / "encoder")
     with pytest.raises(NotFittedError, match="fit"):
         augmenter.augment(TEXTS)
     assert len(augmenter.fit(TEXTS).augment(TEXTS)) == len(TEXTS)
@@ -293,3 +297,20 @@ def test_max_length_is_capped_by_the_models_positions(model):
     assert len(augmenter.fill_mask("the [MASK] was good " + text)) == 1
     if model == tiny_mlm_dir():  # (the tiny BPE's mask token takes its space along: its masks overflow)
         assert not out[0].startswith("movie good ")
+
+
+def test_loading_fitting_and_a_first_augment_leave_the_global_rng_alone(tmp_path):
+    base = headless_copy(tmp_path / "encoder")
+    fitted = make(tmp_path, fit_steps=1, pretrain_steps=0, seed=0)
+    fitted.model = base
+    steps = {"augment": lambda: make(tmp_path, seed=0).augment(TEXTS),
+             "fit": lambda: fitted.fit(TEXTS),
+             "load": lambda: MaskedLMReplace.load(tmp_path / "saved")}
+    for name, step in steps.items():
+        torch.manual_seed(123)
+        expected = torch.rand(3)
+        torch.manual_seed(123)
+        step()
+        assert torch.equal(torch.rand(3), expected), name
+        if name == "fit":
+            fitted.save(tmp_path / "saved")
