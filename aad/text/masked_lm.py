@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from aad.base import Augmenter, NotFittedError
-from aad.checks import check_in_range
+from aad.checks import check_in_range, check_int, check_str_list
 from aad.text.adapt import AdaptSettings, adapt_cached
 from aad.text.corpus import general_corpus
 from aad.text.lm import (
@@ -121,6 +121,7 @@ class MaskedLMReplace(Augmenter):
     # ---- augment ------------------------------------------------------------------------------
     def _check_fitted(self) -> None:
         """An unfitted augmenter may use a base model that already has a masked-LM head."""
+        self._validate()
         if self.is_fitted():
             return
         # keyed by the parameters it was loaded with: set_params(model=...) must load the new model
@@ -152,12 +153,18 @@ class MaskedLMReplace(Augmenter):
         check_in_range(self.fraction, "fraction", 0, 1)
         check_in_range(self.temperature, "temperature", 0)
         for name in ("top_k", "batch_size", "max_length"):
-            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
-                raise ValueError(f"{name} must be a positive int, got {getattr(self, name)!r}")
+            check_int(getattr(self, name), name, low=1)
+        for name in ("fit_steps", "pretrain_steps"):
+            check_int(getattr(self, name), name)
+        if self.fit_seconds is not None:
+            check_in_range(self.fit_seconds, "fit_seconds", 0, low_inclusive=False)
+        check_in_range(self.fit_lr, "fit_lr", 0, low_inclusive=False)
+        for name in ("protected", "label_names"):
+            if getattr(self, name) is not None:
+                check_str_list(getattr(self, name), name)
 
     @torch.inference_mode()
     def _augment(self, x: list[str], y, g: torch.Generator) -> list[str]:
-        self._validate()
         model, tokenizer = self._lm()
         conditioned = y is not None and self._num_classes() is not None
         prefixes = self._prefixes(y, self._num_classes()) if conditioned else None

@@ -190,6 +190,21 @@ def test_bad_parameters_are_clear_errors(tmp_path):
         make(tmp_path).augment("one string")
 
 
+@pytest.mark.parametrize("params, error", [
+    ({"fit_lr": -1.0}, ValueError), ({"fit_steps": -5}, ValueError), ({"fit_steps": 2.5}, ValueError),
+    ({"fit_seconds": -1}, ValueError), ({"fit_steps": None, "fit_seconds": 2}, ValueError),
+    ({"top_k": True}, ValueError), ({"batch_size": True}, ValueError), ({"pretrain_steps": -1}, ValueError),
+    ({"protected": "movie"}, TypeError), ({"label_names": "negative"}, TypeError),
+])
+def test_bad_settings_are_refused_by_name(tmp_path, params, error):
+    name = next(iter(params))
+    with pytest.raises(error, match=name):
+        make(tmp_path, **params).fit(TEXTS, torch.tensor([0, 1, 0, 1]))
+    with pytest.raises(error, match=name):
+        make(tmp_path, **params).augment(TEXTS)
+
+
+
 def test_fill_mask_and_save_load_keep_the_fitted_model(tmp_path):
     augmenter = make(tmp_path, fit_steps=2).fit(TEXTS, torch.tensor([0, 1, 0, 1]))
     top = augmenter.fill_mask("the [MASK] was good", k=3)
