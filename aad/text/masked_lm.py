@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from aad.base import Augmenter, NotFittedError
-from aad.checks import check_in_range, check_int, check_str_list
+from aad.checks import check_device, check_in_range, check_int, check_str_list
 from aad.text.adapt import AdaptSettings, adapt_cached
 from aad.text.corpus import general_corpus
 from aad.text.lm import (
@@ -162,6 +162,7 @@ class MaskedLMReplace(Augmenter):
         for name in ("protected", "label_names"):
             if getattr(self, name) is not None:
                 check_str_list(getattr(self, name), name)
+        check_device(self.device)
 
     @torch.inference_mode()
     def _augment(self, x: list[str], y, g: torch.Generator) -> list[str]:
@@ -305,6 +306,7 @@ class MaskedLMReplace(Augmenter):
 
     def _set_state(self, meta, tensors):
         from aad.text.lm import transformers
+        check_device(self.device)
         tf = transformers()
         files = {k[len(TOKENIZER):]: bytes(v.numpy()) for k, v in tensors.items() if k.startswith(TOKENIZER)}
         weights = {k: v for k, v in tensors.items() if not k.startswith(TOKENIZER)}

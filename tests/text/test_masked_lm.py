@@ -195,6 +195,7 @@ def test_bad_parameters_are_clear_errors(tmp_path):
     ({"fit_seconds": -1}, ValueError), ({"fit_steps": None, "fit_seconds": 2}, ValueError),
     ({"top_k": True}, ValueError), ({"batch_size": True}, ValueError), ({"pretrain_steps": -1}, ValueError),
     ({"protected": "movie"}, TypeError), ({"label_names": "negative"}, TypeError),
+    ({"device": "gpu"}, ValueError),
 ])
 def test_bad_settings_are_refused_by_name(tmp_path, params, error):
     name = next(iter(params))
@@ -203,6 +204,17 @@ def test_bad_settings_are_refused_by_name(tmp_path, params, error):
     with pytest.raises(error, match=name):
         make(tmp_path, **params).augment(TEXTS)
 
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_a_cuda_device_without_cuda_says_to_use_the_cpu(tmp_path):
+    with pytest.raises(ValueError, match="device is 'cuda'.*use 'cpu'"):
+        make(tmp_path, device="cuda").augment(TEXTS)
+    make(tmp_path, fit_steps=1).fit(TEXTS).save(tmp_path / "saved")
+    config = tmp_path / "saved" / "config.json"
+    config.write_text(config.read_text().replace('"device": "cpu"', '"device": "cuda"'))  # saved on a GPU
+    with pytest.raises(ValueError, match="device is 'cuda'.*use 'cpu'"):
+        MaskedLMReplace.load(tmp_path / "saved")
+    assert len(MaskedLMReplace.load(tmp_path / "saved", device="cpu").augment(TEXTS)) == len(TEXTS)
 
 
 def test_fill_mask_and_save_load_keep_the_fitted_model(tmp_path):
