@@ -55,7 +55,7 @@ def load_masked_lm(name: str, device="cpu"):
     tokenizer = load_tokenizer(name)
     with quiet_transformers(), fixed_init():
         model, info = transformers().AutoModelForMaskedLM.from_pretrained(name, output_loading_info=True)
-        has_head = not any(_is_head_key(k) for k in info.get("missing_keys", []))
+        has_head = not any(_is_head_key(k, model.base_model_prefix) for k in info.get("missing_keys", []))
         if not has_head:
             init_head(model)
     return model.to(device).eval(), tokenizer, has_head
@@ -104,8 +104,10 @@ def max_tokens(model, tokenizer) -> int:
     return min(limit, tokenizer.model_max_length)
 
 
-def _is_head_key(key: str) -> bool:
-    return key.startswith(("cls.", "lm_head.", "vocab_")) and "decoder.weight" not in key
+def _is_head_key(key: str, base_prefix: str) -> bool:
+    """A weight outside the encoder (``cls.``, ``lm_head.``, ALBERT's ``predictions.``, ELECTRA's
+    ``generator_``...): the masked-LM head's, unless it is a decoder tied to the word embeddings."""
+    return not key.startswith(base_prefix + ".") and "decoder.weight" not in key
 
 
 @torch.no_grad()

@@ -341,3 +341,16 @@ def test_loading_fitting_and_a_first_augment_leave_the_global_rng_alone(tmp_path
         assert torch.equal(torch.rand(3), expected), name
         if name == "fit":
             fitted.save(tmp_path / "saved")
+
+
+@pytest.mark.parametrize("family", ["Albert", "Electra"])
+def test_head_less_albert_and_electra_must_be_fitted(tmp_path, family):
+    import transformers
+    config = getattr(transformers, f"{family}Config")(
+        vocab_size=len(VOCAB), embedding_size=16, hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
+        intermediate_size=64, max_position_embeddings=64)
+    headless_copy(tmp_path)  # the tokenizer; the BERT encoder is replaced by this family's
+    (tmp_path / "model.safetensors").unlink()
+    getattr(transformers, f"{family}Model")(config).save_pretrained(tmp_path)
+    with pytest.raises(NotFittedError, match="no masked-LM head"):
+        MaskedLMReplace(model=str(tmp_path), progress=False).augment(TEXTS)
