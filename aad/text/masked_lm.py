@@ -2,6 +2,8 @@
 optionally label-conditioned after ``fit`` (CBERT / "BERTprepend": Wu et al. 2019, Kumar et al. 2020)."""
 from __future__ import annotations
 
+import re
+
 import torch
 
 from aad.base import Augmenter, NotFittedError
@@ -224,15 +226,19 @@ class MaskedLMReplace(Augmenter):
         """The word spans to mask in each text, inside the model's window of ``length`` tokens."""
         enc = self._encode(tokenizer, texts, prefixes, length, offsets=True)
         protected = {w.lower() for w in self.protected or []}
+        specials = [t for t in tokenizer.all_special_tokens if t]
         segment = 1 if prefixes else 0
         plans = []
         for i, text in enumerate(texts):
             ends = [int(e) for (s, e), seq in zip(enc["offset_mapping"][i].tolist(), enc.sequence_ids(i))
                     if seq == segment]
             window = max(ends, default=0)
+            # the letters of a literal special token ("[SEP]", "<s>") are no word to replace
+            kept = [m.span() for token in specials if token in text for m in re.finditer(re.escape(token), text)]
             spans = [(s, e) for s, e in word_spans(text) if e <= window
                      and not (self.skip_stopwords and is_stopword(text[s:e]))
-                     and text[s:e].lower() not in protected]
+                     and text[s:e].lower() not in protected
+                     and not any(s < k_end and k_start < e for k_start, k_end in kept)]
             if tokenizer.mask_token in text:
                 spans = []
             plans.append([spans[k] for k in choose(len(spans), count_for(self.fraction, len(spans)), g)])

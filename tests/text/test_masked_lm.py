@@ -354,3 +354,15 @@ def test_head_less_albert_and_electra_must_be_fitted(tmp_path, family):
     getattr(transformers, f"{family}Model")(config).save_pretrained(tmp_path)
     with pytest.raises(NotFittedError, match="no masked-LM head"):
         MaskedLMReplace(model=str(tmp_path), progress=False).augment(TEXTS)
+
+
+@pytest.mark.parametrize("model", [tiny_mlm_dir(), tiny_roberta_dir()])
+def test_literal_special_tokens_are_never_edited(model):
+    texts = ["good [SEP] movie", "the [CLS] film", "an [UNK] day", "pad [PAD] here", "a <s> b </s> c <unk> d"]
+    augmenter = greedy(model)
+    outs = augmenter.augment(texts, rng=0)
+    specials = augmenter._lm()[1].all_special_tokens  # "[SEP]" is no special token of RoBERTa's
+    for text, out in zip(texts, outs):
+        assert out != text, text
+        for token in specials:
+            assert text.count(token) == out.count(token), (text, out)
