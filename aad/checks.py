@@ -57,14 +57,21 @@ def check_audio(x, name: str = "x", min_length: int = 1) -> Tensor:
 
 def check_texts(x, name: str = "x") -> list[str]:
     """A non-empty list of strings (a tuple is accepted and copied to a list)."""
-    if isinstance(x, str) or not isinstance(x, (list, tuple)):
-        raise TypeError(f"{name} must be a list of strings, got {type(x).__name__}")
+    x = check_str_list(x, name)
     if len(x) == 0:
         raise ValueError(f"{name} is an empty batch")
-    for i, item in enumerate(x):
+    return x
+
+
+def check_str_list(values, name: str) -> list[str]:
+    """A list (or tuple) of strings, copied to a list; a bare string is refused: it would be read
+    letter by letter."""
+    if isinstance(values, str) or not isinstance(values, (list, tuple)):
+        raise TypeError(f"{name} must be a list of strings, got {type(values).__name__}")
+    for i, item in enumerate(values):
         if not isinstance(item, str):
             raise TypeError(f"{name}[{i}] must be a str, got {type(item).__name__}")
-    return list(x)
+    return list(values)
 
 
 CHECKERS = {"image": check_images, "audio": check_audio, "text": check_texts}

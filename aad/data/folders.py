@@ -83,8 +83,7 @@ def from_csv(path: str | Path, text_col: str, label_col: str, name: str | None =
                 if col not in columns:
                     raise ValueError(f"{arg}={col!r} is not a column of {path.name} (read with "
                                      f"delimiter={delimiter!r}); columns: {columns}")
-            rows = [(r[text_col].strip(), r[label_col].strip()) for r in reader
-                    if (r[text_col] or "").strip() and (r[label_col] or "").strip()]
+            rows = _text_rows(reader, text_col, label_col, path)
     except UnicodeDecodeError as err:
         # Still a UnicodeDecodeError (a ValueError) for callers that catch it, now naming the file.
         reason = (f"{err.reason} (file {str(path)!r} is not {encoding!r}; "
@@ -97,6 +96,21 @@ def from_csv(path: str | Path, text_col: str, label_col: str, name: str | None =
     y = torch.tensor([index[label] for _, label in rows], dtype=torch.long)
     return Dataset(x=[text for text, _ in rows], y=y, classes=classes, modality="text",
                    name=name or path.stem)
+
+
+def _text_rows(reader: csv.DictReader, text_col: str, label_col: str, path: Path) -> list[tuple[str, str]]:
+    """(text, label) of each row that has both. A row with more fields than the header is refused: an
+    unquoted delimiter in a text shifts the label, which would silently make up a class."""
+    rows = []
+    for r in reader:
+        extra = [v for v in r.get(None) or [] if v.strip()]  # DictReader keeps fields past the header under None
+        if extra:
+            raise ValueError(f"{str(path)!r} line {reader.line_num} has {len(reader.fieldnames) + len(r[None])} "
+                             f"fields but the header has {len(reader.fieldnames)}: quote a text that holds the "
+                             f"delimiter {reader.reader.dialect.delimiter!r}")
+        if (r[text_col] or "").strip() and (r[label_col] or "").strip():
+            rows.append((r[text_col].strip(), r[label_col].strip()))
+    return rows
 
 
 def _sniff_delimiter(sample: str, columns: tuple[str, str]) -> str:

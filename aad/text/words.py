@@ -20,17 +20,37 @@ STOPWORDS = frozenset(["a", "about", "above", "after", "again", "against", "all"
 # Tokens whose letters are not words to edit: a synonym or a masked LM would garble a URL ("t.co" ->
 # "t.carbon monoxide"), and a handle or hashtag names something (who a tweet addresses is often its label).
 # Links come with or without a scheme ("bit.ly/2xYz", "news.net"); an HTML entity ("&amp;") is no word.
-OPAQUE = re.compile(r"""[a-z][a-z0-9+.-]*://\S+      # a link with a scheme, any case
-                      | [\w.+-]+@[\w-]+(?:\.[\w-]+)+  # an e-mail address
-                      | [@\#]\w+                     # a handle or hashtag
-                      | [\w-]+(?:\.[\w-]+)*\.[a-z]{2,}\b(?:/\S*)?  # a domain, maybe with a path
-                      | &\#?\w+;                     # an HTML entity""", re.IGNORECASE | re.VERBOSE)
+# Each pattern may start only where its leading run starts (the lookbehinds): tried from every
+# letter of a long token, each would rescan the rest of it (quadratic: 13 s for 20k letters). A
+# link's span starts at its run's start ("...http://x" whole), which holds no letters.
+_OPAQUE = [(r"(?<![a-z0-9+.-])", r"[0-9+.-]*[a-z][a-z0-9+.-]*://\S+"),         # a link with a scheme
+           (r"(?<![\w.+-])", r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"),                # an e-mail address
+           (r"", r"[@\#]\w+"),                                                   # a handle or hashtag
+           (r"(?<![\w-])(?<![\w-]\.)", r"(?:[\w-]+\.)+[a-z]{2,}\b(?:/\S*)?"),  # a domain, maybe a path
+           (r"", r"&\#?\w+;")]                                                  # an HTML entity
+_OPAQUE_GUARDED = re.compile("|".join(guard + pattern for guard, pattern in _OPAQUE), re.IGNORECASE)
+# Right after a match a token may go on (a handle's "@gulf_news.http://t.co/x"), where the lookbehinds
+# would wrongly see a run already begun: the two positions after a match are tried without them.
+_OPAQUE_UNGUARDED = re.compile("|".join(pattern for _, pattern in _OPAQUE), re.IGNORECASE)
+
+
+def opaque_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) spans of the links, e-mail addresses, handles, hashtags and entities in ``text``."""
+    spans, pos = [], 0
+    while pos < len(text):
+        m = (_OPAQUE_UNGUARDED.match(text, pos) or _OPAQUE_UNGUARDED.match(text, pos + 1)
+             or _OPAQUE_GUARDED.search(text, pos + 2))
+        if m is None:
+            break
+        spans.append(m.span())
+        pos = m.end()
+    return spans
 
 
 def word_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) character spans of the words in ``text``; numbers, punctuation and the letters of
     links, e-mail addresses, @handles, #hashtags and letter-digit tokens ("5pm") are not words."""
-    opaque = [m.span() for m in OPAQUE.finditer(text)]
+    opaque = opaque_spans(text)
     return [m.span() for m in WORD.finditer(text) if not any(s <= m.start() < e for s, e in opaque)]
 
 

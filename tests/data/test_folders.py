@@ -95,6 +95,15 @@ def test_csv_errors_name_the_argument(tmp_path):
         from_csv(tmp_path / "nope.csv", text_col="text", label_col="label")
 
 
+def test_csv_row_with_more_fields_than_the_header_is_an_error(tmp_path):
+    path = tmp_path / "reviews.csv"
+    path.write_text("text,label\ngreat film,pos\nslow, but fine,pos\nawful,neg\n")
+    with pytest.raises(ValueError, match=r"reviews.csv' line 3 has 3 fields but the header has 2.*quote"):
+        from_csv(path, "text", "label")
+    path.write_text("text,label\ngreat film,pos,\nawful,neg,\n")  # empty trailing fields are harmless
+    assert from_csv(path, "text", "label").x == ["great film", "awful"]
+
+
 def test_images_are_read_one_open_file_at_a_time(tmp_path):
     resource = pytest.importorskip("resource")
     if not os.path.isdir("/proc/self/fd"):

@@ -51,6 +51,16 @@ def skeleton(text):
     return WORD.sub("_", text)
 
 
+def headless_copy(folder):
+    """``tiny_mlm_dir()``'s encoder without its masked-LM head, with its tokenizer, in ``folder``."""
+    from transformers import BertModel
+    BertModel.from_pretrained(tiny_mlm_dir()).save_pretrained(folder)
+    for name in ("vocab.txt", "tokenizer.json", "tokenizer_config.json"):
+        if (Path(tiny_mlm_dir()) / name).is_file():
+            shutil.copy(Path(tiny_mlm_dir()) / name, folder / name)
+    return str(folder)
+
+
 def test_replaces_whole_words_only_and_keeps_everything_else(tmp_path):
     out = make(tmp_path, seed=0).augment(TEXTS)
     assert out != TEXTS
@@ -103,14 +113,8 @@ def test_one_forward_pass_per_batch(tmp_path):
 
 
 def test_head_less_model_must_be_fitted(tmp_path):
-    from transformers import BertModel
-    folder = tmp_path / "encoder"
-    BertModel.from_pretrained(tiny_mlm_dir()).save_pretrained(folder)
-    for name in ("vocab.txt", "tokenizer.json", "tokenizer_config.json"):
-        if (Path(tiny_mlm_dir()) / name).is_file():
-            shutil.copy(Path(tiny_mlm_dir()) / name, folder / name)
     augmenter = make(tmp_path, pretrain_steps=0, fit_steps=2)
-    augmenter.model = str(folder)
+    augmenter.model = headless_copy(tmp_path / "encoder")
     with pytest.raises(NotFittedError, match="fit"):
         augmenter.augment(TEXTS)
     assert len(augmenter.fit(TEXTS).augment(TEXTS)) == len(TEXTS)
@@ -186,6 +190,33 @@ def test_bad_parameters_are_clear_errors(tmp_path):
         make(tmp_path).augment("one string")
 
 
+@pytest.mark.parametrize("params, error", [
+    ({"fit_lr": -1.0}, ValueError), ({"fit_steps": -5}, ValueError), ({"fit_steps": 2.5}, ValueError),
+    ({"fit_seconds": -1}, ValueError), ({"fit_steps": None, "fit_seconds": 2}, ValueError),
+    ({"top_k": True}, ValueError), ({"batch_size": True}, ValueError), ({"pretrain_steps": -1}, ValueError),
+    ({"protected": "movie"}, TypeError), ({"label_names": "negative"}, TypeError),
+    ({"device": "gpu"}, ValueError),
+])
+def test_bad_settings_are_refused_by_name(tmp_path, params, error):
+    name = next(iter(params))
+    with pytest.raises(error, match=name):
+        make(tmp_path, **params).fit(TEXTS, torch.tensor([0, 1, 0, 1]))
+    with pytest.raises(error, match=name):
+        make(tmp_path, **params).augment(TEXTS)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_a_cuda_device_without_cuda_says_to_use_the_cpu(tmp_path):
+    with pytest.raises(ValueError, match="device is 'cuda'.*use 'cpu'"):
+        make(tmp_path, device="cuda").augment(TEXTS)
+    make(tmp_path, fit_steps=1).fit(TEXTS).save(tmp_path / "saved")
+    config = tmp_path / "saved" / "config.json"
+    config.write_text(config.read_text().replace('"device": "cpu"', '"device": "cuda"'))  # saved on a GPU
+    with pytest.raises(ValueError, match="device is 'cuda'.*use 'cpu'"):
+        MaskedLMReplace.load(tmp_path / "saved")
+    assert len(MaskedLMReplace.load(tmp_path / "saved", device="cpu").augment(TEXTS)) == len(TEXTS)
+
+
 def test_fill_mask_and_save_load_keep_the_fitted_model(tmp_path):
     augmenter = make(tmp_path, fit_steps=2).fit(TEXTS, torch.tensor([0, 1, 0, 1]))
     top = augmenter.fill_mask("the [MASK] was good", k=3)
@@ -255,3 +286,83 @@ def test_fit_on_the_cpu_leaves_the_gpu_generators_alone(tmp_path, monkeypatch):
     monkeypatch.setattr(torch.cuda, "manual_seed_all", reseeded.append)
     make(tmp_path, fit_steps=2, seed=0).fit(TEXTS, torch.tensor([0, 1, 0, 1]))
     assert not reseeded
+
+
+def test_set_params_model_loads_the_new_model():
+    text = ["the movie was really good and the actors were great"]
+    augmenter = greedy(tiny_mlm_dir())
+    augmenter.augment(text, rng=0)  # loads the first model
+    augmenter.set_params(model=tiny_roberta_dir())
+    assert augmenter.augment(text, rng=0) == greedy(tiny_roberta_dir()).augment(text, rng=0)
+
+
+def test_a_saved_model_needs_nothing_from_the_model_folder(tmp_path):
+    from safetensors import safe_open
+    base = tmp_path / "base"
+    shutil.copytree(tiny_mlm_dir(), base)
+    augmenter = MaskedLMReplace(model=str(base), fit_steps=2, cache_dir=str(tmp_path / "cache"), progress=False,
+                                seed=0).fit(TEXTS)
+    augmenter.save(tmp_path / "saved")
+    shutil.rmtree(base)
+    shutil.rmtree(tmp_path / "cache")
+    loaded = MaskedLMReplace.load(tmp_path / "saved")
+    assert loaded.augment(TEXTS, rng=1) == augmenter.augment(TEXTS, rng=1)
+    with safe_open(str(tmp_path / "saved" / "model.safetensors"), framework="pt") as f:
+        names = set(f.keys())
+    assert not any("decoder.weight" in name for name in names), "a tied tensor is stored once"
+    loaded._tokenizer = None  # as after loading an older save, which read the tokenizer from model=
+    with pytest.raises(FileNotFoundError, match="saved without its tokenizer"):
+        loaded.augment(TEXTS)
+
+
+@pytest.mark.parametrize("model", [tiny_mlm_dir(), tiny_roberta_dir()])
+def test_max_length_is_capped_by_the_models_positions(model):
+    text = "movie good " * 10 + "actors great " * 100  # past the 64 (BERT) and 78 (RoBERTa) tokens they read
+    augmenter = MaskedLMReplace(model=model, fraction=1.0, max_length=1024, progress=False)
+    out = augmenter.augment([text, "the movie"], rng=0)
+    assert out[0].endswith("actors great " * 60) and out[1] != "the movie"
+    assert len(augmenter.fill_mask("the [MASK] was good " + text)) == 1
+    if model == tiny_mlm_dir():  # (the tiny BPE's mask token takes its space along: its masks overflow)
+        assert not out[0].startswith("movie good ")
+
+
+def test_loading_fitting_and_a_first_augment_leave_the_global_rng_alone(tmp_path):
+    base = headless_copy(tmp_path / "encoder")
+    fitted = make(tmp_path, fit_steps=1, pretrain_steps=0, seed=0)
+    fitted.model = base
+    steps = {"augment": lambda: make(tmp_path, seed=0).augment(TEXTS),
+             "fit": lambda: fitted.fit(TEXTS),
+             "load": lambda: MaskedLMReplace.load(tmp_path / "saved")}
+    for name, step in steps.items():
+        torch.manual_seed(123)
+        expected = torch.rand(3)
+        torch.manual_seed(123)
+        step()
+        assert torch.equal(torch.rand(3), expected), name
+        if name == "fit":
+            fitted.save(tmp_path / "saved")
+
+
+@pytest.mark.parametrize("family", ["Albert", "Electra"])
+def test_head_less_albert_and_electra_must_be_fitted(tmp_path, family):
+    import transformers
+    config = getattr(transformers, f"{family}Config")(
+        vocab_size=len(VOCAB), embedding_size=16, hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
+        intermediate_size=64, max_position_embeddings=64)
+    headless_copy(tmp_path)  # the tokenizer; the BERT encoder is replaced by this family's
+    (tmp_path / "model.safetensors").unlink()
+    getattr(transformers, f"{family}Model")(config).save_pretrained(tmp_path)
+    with pytest.raises(NotFittedError, match="no masked-LM head"):
+        MaskedLMReplace(model=str(tmp_path), progress=False).augment(TEXTS)
+
+
+@pytest.mark.parametrize("model", [tiny_mlm_dir(), tiny_roberta_dir()])
+def test_literal_special_tokens_are_never_edited(model):
+    texts = ["good [SEP] movie", "the [CLS] film", "an [UNK] day", "pad [PAD] here", "a <s> b </s> c <unk> d"]
+    augmenter = greedy(model)
+    outs = augmenter.augment(texts, rng=0)
+    specials = augmenter._lm()[1].all_special_tokens  # "[SEP]" is no special token of RoBERTa's
+    for text, out in zip(texts, outs):
+        assert out != text, text
+        for token in specials:
+            assert text.count(token) == out.count(token), (text, out)

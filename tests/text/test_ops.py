@@ -1,11 +1,13 @@
 """Word ops: what they change, what they keep (spacing, punctuation, casing), and bad input."""
 import re
+import time
 import unicodedata
 from pathlib import Path
 
 import pytest
 import torch
 
+from aad.data import load
 from aad.text import RandomDelete, RandomInsert, RandomSwap, SynonymReplace
 from aad.text import functional as F
 from aad.text.wordnet import find_wordnet
@@ -159,3 +161,35 @@ def test_words_keep_their_combining_marks():
     assert WORD.findall("नमस्ते दुनिया") == ["नमस्ते", "दुनिया"]   # Devanagari vowel signs are marks
     assert RandomSwap(1.0, seed=0).augment([decomposed])[0].split() != decomposed.split()
     assert sorted(RandomSwap(1.0, seed=0).augment([decomposed])[0].split()) == sorted(decomposed.split())
+
+
+# word_spans' and _split's former patterns, quadratic on long tokens and space runs: the reference for
+# the spans on ordinary text
+FORMER_OPAQUE = re.compile(r"""[a-z][a-z0-9+.-]*://\S+ | [\w.+-]+@[\w-]+(?:\.[\w-]+)+ | [@\#]\w+
+                               | [\w-]+(?:\.[\w-]+)*\.[a-z]{2,}\b(?:/\S*)? | &\#?\w+;""",
+                           re.IGNORECASE | re.VERBOSE)
+FORMER_EDGES = re.compile(r"^(\s*)(.*?)(\s*)$", re.DOTALL)
+
+
+def former_word_spans(text):
+    opaque = [m.span() for m in FORMER_OPAQUE.finditer(text)]
+    return [m.span() for m in WORD.finditer(text) if not any(s <= m.start() < e for s, e in opaque)]
+
+
+def test_word_spans_and_edges_are_as_before_on_tweets():
+    tricky = ["@gulf_news.http://t.co/x ok", "wow ...http://bit.ly/a b", "@foo.bar@x.com hi", "a@b.cc+d@e.ff x",
+              "@1x.org.x.org", "see x.com-y now", "  lead\t and trail \n", " ", ""]
+    for text in load("tweets").x[::3] + tricky:
+        assert word_spans(text) == former_word_spans(text), text
+        lead, _, _, trail = F._split(text)
+        assert (lead, trail) == FORMER_EDGES.match(text).group(1, 3), text
+
+
+@pytest.mark.parametrize("text", ["a" * 20_000, "ab." * 7_000 + "1", "a1" * 10_000,
+                                  "start" + " " * 40_000 + "end of text"],
+                         ids=["letters", "dotted", "letter-digit", "space-run"])
+def test_a_long_token_or_space_run_takes_linear_time(text):
+    start = time.perf_counter()
+    word_spans(text)
+    F.random_swap(text, 0.3, g())
+    assert time.perf_counter() - start < 1.0  # the former patterns took 5 to 13 s
