@@ -72,10 +72,13 @@ def global_seed(seed: int):
 
 
 def _compat_if_installed():
+    """``transformers5_compat()``, or nothing without transformers (nlpaug's other augmenters work so).
+    Checked here: the context manager would only fail to import on entering the block."""
     try:
-        return transformers5_compat()
+        import transformers  # noqa: F401
     except ImportError:
         return contextlib.nullcontext()
+    return transformers5_compat()
 
 
 class Nlpaug(Augmenter):

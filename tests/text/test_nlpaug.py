@@ -55,3 +55,12 @@ def test_contextual_word_embs_runs_under_transformers_5():
 def test_wrapping_something_else_is_a_type_error():
     with pytest.raises(TypeError, match="nlpaug augmenter"):
         Nlpaug(object()).augment(["a b"])
+
+
+def test_non_transformers_augmenters_work_without_transformers(monkeypatch):
+    import sys
+
+    swap = naw.RandomWordAug(action="swap", aug_p=0.5)
+    monkeypatch.setitem(sys.modules, "transformers", None)   # import transformers now fails
+    out = Nlpaug(swap, seed=0).augment(TEXTS[:1])
+    assert sorted(out[0].split()) == sorted(TEXTS[0].split())
