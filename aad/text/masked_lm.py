@@ -235,9 +235,9 @@ class MaskedLMReplace(Augmenter):
             window = max(ends, default=0)
             # the letters of a literal special token ("[SEP]", "<s>") are no word to replace
             kept = [m.span() for token in specials if token in text for m in re.finditer(re.escape(token), text)]
-            spans = [(s, e) for s, e in word_spans(text) if e <= window
+            spans = [_stem(text, s, e) for s, e in word_spans(text) if e <= window
                      and not (self.skip_stopwords and is_stopword(text[s:e]))
-                     and text[s:e].lower() not in protected
+                     and not {text[s:e].lower(), text[slice(*_stem(text, s, e))].lower()} & protected
                      and not any(s < k_end and k_start < e for k_start, k_end in kept)]
             if tokenizer.mask_token in text:
                 spans = []
@@ -326,3 +326,11 @@ class MaskedLMReplace(Augmenter):
         self.n_classes_ = meta["n_classes"]
         # saves made before the tokenizer was kept read it from model= on first use
         self._tokenizer = tokenizer_from_files(files) if files else None
+
+
+def _stem(text: str, start: int, end: int) -> tuple[int, int]:
+    """A possessive's span without its 's ("movie's" -> "movie"): the new word keeps it, where one
+    word for the whole would drop it ("the movie's ending" -> "the today ending")."""
+    if end - start > 2 and text[end - 2] in "'’" and text[end - 1] in "sS":
+        return start, end - 2
+    return start, end

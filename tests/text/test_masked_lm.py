@@ -1,5 +1,6 @@
 """MaskedLMReplace on a tiny BertForMaskedLM built from config: mechanics, bad input, fit, cache."""
 import contextlib
+import re
 import shutil
 from pathlib import Path
 
@@ -366,3 +367,12 @@ def test_literal_special_tokens_are_never_edited(model):
         assert out != text, text
         for token in specials:
             assert text.count(token) == out.count(token), (text, out)
+
+
+@pytest.mark.parametrize("model", [tiny_mlm_dir(), tiny_roberta_dir()])
+def test_a_possessive_keeps_its_s(model):
+    texts = ["the movie's ending", "John’s car", "the actors' salaries"]
+    outs = greedy(model).augment(texts, rng=0)   # every word replaced
+    assert re.fullmatch(r"\S+ \S+'s \S+", outs[0]) and "movie" not in outs[0], outs[0]
+    assert re.fullmatch(r"\S+’s \S+", outs[1]) and "John" not in outs[1], outs[1]
+    assert re.fullmatch(r"\S+ \S+' \S+", outs[2]), "a plural possessive: the apostrophe is no part of the word"
