@@ -12,7 +12,13 @@ import torch
 # A word: letters with their combining marks (a decomposed "café" is one word, and so are Hindi ones),
 # optionally joined by an apostrophe or hyphen ("don't", "well-known"). The stdlib's \w has no marks.
 # Letters glued to digits ("5pm", "4th", "mp3", "UA123") are one opaque token, not a word.
-WORD = regex.compile(r"(?<![\p{L}\p{N}])\p{L}[\p{L}\p{M}]*(?:['’-]\p{L}[\p{L}\p{M}]*)*(?![\p{L}\p{M}\p{N}])")
+# Chinese and Japanese put no spaces between words: each ideograph or kana is a word, as BERT's
+# tokenizers split them (a run of them was one "word", and a masked LM replaced a whole clause).
+_IDEOGRAPHIC = r"\p{Han}\p{Hiragana}\p{Katakana}"
+_LETTER = rf"[\p{{L}}--[{_IDEOGRAPHIC}]]"
+WORD = regex.compile(rf"[{_IDEOGRAPHIC}]\p{{M}}*"
+                     rf"|(?<!{_LETTER}|\p{{N}}){_LETTER}[{_LETTER}\p{{M}}]*(?:['’-]{_LETTER}[{_LETTER}\p{{M}}]*)*"
+                     rf"(?!{_LETTER}|\p{{M}}|\p{{N}})", regex.V1)
 
 STOPWORDS = frozenset(["a", "about", "above", "after", "again", "against", "all", "am", "an", "and", "any", "are", "aren't", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "can't", "cannot", "could", "couldn't", "did", "didn't", "do", "does", "doesn't", "doing", "don't", "down", "during", "each", "few", "for", "from", "further", "had", "hadn't", "has", "hasn't", "have", "haven't", "having", "he", "he'd", "he'll", "he's", "her", "here", "here's", "hers", "herself", "him", "himself", "his", "how", "how's", "i", "i'd", "i'll", "i'm", "i've", "if", "in", "into", "is", "isn't", "it", "it's", "its", "itself", "let's", "me", "more", "most", "mustn't", "my", "myself", "no", "nor", "not", "of", "off", "on", "once", "only", "or", "other", "ought", "our", "ours", "ourselves", "out", "over", "own", "same", "shan't", "she", "she'd", "she'll", "she's", "should", "shouldn't", "so", "some", "such", "than", "that", "that's", "the", "their", "theirs", "them", "themselves", "then", "there", "there's", "these", "they", "they'd", "they'll", "they're", "they've", "this", "those", "through", "to", "too", "under", "until", "up", "very", "was", "wasn't", "we", "we'd", "we'll", "we're", "we've", "were", "weren't", "what", "what's", "when", "when's", "where", "where's", "which", "while", "who", "who's", "whom", "why", "why's", "with", "won't", "would", "wouldn't", "you", "you'd", "you'll", "you're", "you've", "your", "yours", "yourself", "yourselves", "s", "t", "just", "will", "don", "now", "rt"])
 
