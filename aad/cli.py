@@ -227,7 +227,13 @@ def run_augment(args) -> int:
 
     dataset = load(args.dataset)
     if Path(args.model).is_dir():
-        augmenter = Augmenter.load(args.model, **parse_params(args.param))
+        params = parse_params(args.param)
+        try:
+            augmenter = Augmenter.load(args.model, **params)
+        except ValueError as e:
+            if "device" in params or "CUDA is not available" not in str(e):
+                raise
+            raise ValueError(f"{args.model} was fitted on a GPU this machine lacks: pass --param device=cpu") from e
     else:
         augmenter = build_augmenter(resolve_augmenter_class(args.model, dataset.modality), parse_params(args.param))
     if augmenter.modality != dataset.modality:

@@ -108,6 +108,11 @@ def test_generate_checks_labels_before_touching_out_and_loads_on_another_device(
         assert "pass --device cpu" in capsys.readouterr().err and not (tmp_path / "g").exists()
     assert main([*argv, "--device", "cpu", "--out", str(tmp_path / "g")]) == 0
     assert (tmp_path / "g" / "grid.png").is_file()
+    argv = ["augment", str(model), "--dataset", "digits", "-n", "2"]
+    if not torch.cuda.is_available():
+        assert main([*argv, "--out", str(tmp_path / "a")]) == 2
+        assert "pass --param device=cpu" in capsys.readouterr().err
+    assert main([*argv, "--param", "device=\"cpu\"", "--out", str(tmp_path / "a")]) == 0
 
 
 def test_augment_refuses_an_augmenter_of_another_modality(tmp_path, capsys):
