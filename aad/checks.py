@@ -107,10 +107,18 @@ def check_class_indices(y: Tensor, name: str = "y") -> Tensor:
     return y
 
 
-def check_int(value, name: str, low: int = 0) -> int:
-    """Raise ValueError unless ``value`` is an int (a bool is not) and ``>= low``."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
+def check_int(value, name: str, low: int = 0, high: int | None = None) -> int:
+    """Raise ValueError unless ``value`` is an int (a bool is not), ``>= low`` and, given, ``<= high``."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < low or (high is not None and value > high):
+        bounds = f">= {low}" if high is None else f"in [{low}, {high}]"
+        raise ValueError(f"{name} must be an int {bounds}, got {value!r}")
+    return value
+
+
+def check_bool(value, name: str) -> bool:
+    """A real bool: a string such as "False" (from a CLI or a config) is truthy and would mean True."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
     return value
 
 

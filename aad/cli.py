@@ -191,15 +191,8 @@ def run_fit(args) -> int:
 
 
 def run_generate(args) -> int:
-    from aad.base import Augmenter
-
     _check_out(args.out, args.overwrite, model=args.model)
-    try:
-        augmenter = Augmenter.load(args.model, **({"device": args.device} if args.device else {}))
-    except ValueError as e:
-        if args.device or "CUDA is not available" not in str(e):
-            raise
-        raise ValueError(f"{args.model} was fitted on a GPU this machine lacks: pass --device cpu") from e
+    augmenter = _load(args.model, "--device cpu", **({"device": args.device} if args.device else {}))
     if not augmenter.generative:
         raise ValueError(f"{args.model} holds a {type(augmenter).__name__}, which cannot generate")
     meta = args.model / "dataset.json"
@@ -221,19 +214,12 @@ def run_augment(args) -> int:
     import torch
 
     from aad.audio.functional import fit_length
-    from aad.base import Augmenter
     from aad.data import load
     from aad.export import save_before_after
 
     dataset = load(args.dataset)
     if Path(args.model).is_dir():
-        params = parse_params(args.param)
-        try:
-            augmenter = Augmenter.load(args.model, **params)
-        except ValueError as e:
-            if "device" in params or "CUDA is not available" not in str(e):
-                raise
-            raise ValueError(f"{args.model} was fitted on a GPU this machine lacks: pass --param device=cpu") from e
+        augmenter = _load(args.model, "--param device=cpu", **parse_params(args.param))
     else:
         augmenter = build_augmenter(resolve_augmenter_class(args.model, dataset.modality), parse_params(args.param))
     if augmenter.modality != dataset.modality:
@@ -253,6 +239,19 @@ def run_augment(args) -> int:
     for path in save_before_after(picked, after, args.out):
         print(path)
     return 0
+
+
+def _load(model, device_option: str, **overrides):
+    """``Augmenter.load``; a model fitted on a GPU this machine lacks names ``device_option``, the
+    command's way to load it on the CPU, unless a device was given."""
+    from aad.base import Augmenter
+
+    try:
+        return Augmenter.load(model, **overrides)
+    except ValueError as e:
+        if "device" in overrides or "CUDA is not available" not in str(e):
+            raise
+        raise ValueError(f"{model} was fitted on a GPU this machine lacks: pass {device_option}") from e
 
 
 # Everything `aad fit`, `generate` and `augment` write into --out: --overwrite removes these, nothing else.

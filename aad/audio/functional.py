@@ -12,7 +12,7 @@ import functools
 import torch
 from torch import Tensor
 
-from aad.checks import check_audio, check_in_range, check_int
+from aad.checks import check_audio, check_bool, check_int
 
 N_FFT = 512          # 32 ms at 16 kHz: a speech-sized window
 HOP = 128            # 4x overlap, as librosa's default ratio
@@ -78,13 +78,6 @@ def check_rates(rate, n: int, name: str = "rate", device=None) -> Tensor:
         raise ValueError(f"{name} must be in [{MIN_RATE}, {MAX_RATE}] (> 1 faster, < 1 slower), got range "
                          f"[{float(v.min()):.4g}, {float(v.max()):.4g}]")
     return v
-
-
-def check_bool(value, name: str) -> bool:
-    """A real bool: a string such as "False" (from a CLI or a config) is truthy and would mean True."""
-    if not isinstance(value, bool):
-        raise TypeError(f"{name} must be True or False, got {value!r}")
-    return value
 
 
 # ---- STFT helpers -----------------------------------------------------------------------------
@@ -184,8 +177,7 @@ def istft(spec: Tensor, length: int, n_fft: int = N_FFT, hop: int = HOP,
 def check_stft(n_fft, hop) -> None:
     """Integer sizes whose frames overlap by at least half: the inverse divides by the summed
     squared windows, which nears zero between frames that overlap less, and the output explodes."""
-    check_int(n_fft, "n_fft", 16)
-    check_in_range(n_fft, "n_fft", 16, 16384)
+    check_int(n_fft, "n_fft", 16, 16384)
     if isinstance(hop, bool) or not isinstance(hop, int) or not 1 <= hop <= n_fft // 2:
         raise ValueError(f"hop must be an int in [1, n_fft // 2 = {n_fft // 2}] (frames overlapping by at "
                          f"least half), got {hop!r}")

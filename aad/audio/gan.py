@@ -31,11 +31,6 @@ from aad.serialization import load_module
 SPECTROGRAM_DIFFAUGMENT = ()
 
 
-def _check_int_in(value, name: str, low: int, high: int) -> None:
-    check_int(value, name, low)
-    check_in_range(value, name, low, high)
-
-
 class SpectrogramGAN(Augmenter):
     """Learns p(clip | label) on log-mel spectrograms; ``generate(y)`` returns ``[B, T]`` waveforms.
 
@@ -96,8 +91,8 @@ class SpectrogramGAN(Augmenter):
         check_sample_rate(self.sample_rate)
         check_stft(self.n_fft, self.hop)    # Griffin-Lim's inverse STFT needs overlapping frames
         check_in_range(self.n_fft, "n_fft", 64, 8192)
-        _check_int_in(self.n_mels, "n_mels", 8, self.n_fft // 2)
-        _check_int_in(self.griffin_lim_iters, "griffin_lim_iters", 1, 1000)
+        check_int(self.n_mels, "n_mels", 8, self.n_fft // 2)
+        check_int(self.griffin_lim_iters, "griffin_lim_iters", 1, 1000)
         return MelImage(self.sample_rate, self.n_fft, self.hop, self.n_mels, self.griffin_lim_iters)
 
     @property

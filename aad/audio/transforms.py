@@ -12,7 +12,7 @@ from torch import Tensor
 
 from aad.audio import functional as F
 from aad.base import Augmenter
-from aad.checks import check_audio, check_in_range, check_pair
+from aad.checks import check_audio, check_bool, check_in_range, check_pair
 
 
 def uniform(low: float, high: float, n: int, g: torch.Generator) -> Tensor:
@@ -64,7 +64,7 @@ class TimeStretch(_StftAugmenter):
 
     def _augment(self, x, y, g):
         lo, hi = check_pair((self.min_rate, self.max_rate), "(min_rate, max_rate)", F.MIN_RATE, F.MAX_RATE)
-        F.check_bool(self.keep_length, "keep_length")
+        check_bool(self.keep_length, "keep_length")
         out, lengths = F.time_stretch(x, uniform(lo, hi, len(x), g), self.n_fft, self.hop)
         return F.fit_length(out, x.shape[1]) if self.keep_length else F.split_clips(out, lengths)
 
@@ -83,10 +83,14 @@ class Speed(_WaveAugmenter):
         self.keep_length = keep_length
         self.seed = seed
 
+    @property
+    def min_length(self) -> int:
+        _, hi = check_pair((self.min_rate, self.max_rate), "(min_rate, max_rate)", F.MIN_RATE, F.MAX_RATE)
+        return math.floor(hi / 2) + 1   # round(T / max_rate) >= 1 sample
+
     def _augment(self, x, y, g):
         lo, hi = check_pair((self.min_rate, self.max_rate), "(min_rate, max_rate)", F.MIN_RATE, F.MAX_RATE)
-        F.check_bool(self.keep_length, "keep_length")
-        check_audio(x, "x", min_length=math.floor(hi / 2) + 1)   # round(T / max_rate) >= 1 sample
+        check_bool(self.keep_length, "keep_length")
         out, lengths = F.change_speed(x, uniform(lo, hi, len(x), g))
         return F.fit_length(out, x.shape[1]) if self.keep_length else F.split_clips(out, lengths)
 
