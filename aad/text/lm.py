@@ -129,12 +129,11 @@ def init_head(model) -> None:
 
 
 def head_parameters(model) -> list[torch.nn.Parameter]:
-    """The prediction head's own parameters (tied embeddings excluded): they get a larger lr."""
-    embeddings = model.get_input_embeddings().weight
-    for name in ("cls", "lm_head"):
-        if hasattr(model, name):
-            return [p for p in getattr(model, name).parameters() if p is not embeddings]
-    return [p for n, p in model.named_parameters() if n.startswith("vocab_") and p is not embeddings]
+    """The prediction head's own parameters: every one outside the encoder (``model.base_model``),
+    so ALBERT's ``predictions`` and ELECTRA's ``generator_*`` count as BERT's ``cls`` does. A decoder
+    tied to the word embeddings is the encoder's. They get a larger lr."""
+    encoder = {id(p) for p in model.base_model.parameters()}
+    return [p for p in model.parameters() if id(p) not in encoder]
 
 
 def masked_logits(model, batch: dict, positions: torch.Tensor) -> torch.Tensor:

@@ -103,7 +103,7 @@ class MaskedLMReplace(Augmenter):
         fit_seed = int(torch.randint(0, 2**62, (), generator=self.fit_generator()))
         settings = AdaptSettings(steps=self.fit_steps, seconds=self.fit_seconds, lr=self.fit_lr,
                                  head_lr=20 * self.fit_lr, batch_size=min(32, len(x)),
-                                 max_length=min(self.max_length, 64, max_tokens(model, tokenizer)), seed=fit_seed)
+                                 max_length=min(self._window(model, tokenizer, prefixes), 64), seed=fit_seed)
         if self.fit_steps > 0:
             model, _ = adapt_cached(base, model, tokenizer, x, prefixes, settings, self.cache_dir,
                                     self.progress, self.device)
@@ -116,6 +116,18 @@ class MaskedLMReplace(Augmenter):
         if len(names) < n_classes:
             raise ValueError(f"label_names has {len(names)} names but labels go up to {n_classes - 1}")
         return [names[k] for k in y.tolist()]
+
+    def _window(self, model, tokenizer, prefixes: list[str] | None) -> int:
+        """Tokens read per text: ``max_length``, capped by what the model reads. Refused when it leaves
+        no room for a word after the special tokens and the longest label prefix (a tokenizer asked
+        for less than those ignores the limit, or fails)."""
+        longest = max((len(tokenizer.tokenize(p)) for p in set(prefixes)), default=0) if prefixes else 0
+        room = tokenizer.num_special_tokens_to_add(pair=bool(prefixes)) + longest + 1
+        if self.max_length < room:
+            raise ValueError(f"max_length must be >= {room} for this model{' and label prefix' if prefixes else ''} "
+                             f"(its special tokens{', the longest label prefix' if prefixes else ''} and one word), "
+                             f"got {self.max_length}")
+        return min(self.max_length, max_tokens(model, tokenizer))
 
     def _num_classes(self) -> int | None:
         return getattr(self, "n_classes_", None)
@@ -171,7 +183,7 @@ class MaskedLMReplace(Augmenter):
         model, tokenizer = self._lm()
         conditioned = y is not None and self._num_classes() is not None
         prefixes = self._prefixes(y, self._num_classes()) if conditioned else None
-        length = min(self.max_length, max_tokens(model, tokenizer))
+        length = self._window(model, tokenizer, prefixes)
         out = list(x)
         for start in range(0, len(x), self.batch_size):
             idx = list(range(start, min(start + self.batch_size, len(x))))

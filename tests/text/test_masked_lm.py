@@ -12,7 +12,7 @@ from aad.text import MaskedLMReplace
 from aad.text import adapt as adapt_module
 from aad.text import masked_lm as masked_lm_module
 from aad.text.adapt import cache_root
-from aad.text.lm import vocab_words
+from aad.text.lm import head_parameters, vocab_words
 from aad.text.words import STOPWORDS, WORD
 from tests.text.tiny_mlm import VOCAB, tiny_mlm_dir, tiny_roberta_dir
 
@@ -376,3 +376,34 @@ def test_a_possessive_keeps_its_s(model):
     assert re.fullmatch(r"\S+ \S+'s \S+", outs[0]) and "movie" not in outs[0], outs[0]
     assert re.fullmatch(r"\S+’s \S+", outs[1]) and "John" not in outs[1], outs[1]
     assert re.fullmatch(r"\S+ \S+' \S+", outs[2]), "a plural possessive: the apostrophe is no part of the word"
+
+
+@pytest.mark.parametrize("family", ["Bert", "Roberta", "DistilBert", "Albert", "Electra"])
+def test_every_family_s_head_gets_the_head_learning_rate(family):
+    """The fit's larger head step reaches each family's head, whatever its attribute is called
+    (``cls``, ``lm_head``, ``vocab_*``, ALBERT's ``predictions``, ELECTRA's ``generator_*``)."""
+    import transformers
+    config = getattr(transformers, f"{family}Config")(
+        vocab_size=len(VOCAB), embedding_size=16, hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
+        intermediate_size=64, max_position_embeddings=64, dim=32, n_layers=1, n_heads=2, hidden_dim=64)
+    model = getattr(transformers, f"{family}ForMaskedLM")(config)
+    head = {id(p) for p in head_parameters(model)}
+    encoder = {id(p) for p in model.base_model.parameters()}
+    assert head and not head & encoder
+    assert id(model.get_input_embeddings().weight) not in head   # a tied decoder trains with the encoder
+    assert head | encoder == {id(p) for p in model.parameters()}
+
+
+def test_a_max_length_with_no_room_for_a_word_is_refused(tmp_path):
+    """Below [CLS] + [SEP] + one word a tokenizer ignores the limit (max_length=1 edited the whole
+    text); with label prefixes, [CLS] label [SEP] ... [SEP] + one word, it failed inside transformers."""
+    text = ["I did not like the food"]
+    with pytest.raises(ValueError, match=r"max_length must be >= 3 for this model \(its special tokens"):
+        make(tmp_path, max_length=2).augment(text, rng=0)
+    labelled = make(tmp_path, max_length=4, label_names=["negative"], fit_steps=1)
+    with pytest.raises(ValueError, match=r"max_length must be >= 5 for this model and label prefix"):
+        labelled.fit(text, [0])
+    # the smallest window holds one word: "[CLS] The [SEP]" (a stopword, kept), then "The movie"
+    assert greedy(tiny_mlm_dir(), max_length=3).augment(TEXTS[:1], rng=0) == TEXTS[:1]
+    words, out = TEXTS[0].split(), greedy(tiny_mlm_dir(), max_length=4).augment(TEXTS[:1], rng=0)[0].split()
+    assert out[1] != words[1] and out[:1] + out[2:] == words[:1] + words[2:]
