@@ -29,10 +29,14 @@ DRUGS_FILE = "assets/drugsCom.zip"
 
 _OVERSTRIKE = re.compile(r".\x08")               # "_\bx" underlining in old fortune files
 # Where emoji were lost: "\ufffd" runs joined by "_", with the stray letters decoded from their other
-# bytes ("բ_\ufffd\u0381\ufffd"), or only those letters after the "_" ("t.co/x_\u045d"). The whole run of
-# underscores and non-ASCII around a "\ufffd", or after such a "_", goes.
-_MOJIBAKE = re.compile(r"(?:[^\x00-\x7f\s]|_)*\ufffd(?:[^\x00-\x7f\s]|_)*|_[^\x00-\x7f\s][^\x00-\x7f\s_]*")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# bytes ("բ_\ufffd\u0381\ufffd"), or only such a letter after the "_" ("t.co/x_\u045d"). The whole run of
+# underscores and non-ASCII around a "\ufffd" goes, and a lone non-ASCII letter after a "_" that ends
+# the word (a word that goes on, as in "naïve_été", is text).
+_MOJIBAKE = re.compile(r"(?:[^\x00-\x7f\s]|_)*\ufffd(?:[^\x00-\x7f\s]|_)*|_[^\x00-\x7f\s](?!\w)")
+# UTF-8 read as Latin-1, once or twice ("donâ\x80\x99t", "donÃ¢Â\x80Â\x99t" for "don’t"): a lead
+# byte's character followed by continuation bytes' characters.
+_DOUBLE_ENCODED = re.compile(r"(?:[\xc2-\xf4][\x80-\xbf]+)+")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")   # C0 and C1 controls, tab and newline aside
 _SPACES = re.compile(r"\s+")
 _RETWEET = re.compile(r"^RT\s+@\w+:?\s*")
 _LINKS_AND_HANDLES = re.compile(r"(?:https?://|www\.)\S+|@\w+", re.IGNORECASE)
@@ -51,6 +55,7 @@ def package_file(package: str, relative: str) -> Path | None:
 def clean_text(text: str) -> str:
     """Unescape HTML entities; remove overstrikes, mojibake and control characters; collapse whitespace."""
     text = unescape_html(text)
+    text = repair_double_encoding(text)
     text = _OVERSTRIKE.sub("", text)
     text = _MOJIBAKE.sub(" ", text)
     text = _CONTROL.sub(" ", text)
@@ -61,6 +66,18 @@ def unescape_html(text: str) -> str:
     """Entities unescaped until none is left: some tweets were escaped twice ("&amp;gt;")."""
     while (plain := html.unescape(text)) != text:
         text = plain
+    return text
+
+
+def repair_double_encoding(text: str) -> str:
+    """UTF-8 that was decoded as Latin-1 (maybe twice), decoded again; a run that is not such text stays."""
+    def redecode(match: re.Match) -> str:
+        try:
+            return match.group().encode("latin-1").decode("utf-8")
+        except UnicodeDecodeError:
+            return match.group()
+    while (repaired := _DOUBLE_ENCODED.sub(redecode, text)) != text:
+        text = repaired
     return text
 
 

@@ -16,6 +16,15 @@ def test_clean_text_unescapes_html_entities():
 def test_clean_text_drops_bytes_of_broken_emoji():
     assert clean_text("Exactly! \u0562_\ufffd\u0381\ufffd@bob: hi #Rise\u0562_\ufffd\ufffd") == "Exactly! @bob: hi #Rise"
     assert clean_text("see t.co/x1_\u045d now, café") == "see t.co/x1 now, café"
+    assert clean_text("naïve_été and t.co/x1_\u045d.") == "naïve_été and t.co/x1 ."   # a word that goes on is text
+
+
+def test_clean_text_repairs_utf8_read_as_latin1():
+    # as in three packaged fortunes, read as Latin-1 once or twice; Latin-1 text that is no such run stays
+    assert clean_text("You don\xe2\x80\x99t, [\xe2\x88\x97]") == "You don\u2019t, [\u2217]"
+    assert clean_text("Here\xc3\xa2\xc2\x80\xc2\x99s") == "Here\u2019s"
+    assert clean_text("\xc3 la carte, caf\xe9, \xc2\xbfQu\xe9?") == "\xc3 la carte, caf\xe9, \xbfQu\xe9?"
+    assert clean_text("a\x85b\x9dc") == "a b c"   # C1 controls go with the C0 ones
 
 
 def test_text_dataset_drops_empty_and_duplicates_keeping_first():
