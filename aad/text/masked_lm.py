@@ -34,7 +34,8 @@ class MaskedLMReplace(Augmenter):
     ``skip_stopwords``, or ``protected`` words); a word becomes one mask and is filled with a whole
     vocabulary word, never a ``##`` fragment, a stopword or the word itself, cased like the word
     it replaces; all other characters are kept. All masks of up to ``batch_size`` texts are filled
-    in one forward pass. Text past ``max_length`` tokens (or past what the model reads, if fewer) is
+    in one forward pass; the draws follow those batches, so a seed gives the same outputs for the
+    same ``batch_size``. Text past ``max_length`` tokens (or past what the model reads, if fewer) is
     kept but not edited.
 
     ``model``: a Hugging Face model name or folder loaded with ``AutoModelForMaskedLM``; None means
