@@ -32,10 +32,26 @@ def atomic_write(path: str | Path, write) -> None:
     try:
         write(tmp)
         os.chmod(tmp, _new_file_mode())  # mkstemp's 0o600 would hide saved models from the rest of a group
+        _sync(tmp)   # on disk before the name points at it: after a power cut, the old file or the new
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    _sync(path.parent, directory=True)   # the rename itself
+
+
+def _sync(path, directory: bool = False) -> None:
+    """fsync a file or folder; where the system cannot (a folder on Windows), nothing."""
+    try:
+        fd = os.open(path, os.O_RDONLY | (getattr(os, "O_DIRECTORY", 0) if directory else 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def write_json(path: str | Path, obj: Any) -> None:

@@ -200,6 +200,20 @@ def test_saved_files_get_the_mode_open_gives_a_new_file(tmp_path):
     assert len(set(modes.values())) == 1, modes
 
 
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="names open files through /proc")
+def test_a_saved_file_reaches_the_disk_before_its_name_points_at_it(tmp_path, monkeypatch):
+    """A checkpoint renamed into place before its data is written can come back empty after a power
+    cut: the file is fsynced before the rename, and the folder after it."""
+    events = []
+    fsync, replace = os.fsync, os.replace
+    monkeypatch.setattr(os, "fsync", lambda fd: events.append(("fsync", os.path.basename(os.readlink(
+        f"/proc/self/fd/{fd}")))) or fsync(fd))
+    monkeypatch.setattr(os, "replace", lambda a, b: events.append(("replace", os.path.basename(b))) or replace(a, b))
+    write_json(tmp_path / "c.json", {"n": 1})
+    assert [e[0] for e in events] == ["fsync", "replace", "fsync"]
+    assert events[0][1].startswith(".c.json.") and events[2][1] == tmp_path.name
+
+
 def test_a_resumed_fit_keeps_the_loss_history_of_the_steps_before(tmp_path):
     _, step, state = make_problem()
     straight = TrainLoop(state, steps=60, progress=False)
