@@ -101,6 +101,10 @@ class Report:
                   "Gain: paired difference with \"none\" (same subset and seed), with a 95% t-interval; "
                   "**bold** when the interval excludes 0; none with one seed, or when every seed gave the same "
                   "difference."), ""]
+        repeats = max((r.get("repeats", 1) for r in self.rows), default=1)
+        if repeats > 1:
+            lines += [(f"Each seed's scores are the mean of {repeats} trainings of the downstream model from "
+                       f"different initializations (`repeats`); CAS comes from one."), ""]
         tables: dict[tuple, list[dict]] = defaultdict(list)
         for entry in summary:
             tables[tuple(entry[k] for k in GROUP)].append(entry)

@@ -111,6 +111,20 @@ def test_evaluate_is_deterministic():
     assert [r["accuracy"] for r in runs[0].rows] == [r["accuracy"] for r in runs[1].rows]
 
 
+def test_repeats_average_trainings_from_other_inits_and_the_first_is_the_single_run(tmp_path):
+    data = image_dataset()
+    run = {"shots": [3], "seeds": [4], "generative_metrics": False, "steps": 2, "progress": False}  # half-trained
+    single = evaluate(data, {"jitter": Jitter()}, **run)
+    repeated = evaluate(data, {"jitter": Jitter()}, repeats=3, out=tmp_path, **run)
+    for one, three in zip(single.rows, repeated.rows):
+        runs = three["accuracy_runs"]
+        assert three["repeats"] == 3 and len(runs) == 3 and "accuracy_runs" not in one
+        assert runs[0] == one["accuracy"]             # repeat 0 trains from the seed a single run uses
+        assert len(set(runs)) > 1                       # the others start elsewhere
+        assert three["accuracy"] == pytest.approx(sum(runs) / 3)
+    assert "mean of 3 trainings" in repeated.to_markdown()
+
+
 def test_test_split_is_never_seen_by_augmenters():
     train, test = image_dataset(seed=0).split(0.3)
     seen = []
@@ -184,7 +198,7 @@ def test_resume_after_a_row_cut_short_keeps_the_file_readable(tmp_path):
 
 
 @pytest.mark.parametrize("changed, field", [({"factor": 2}, "factor"), ({"test_size": 5}, "n_test"),
-                                            ({"steps": 9}, "steps")])
+                                            ({"steps": 9}, "steps"), ({"repeats": 2}, "repeats")])
 def test_resume_refuses_rows_made_with_other_settings(tmp_path, changed, field):
     data = image_dataset()
     evaluate(data, {"means": ClassMeans()}, shots=[3], seeds=[0], out=tmp_path, **FAST)
@@ -219,6 +233,7 @@ def test_imbalance_protocol_and_balancing():
     ({"protocol": "weird"}, ValueError, "protocol"),
     ({"factor": -1}, ValueError, "factor"),
     ({"steps": 0}, ValueError, "steps must be an int >= 1"),
+    ({"repeats": 0}, ValueError, "repeats must be an int >= 1"),
     ({"models": ["transformer"]}, ValueError, "model"),
     ({"seeds": [0, 0]}, ValueError, r"seeds must not repeat values, got \[0\]"),   # not two independent results
     ({"shots": [3, 3]}, ValueError, "shots must not repeat"),

@@ -53,6 +53,16 @@ def test_steps_sets_every_downstream_models_budget(toy, tmp_path):
     assert {r["steps"] for r in rows} == {7} and {r["augmenter"] for r in rows} == {"none", "jitter"}
 
 
+def test_repeats_reach_every_row_and_a_bad_count_is_named(toy, tmp_path):
+    args = parse("--dataset", "toy-images", "--augmenters", "jitter", "--shots", "3", "--seeds", "0",
+                 "--steps", "3", "--repeats", "2", "--quick", "--out", str(tmp_path / "run"), "--no-progress")
+    assert cli.run(args) == 0
+    rows = json.loads((tmp_path / "run" / "report.json").read_text())["rows"]
+    assert [(r["repeats"], len(r["accuracy_runs"])) for r in rows] == [(2, 2), (2, 2)]
+    with pytest.raises(ValueError, match="--repeats must be an int >= 1, got 0"):
+        cli.run(parse("--dataset", "toy-images", "--repeats", "0", "--out", str(tmp_path / "b")))
+
+
 def test_unknown_dataset_and_mismatched_modality(toy, tmp_path):
     with pytest.raises(ValueError, match="unknown dataset"):
         cli.run(parse("--dataset", "cifar", "--out", str(tmp_path / "a")))
