@@ -40,8 +40,9 @@ def affine_matrices(angle: Tensor, translate: Tensor, scale: Tensor, shear: Tens
 
 def affine(images: Tensor, matrices: Tensor, fill: float = 0.0, mode: str = "bilinear") -> Tensor:
     """Warp each image by its ``[2, 3]`` matrix (see ``affine_matrices``); outside pixels get ``fill``."""
-    grid = affine_grid(matrices.to(images.device, images.dtype), images.shape[2:])
-    return _sample(images, grid, fill, mode)
+    work = _working(images)
+    grid = affine_grid(matrices.to(work.device, work.dtype), images.shape[2:])
+    return _sample(work, grid, fill, mode).to(images.dtype)
 
 
 def affine_grid(matrices: Tensor, size) -> Tensor:
@@ -92,10 +93,17 @@ def gaussian_blur_matrix(n: int, sigma: float) -> Tensor:
 def elastic(images: Tensor, displacement: Tensor, fill: float = 0.0, mode: str = "bilinear") -> Tensor:
     """Move each pixel by ``displacement`` ``[B, H, W, 2]`` (x, y in pixels): output(p) = input(p + d)."""
     _, _, h, w = images.shape
-    identity = torch.stack(pixel_centres(h, w, images), dim=-1)             # [H, W, 2] as (x, y)
-    scale = torch.tensor([2 / w, 2 / h], device=images.device, dtype=images.dtype)
-    grid = identity[None] + displacement.to(images.device, images.dtype) * scale
-    return _sample(images, grid, fill, mode)
+    work = _working(images)
+    identity = torch.stack(pixel_centres(h, w, work), dim=-1)               # [H, W, 2] as (x, y)
+    scale = torch.tensor([2 / w, 2 / h], device=work.device, dtype=work.dtype)
+    grid = identity[None] + displacement.to(work.device, work.dtype) * scale
+    return _sample(work, grid, fill, mode).to(images.dtype)
+
+
+def _working(images: Tensor) -> Tensor:
+    """Half-precision images warped in float32: the CPU's grid_sample gives NaNs or crashes on them
+    (torch 2.11, from ~180 px), and a half-precision grid misplaces pixels by up to half a pixel."""
+    return images.float() if images.dtype in (torch.float16, torch.bfloat16) else images
 
 
 def _sample(images: Tensor, grid: Tensor, fill: float, mode: str) -> Tensor:

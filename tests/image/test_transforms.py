@@ -221,3 +221,15 @@ def test_random_erasing_noise_is_drawn_per_channel():
     erased = out.ne(0).any(1)                                      # [B, H, W]
     r, g = out[:, 0][erased], out[:, 1][erased]
     assert len(r) > 100 and not torch.allclose(r, g), "colour noise, not grey"
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_half_precision_images_are_warped_in_float32(dtype):
+    """The CPU's grid_sample gave NaNs on half-precision images (or crashed, from ~256 px), and their
+    grid misplaced pixels: identity warps must give the image back (to its dtype's rounding)."""
+    x = torch.rand(1, 1, 180, 180).to(dtype)
+    still = RandomAffine(degrees=0, translate=0, scale=(1, 1), seed=0)(x)
+    unmoved = Fn.elastic(x, torch.zeros(1, 180, 180, 2))
+    for out in (still, unmoved):
+        assert out.dtype == dtype
+        torch.testing.assert_close(out, x)
