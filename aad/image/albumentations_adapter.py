@@ -27,6 +27,16 @@ def albumentations():
     return albumentations
 
 
+def seed_each(transform, g: torch.Generator) -> None:
+    """Seed ``transform``, then each transform inside it, with its own seed from ``g``.
+    albumentations' ``set_random_seed`` hands a composition's seed to all of its children, so
+    ``Compose([HorizontalFlip(), VerticalFlip()])`` would flip both ways or neither, never one."""
+    transform.set_random_seed(int(torch.randint(0, 2**31, (), generator=g)))
+    for child in getattr(transform, "transforms", ()):   # Compose, OneOf, SomeOf, Sequential ...
+        if callable(getattr(child, "set_random_seed", None)):
+            seed_each(child, g)
+
+
 class Albumentations(Augmenter):
     """Wrap ``transform``: an albumentations transform or ``A.Compose``, or the dict ``A.to_dict`` makes.
 
@@ -44,7 +54,7 @@ class Albumentations(Augmenter):
 
     def _augment(self, x: Tensor, y, g: torch.Generator) -> Tensor:
         pipeline = self._fresh_transform()
-        pipeline.set_random_seed(int(torch.randint(0, 2**31, (), generator=g)))
+        seed_each(pipeline, g)
         images = x.detach().to("cpu", torch.float32).permute(0, 2, 3, 1).numpy()
         out = np.stack([self._one(pipeline, np.ascontiguousarray(image)) for image in images])
         return torch.from_numpy(out).permute(0, 3, 1, 2).to(x.device, x.dtype)

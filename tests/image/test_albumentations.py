@@ -69,3 +69,17 @@ def test_bad_transforms_are_refused_by_name():
         Albumentations(lambda image: image)(torch.rand(2, 1, 8, 8))
     with pytest.raises(ValueError, match=r"keep each image's shape \(8, 8, 1\).*\(4, 4, 1\)"):
         Albumentations(A.CenterCrop(4, 4))(torch.rand(2, 1, 8, 8))
+
+
+@pytest.mark.parametrize("seed", [None, 0])
+def test_the_transforms_of_a_compose_draw_independently(seed):
+    """albumentations gives every child of a Compose its parent's seed: two flips at p=0.5 then flip
+    together or not at all. Each child draws from its own seed here, as without any seed."""
+    x = torch.rand(1, 1, 6, 6).repeat(400, 1, 1, 1)
+    flips = Albumentations(A.Compose([A.HorizontalFlip(p=0.5), A.VerticalFlip(p=0.5)]), seed=seed)(x)
+    horizontal = (flips - x.flip(-1)).abs().amax((1, 2, 3)) == 0
+    horizontal |= (flips - x.flip(-1).flip(-2)).abs().amax((1, 2, 3)) == 0
+    vertical = (flips - x.flip(-2)).abs().amax((1, 2, 3)) == 0
+    vertical |= (flips - x.flip(-1).flip(-2)).abs().amax((1, 2, 3)) == 0
+    one_way = (horizontal != vertical).float().mean()
+    assert 0.4 < one_way < 0.6     # half the images flip one way only
