@@ -311,7 +311,15 @@ def fit_fingerprint(x: Tensor, y: Tensor, config: GANConfig, train: TrainConfig,
     """What a checkpoint must match to be resumed: the data (shape, dtype, a hash of the bytes), the
     networks, the settings that shape the trajectory (``TrainConfig.trajectory_settings``) and ``identity``."""
     parts = {**config.to_dict(), **train.trajectory_settings(), **identity}
-    return {"x": tensor_digest(x), "y": tensor_digest(y), **{k: json.dumps(v) for k, v in parts.items()}}
+    return {"x": tensor_digest(x), "y": tensor_digest(y),
+            **{k: json.dumps(v, default=_python_number) for k, v in parts.items()}}
+
+
+def _python_number(value):
+    """A numpy scalar setting (``lr=np.float32(2e-3)``) as the Python number json can write."""
+    if type(value).__module__ == "numpy" and getattr(value, "ndim", None) == 0:
+        return value.item()
+    raise TypeError(f"a fit setting of type {type(value).__name__} cannot be written to a checkpoint")
 
 
 def linear_decay(fraction_done: float, start: float) -> float:

@@ -1,4 +1,5 @@
 """The shared conditional-GAN core: shapes for any [C, H, W], DiffAugment, losses, EMA, training."""
+import numpy as np
 import pytest
 import torch
 
@@ -151,6 +152,22 @@ def test_resume_refuses_a_checkpoint_of_other_data_or_settings(tmp_path):
     settings = TrainConfig(steps=4, batch_size=8, checkpoint_every=1, standing_samples=0)
     fit(x, settings)  # a larger budget, another saving schedule, no standing statistics: the fit continues
     assert settings.steps_done == 4
+
+
+def test_numpy_settings_are_fingerprinted_as_python_numbers(tmp_path):
+    x, y = two_class_data(16)
+    config = GANConfig((1, 8, 8), 2, z_dim=4, g_width=4, d_width=4)
+
+    def fit(steps, lr):
+        settings = TrainConfig(steps=steps, batch_size=8, lr_g=lr, lr_d=lr, standing_samples=0)
+        train_conditional_gan(x, y, config, settings, torch.Generator().manual_seed(0),
+                              checkpoint_dir=tmp_path, progress=False)
+        return settings
+
+    fit(2, np.float32(2e-3))
+    assert fit(4, np.float32(2e-3)).steps_done == 4   # resumed: the same fingerprint
+    with pytest.raises(ValueError, match="lr_g: 0.0020000000949949026 in the checkpoint, 0.001 now"):
+        fit(4, 1e-3)
 
 
 def odd_batch_labels(monkeypatch, x, y, batch_size):

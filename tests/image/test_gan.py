@@ -1,4 +1,5 @@
 """ConditionalGAN: labels in, labelled images out; mix; quality filter; checkpoints; bad input."""
+import numpy as np
 import pytest
 import torch
 
@@ -56,6 +57,15 @@ def test_checkpoint_resume_continues_the_same_run(tmp_path):
     tiny(steps=2, checkpoint_dir=str(tmp_path)).fit(x, y)
     resumed = tiny(steps=5, checkpoint_dir=str(tmp_path)).fit(x, y)
     straight = tiny(steps=5).fit(x, y)
+    assert resumed.steps_done_ == 5
+    assert torch.allclose(resumed.generate(y, rng=0), straight.generate(y, rng=0), atol=1e-6)
+
+
+def test_a_numpy_lr_fits_with_a_checkpoint_and_resumes(tmp_path):
+    x, y = image_batch()
+    tiny(steps=2, lr=np.float32(2e-3), checkpoint_dir=str(tmp_path)).fit(x, y)
+    resumed = tiny(steps=5, lr=np.float32(2e-3), checkpoint_dir=str(tmp_path)).fit(x, y)
+    straight = tiny(steps=5, lr=np.float32(2e-3)).fit(x, y)
     assert resumed.steps_done_ == 5
     assert torch.allclose(resumed.generate(y, rng=0), straight.generate(y, rng=0), atol=1e-6)
 
