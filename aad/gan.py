@@ -216,10 +216,15 @@ class TrainConfig:
     def trajectory_settings(self) -> dict:
         """The settings that shape the training steps, for a checkpoint's fingerprint. Not the budget
         (``steps``, ``seconds``): raising it continues a finished fit (a decaying lr then stretches over
-        the new budget); nor when to save, nor ``standing_samples``, which acts after the loop."""
+        the new budget); nor when to save, nor ``standing_samples``, which acts after the loop.
+        Float settings as floats: ``class_weight=1`` (what ``--param class_weight=1`` gives) trains as 1.0."""
         skip = {"steps", "seconds", "checkpoint_every", "snapshot_every", "standing_samples", "history",
                 "steps_done"}
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in skip}
+        settings = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in skip}
+        for name in ("lr_g", "lr_d", "ema_decay", "class_weight", "mode_seeking", "lr_decay_from"):
+            settings[name] = float(settings[name])
+        settings["betas"] = [float(beta) for beta in settings["betas"]]
+        return settings
 
 
 def build_networks(config: GANConfig, g: torch.Generator, device="cpu"):

@@ -9,6 +9,7 @@ from aad.gan import (
     GANConfig,
     TrainConfig,
     build_networks,
+    fit_fingerprint,
     hinge_d_loss,
     hinge_g_loss,
     linear_decay,
@@ -168,6 +169,17 @@ def test_numpy_settings_are_fingerprinted_as_python_numbers(tmp_path):
     assert fit(4, np.float32(2e-3)).steps_done == 4   # resumed: the same fingerprint
     with pytest.raises(ValueError, match="lr_g: 0.0020000000949949026 in the checkpoint, 0.001 now"):
         fit(4, 1e-3)
+
+
+def test_the_fingerprint_compares_float_settings_as_floats():
+    x, y = two_class_data(4)
+    config = GANConfig((1, 8, 8), 2)
+    default = fit_fingerprint(x, y, config, TrainConfig(), {})
+    # the strings checkpoints written before hold: they must keep resuming
+    assert [default[k] for k in ("lr_g", "betas", "ema_decay", "class_weight", "lr_decay_from")] == [
+        "0.001", "[0.5, 0.999]", "0.999", "1.0", "1.0"]
+    ints = TrainConfig(class_weight=1, lr_decay_from=1, betas=(0.5, 0.999))
+    assert fit_fingerprint(x, y, config, ints, {}) == default
 
 
 def odd_batch_labels(monkeypatch, x, y, batch_size):

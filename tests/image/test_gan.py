@@ -70,6 +70,15 @@ def test_a_numpy_lr_fits_with_a_checkpoint_and_resumes(tmp_path):
     assert torch.allclose(resumed.generate(y, rng=0), straight.generate(y, rng=0), atol=1e-6)
 
 
+def test_a_float_setting_given_as_an_int_resumes_its_checkpoint(tmp_path):
+    """`aad fit --param class_weight=1` passes the int 1: the same fit as the default 1.0."""
+    x, y = image_batch()
+    tiny(steps=2, checkpoint_dir=str(tmp_path / "a")).fit(x, y)
+    assert tiny(steps=4, class_weight=1, checkpoint_dir=str(tmp_path / "a")).fit(x, y).steps_done_ == 4
+    tiny(steps=2, lr_decay_from=1, checkpoint_dir=str(tmp_path / "b")).fit(x, y)
+    assert tiny(steps=4, lr_decay_from=1.0, checkpoint_dir=str(tmp_path / "b")).fit(x, y).steps_done_ == 4
+
+
 def test_save_load_round_trip_with_filter(tmp_path):
     x, y = image_batch()
     gan = tiny(quality_threshold=0.5).fit(x, y)
