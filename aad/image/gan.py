@@ -5,7 +5,7 @@ import torch
 from torch import Tensor
 
 from aad.base import Augmenter
-from aad.checks import check_device, check_in_range, check_int
+from aad.checks import check_bool, check_device, check_in_range, check_int
 from aad.gan import (
     ConditionalGenerator,
     GANConfig,
@@ -103,6 +103,8 @@ class ConditionalGAN(Augmenter):
             raise ValueError("y is required: ConditionalGAN learns p(x | y) and needs a label per image")
         check_in_range(self.mix, "mix", 0, 1)
         check_device(self.device)
+        check_bool(self.resume, "resume")   # `--param resume=False` gives the truthy string "False"
+        check_bool(self.progress, "progress")
         self._check_filter_params()
         x = x.float()  # float64 images (numpy / 255.0): the networks are float32; the caller's x is kept
         num_classes = int(y.max()) + 1

@@ -124,6 +124,14 @@ def test_bad_input_is_named(call, words):
         call(tiny(), x, y)
 
 
+@pytest.mark.parametrize("name", ["resume", "progress"])
+def test_resume_and_progress_must_be_bools(tmp_path, name):
+    """`aad fit --param resume=False` passes the string "False", which is truthy: it resumed."""
+    x, y = image_batch()
+    with pytest.raises(TypeError, match=f"{name} must be True or False, got 'False'"):
+        tiny(checkpoint_dir=str(tmp_path), **{name: "False"}).fit(x, y)
+
+
 def test_grid_png_has_one_row_per_class(tmp_path):
     from PIL import Image
 
