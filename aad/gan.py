@@ -245,7 +245,9 @@ def train_conditional_gan(x: Tensor, y: Tensor, config: GANConfig, train: TrainC
     deterministic. ``train.history`` receives the logged losses. A checkpoint in ``checkpoint_dir`` is
     resumed only if it was written for the same data, networks, settings and ``identity`` (the
     augmenters pass their seed; None: the state of ``g`` on entry, so only the same seeded stream resumes).
+    1x1 images train only in batches of 2 or more (batch norm needs 2 values per channel).
     """
+    check_batch_norm_trains(x, train.batch_size)
     fingerprint = None
     if checkpoint_dir is not None:
         identity = {"rng": tensor_digest(g.get_state())} if identity is None else identity
@@ -310,6 +312,15 @@ def train_conditional_gan(x: Tensor, y: Tensor, config: GANConfig, train: TrainC
     if train.standing_samples:
         recalibrate_batch_norm(ema, labels_all, step_g, train.standing_samples)
     return ema
+
+
+def check_batch_norm_trains(x: Tensor, batch_size: int) -> None:
+    """Batch norm needs 2 values per channel to train. The generator's first map is as large as an image
+    under 8 pixels a side, so 1x1 images give it one value per channel in a batch of 1."""
+    if min(batch_size, len(x)) * x.shape[2] * x.shape[3] < 2:
+        raise ValueError("x holds 1x1 images, which train only in batches of 2 or more (batch norm needs 2 "
+                         "values per channel), got a batch of 1: pass 2 images or more with batch_size >= 2, "
+                         "or images of at least 1x2 pixels")
 
 
 def fit_fingerprint(x: Tensor, y: Tensor, config: GANConfig, train: TrainConfig, identity: dict) -> dict[str, str]:

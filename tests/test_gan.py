@@ -216,6 +216,18 @@ def test_a_single_sample_trains_without_the_mode_seeking_term():
         assert torch.isfinite(sample(gen, labels, torch.Generator().manual_seed(1))).all()
 
 
+def test_1x1_images_in_batches_of_1_are_refused_up_front():
+    config = GANConfig((1, 1, 1), 2, z_dim=4, g_width=4, d_width=4)
+    x, y = torch.rand(4, 1, 1, 1), torch.arange(4) % 2
+    for data, labels, batch_size in [(x[:1], y[:1], 32), (x, y, 1)]:
+        with pytest.raises(ValueError, match="x holds 1x1 images, which train only in batches of 2 or more"):
+            train_conditional_gan(data, labels, config, TrainConfig(steps=1, batch_size=batch_size),
+                                  torch.Generator().manual_seed(0), progress=False)
+    gen = train_conditional_gan(x, y, config, TrainConfig(steps=1, batch_size=2),
+                                torch.Generator().manual_seed(0), progress=False)
+    assert sample(gen, y, torch.Generator().manual_seed(1)).shape == (4, 1, 1, 1)
+
+
 @pytest.mark.parametrize("name, value, error", [
     ("steps", -5, ValueError), ("steps", 0, ValueError), ("seconds", 0, ValueError),
     ("batch_size", 0, ValueError), ("lr", 0.0, ValueError), ("ema_decay", 2.0, ValueError),

@@ -155,6 +155,17 @@ def test_a_single_image_or_batch_size_1_fits():
         assert torch.isfinite(gan.fit(data, labels).generate(labels)).all()
 
 
+def test_images_too_small_for_batch_norm_are_refused_up_front(monkeypatch):
+    monkeypatch.setattr(aad.gan.TrainLoop, "run", lambda *a: pytest.fail("refused only after training"))
+    with pytest.raises(ValueError, match="x holds a single 2x2 image, too small to train quality_threshold"):
+        tiny(quality_threshold=0.5).fit(torch.rand(1, 1, 2, 2), torch.tensor([0]))
+    with pytest.raises(ValueError, match="x holds 1x1 images, which train only in batches of 2 or more"):
+        tiny().fit(torch.rand(1, 3, 1, 1), torch.tensor([0]))
+    monkeypatch.undo()
+    one_by_three = tiny(quality_threshold=0.5, max_tries=1).fit(torch.rand(1, 1, 1, 3), torch.tensor([0]))
+    assert one_by_three.filter_ is not None   # the smallest single image it trains on
+
+
 def test_labels_unseen_in_fit_are_refused_and_remembered(tmp_path):
     x, y = image_batch(b=8)
     y = torch.tensor([0, 1, 3, 0, 1, 3, 0, 1])   # no 2
