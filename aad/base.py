@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import importlib
 import inspect
+import os
 import uuid
 from pathlib import Path
 from typing import Any, ClassVar
@@ -269,6 +270,8 @@ def _encode(value, name: str):
         return value
     if isinstance(value, torch.device):
         return str(value)
+    if isinstance(value, os.PathLike):
+        return os.fsdecode(value)   # checkpoint_dir=pathlib.Path(...): the same folder, as a string
     if type(value).__module__ == "numpy" and hasattr(value, "item") and getattr(value, "ndim", None) == 0:
         return value.item()   # a numpy scalar, e.g. np.float32(0.8)
     raise TypeError(f"parameter {name!r} of type {type(value).__name__} cannot be saved to config.json")

@@ -216,10 +216,15 @@ class TrainConfig:
     def trajectory_settings(self) -> dict:
         """The settings that shape the training steps, for a checkpoint's fingerprint. Not the budget
         (``steps``, ``seconds``): raising it continues a finished fit (a decaying lr then stretches over
-        the new budget); nor when to save, nor ``standing_samples``, which acts after the loop."""
+        the new budget); nor when to save, nor ``standing_samples``, which acts after the loop.
+        Float settings as floats: ``class_weight=1`` (what ``--param class_weight=1`` gives) trains as 1.0."""
         skip = {"steps", "seconds", "checkpoint_every", "snapshot_every", "standing_samples", "history",
                 "steps_done"}
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in skip}
+        settings = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in skip}
+        for name in ("lr_g", "lr_d", "ema_decay", "class_weight", "mode_seeking", "lr_decay_from"):
+            settings[name] = float(settings[name])
+        settings["betas"] = [float(beta) for beta in settings["betas"]]
+        return settings
 
 
 def build_networks(config: GANConfig, g: torch.Generator, device="cpu"):
@@ -240,7 +245,9 @@ def train_conditional_gan(x: Tensor, y: Tensor, config: GANConfig, train: TrainC
     deterministic. ``train.history`` receives the logged losses. A checkpoint in ``checkpoint_dir`` is
     resumed only if it was written for the same data, networks, settings and ``identity`` (the
     augmenters pass their seed; None: the state of ``g`` on entry, so only the same seeded stream resumes).
+    1x1 images train only in batches of 2 or more (batch norm needs 2 values per channel).
     """
+    check_batch_norm_trains(x, train.batch_size)
     fingerprint = None
     if checkpoint_dir is not None:
         identity = {"rng": tensor_digest(g.get_state())} if identity is None else identity
@@ -307,11 +314,28 @@ def train_conditional_gan(x: Tensor, y: Tensor, config: GANConfig, train: TrainC
     return ema
 
 
+def check_batch_norm_trains(x: Tensor, batch_size: int) -> None:
+    """Batch norm needs 2 values per channel to train. The generator's first map is as large as an image
+    under 8 pixels a side, so 1x1 images give it one value per channel in a batch of 1."""
+    if min(batch_size, len(x)) * x.shape[2] * x.shape[3] < 2:
+        raise ValueError("x holds 1x1 images, which train only in batches of 2 or more (batch norm needs 2 "
+                         "values per channel), got a batch of 1: pass 2 images or more with batch_size >= 2, "
+                         "or images of at least 1x2 pixels")
+
+
 def fit_fingerprint(x: Tensor, y: Tensor, config: GANConfig, train: TrainConfig, identity: dict) -> dict[str, str]:
     """What a checkpoint must match to be resumed: the data (shape, dtype, a hash of the bytes), the
     networks, the settings that shape the trajectory (``TrainConfig.trajectory_settings``) and ``identity``."""
     parts = {**config.to_dict(), **train.trajectory_settings(), **identity}
-    return {"x": tensor_digest(x), "y": tensor_digest(y), **{k: json.dumps(v) for k, v in parts.items()}}
+    return {"x": tensor_digest(x), "y": tensor_digest(y),
+            **{k: json.dumps(v, default=_python_number) for k, v in parts.items()}}
+
+
+def _python_number(value):
+    """A numpy scalar setting (``lr=np.float32(2e-3)``) as the Python number json can write."""
+    if type(value).__module__ == "numpy" and getattr(value, "ndim", None) == 0:
+        return value.item()
+    raise TypeError(f"a fit setting of type {type(value).__name__} cannot be written to a checkpoint")
 
 
 def linear_decay(fraction_done: float, start: float) -> float:

@@ -79,6 +79,8 @@ def flatten_state(obj: Any, prefix: str = "") -> tuple[Any, dict[str, torch.Tens
             return [walk(v, f"{key}.{i}") for i, v in enumerate(value)]
         if value is None or isinstance(value, (bool, int, float, str)):
             return value
+        if type(value).__module__ == "numpy" and getattr(value, "ndim", None) == 0:
+            return value.item()   # a numpy scalar, e.g. an optimizer's lr=np.float32(2e-3)
         raise TypeError(f"cannot save state entry {key!r} of type {type(value).__name__}")
 
     return walk(obj, prefix or "state"), tensors

@@ -283,6 +283,13 @@ def test_devices_and_numpy_scalars_are_saved_as_plain_values(tmp_path):
     assert Augmenter.load(tmp_path / "gan").device == "cpu"
 
 
+def test_a_path_parameter_is_saved_as_a_string(tmp_path):
+    from aad.image import ConditionalGAN
+
+    ConditionalGAN(checkpoint_dir=tmp_path / "checkpoints").save(tmp_path / "gan")
+    assert Augmenter.load(tmp_path / "gan").checkpoint_dir == str(tmp_path / "checkpoints")
+
+
 def test_seeds_beyond_64_bits_are_named():
     with pytest.raises(ValueError, match="seed must be at most 2\\*\\*64 - 1"):
         AddNoise(seed=2**64).augment(image_batch(1)[0])

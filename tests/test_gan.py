@@ -1,4 +1,5 @@
 """The shared conditional-GAN core: shapes for any [C, H, W], DiffAugment, losses, EMA, training."""
+import numpy as np
 import pytest
 import torch
 
@@ -8,6 +9,7 @@ from aad.gan import (
     GANConfig,
     TrainConfig,
     build_networks,
+    fit_fingerprint,
     hinge_d_loss,
     hinge_g_loss,
     linear_decay,
@@ -153,6 +155,33 @@ def test_resume_refuses_a_checkpoint_of_other_data_or_settings(tmp_path):
     assert settings.steps_done == 4
 
 
+def test_numpy_settings_are_fingerprinted_as_python_numbers(tmp_path):
+    x, y = two_class_data(16)
+    config = GANConfig((1, 8, 8), 2, z_dim=4, g_width=4, d_width=4)
+
+    def fit(steps, lr):
+        settings = TrainConfig(steps=steps, batch_size=8, lr_g=lr, lr_d=lr, standing_samples=0)
+        train_conditional_gan(x, y, config, settings, torch.Generator().manual_seed(0),
+                              checkpoint_dir=tmp_path, progress=False)
+        return settings
+
+    fit(2, np.float32(2e-3))
+    assert fit(4, np.float32(2e-3)).steps_done == 4   # resumed: the same fingerprint
+    with pytest.raises(ValueError, match="lr_g: 0.0020000000949949026 in the checkpoint, 0.001 now"):
+        fit(4, 1e-3)
+
+
+def test_the_fingerprint_compares_float_settings_as_floats():
+    x, y = two_class_data(4)
+    config = GANConfig((1, 8, 8), 2)
+    default = fit_fingerprint(x, y, config, TrainConfig(), {})
+    # the strings checkpoints written before hold: they must keep resuming
+    assert [default[k] for k in ("lr_g", "betas", "ema_decay", "class_weight", "lr_decay_from")] == [
+        "0.001", "[0.5, 0.999]", "0.999", "1.0", "1.0"]
+    ints = TrainConfig(class_weight=1, lr_decay_from=1, betas=(0.5, 0.999))
+    assert fit_fingerprint(x, y, config, ints, {}) == default
+
+
 def odd_batch_labels(monkeypatch, x, y, batch_size):
     """The labels of the first training batch of fakes."""
     seen = []
@@ -185,6 +214,18 @@ def test_a_single_sample_trains_without_the_mode_seeking_term():
         gen = train_conditional_gan(data, labels, config, TrainConfig(steps=3, batch_size=batch_size),
                                     torch.Generator().manual_seed(0), progress=False)
         assert torch.isfinite(sample(gen, labels, torch.Generator().manual_seed(1))).all()
+
+
+def test_1x1_images_in_batches_of_1_are_refused_up_front():
+    config = GANConfig((1, 1, 1), 2, z_dim=4, g_width=4, d_width=4)
+    x, y = torch.rand(4, 1, 1, 1), torch.arange(4) % 2
+    for data, labels, batch_size in [(x[:1], y[:1], 32), (x, y, 1)]:
+        with pytest.raises(ValueError, match="x holds 1x1 images, which train only in batches of 2 or more"):
+            train_conditional_gan(data, labels, config, TrainConfig(steps=1, batch_size=batch_size),
+                                  torch.Generator().manual_seed(0), progress=False)
+    gen = train_conditional_gan(x, y, config, TrainConfig(steps=1, batch_size=2),
+                                torch.Generator().manual_seed(0), progress=False)
+    assert sample(gen, y, torch.Generator().manual_seed(1)).shape == (4, 1, 1, 1)
 
 
 @pytest.mark.parametrize("name, value, error", [

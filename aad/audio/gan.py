@@ -11,7 +11,7 @@ from aad.audio.functional import check_stft
 from aad.audio.spectrogram import MelImage
 from aad.audio.transforms import check_sample_rate
 from aad.base import Augmenter
-from aad.checks import check_audio, check_device, check_in_range, check_int
+from aad.checks import check_audio, check_bool, check_device, check_in_range, check_int
 from aad.gan import (
     ConditionalGenerator,
     GANConfig,
@@ -123,6 +123,8 @@ class SpectrogramGAN(Augmenter):
             raise ValueError("y is required: SpectrogramGAN learns p(x | y) and needs a label per clip")
         check_in_range(self.mix, "mix", 0, 1)
         check_device(self.device)
+        check_bool(self.resume, "resume")   # `--param resume=False` gives the truthy string "False"
+        check_bool(self.progress, "progress")
         mel = self.mel_image()
         log_mel = mel.log_mel(x.to(self.device, torch.float32))  # float64 clips: the networks are float32
         mean, std = mel.statistics(log_mel)

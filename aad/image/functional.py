@@ -166,12 +166,20 @@ def morphology(images: Tensor, strength: Tensor, kernel: int = 3) -> Tensor:
 
 
 def box_from_area(area: Tensor, aspect: Tensor, size) -> tuple[Tensor, Tensor]:
-    """(height, width) in whole pixels of boxes covering ``area`` (fraction) with ``aspect`` = h / w."""
+    """(height, width) in whole pixels of boxes covering ``area`` (fraction) with ``aspect`` = h / w.
+
+    A box taller or wider than the image takes the nearest aspect at which it fits, so it keeps its area.
+    """
     h, w = size
     pixels = area * h * w
-    height = torch.sqrt(pixels * aspect).round().clamp(1, h)
-    width = torch.sqrt(pixels / aspect).round().clamp(1, w)
-    return height.long(), width.long()
+    height, width = torch.sqrt(pixels * aspect).round(), torch.sqrt(pixels / aspect).round()
+    # cut to the image, such a box erased less than asked (area 1: as little as 56% of a 16x16 image);
+    # a box of `pixels` fits an h x w image for aspects in [pixels / w^2, h^2 / pixels]
+    outside = (height > h) | (width > w)
+    fitting = aspect.clamp(pixels / w**2, h**2 / pixels)
+    height = torch.where(outside, torch.sqrt(pixels * fitting).round(), height)
+    width = torch.where(outside, torch.sqrt(pixels / fitting).round(), width)
+    return height.clamp(1, h).long(), width.clamp(1, w).long()
 
 
 __all__ = [

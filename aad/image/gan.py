@@ -5,7 +5,7 @@ import torch
 from torch import Tensor
 
 from aad.base import Augmenter
-from aad.checks import check_device, check_in_range, check_int
+from aad.checks import check_bool, check_device, check_in_range, check_int
 from aad.gan import (
     ConditionalGenerator,
     GANConfig,
@@ -33,7 +33,8 @@ class ConditionalGAN(Augmenter):
         steps, seconds: the fit budget, whichever ends first (``seconds`` of wall time, or None).
             4,000 steps take about 8 minutes on one CPU core.
         batch_size, lr, ema_decay: optimisation (Adam, betas (0.5, 0.999), same lr for both nets;
-            ema_decay in [0, 1)). A batch of 1, or a single image, trains without the mode-seeking term.
+            ema_decay in [0, 1)). A batch of 1, or a single image, trains without the mode-seeking term;
+            1x1 images train only in batches of 2 or more (batch norm needs 2 values per channel).
             A step's CPU time grows with the batch, so in 10 CPU-minutes batch 32 takes ~4,600 steps
             and 64 ~2,400; at those step counts batch 32 gave the better mnist samples (CAS 0.906 vs
             0.897, mean of 3 and 2 seeds, fitted on a GPU; on the CPU, seed 0: FD 1.45 vs 2.10).
@@ -55,6 +56,7 @@ class ConditionalGAN(Augmenter):
             redrawn, up to ``max_tries`` times (after that the last draw is kept). On 10 mnist digits
             per class that classifier scores 0.85-0.92 on held-out digits but gives only about 60% of
             them 0.9 for their label: at 0.9 the filter keeps samples that look like the training digits.
+            A single image trains it only if it has a side of 3 pixels or more.
         checkpoint_dir, resume, progress: fit checkpoints (atomic; written every 200 steps and at the
             end, and an interrupted fit saves its last 10-step mark; resumed when present, time budget
             included), tqdm bar. A checkpoint records the data, the settings and the seed it was trained
@@ -103,7 +105,10 @@ class ConditionalGAN(Augmenter):
             raise ValueError("y is required: ConditionalGAN learns p(x | y) and needs a label per image")
         check_in_range(self.mix, "mix", 0, 1)
         check_device(self.device)
+        check_bool(self.resume, "resume")   # `--param resume=False` gives the truthy string "False"
+        check_bool(self.progress, "progress")
         self._check_filter_params()
+        self._check_filter_trains(x)   # before the GAN's fit, which it would follow
         x = x.float()  # float64 images (numpy / 255.0): the networks are float32; the caller's x is kept
         num_classes = int(y.max()) + 1
         config = GANConfig(tuple(x.shape[1:]), num_classes, self.z_dim, self.g_width, self.d_width)
@@ -127,6 +132,15 @@ class ConditionalGAN(Augmenter):
         if self.quality_threshold is not None:
             check_in_range(self.quality_threshold, "quality_threshold", 0, 1, low_inclusive=False)
             check_int(self.max_tries, "max_tries", 1)
+
+    def _check_filter_trains(self, x: Tensor) -> None:
+        # the classifier's last batch norm sees the images pooled 2x2: a single image of at most 2x2
+        # pixels leaves it one value per channel, which batch norm cannot train on
+        h, w = x.shape[2:]
+        if self.quality_threshold is not None and len(x) == 1 and h <= 2 and w <= 2:
+            raise ValueError(f"x holds a single {h}x{w} image, too small to train quality_threshold's "
+                             f"classifier on (its batch norm needs 2 values per channel): pass 2 images or "
+                             f"more, images with a side of 3 pixels or more, or quality_threshold=None")
 
     def _num_classes(self) -> int | None:
         return self.generator_.config.num_classes if self.is_fitted() else None

@@ -142,8 +142,9 @@ class RandomErasing(ImageTransform):
     """Blank a random box per sample (random erasing, Zhong et al. 2017; cutout with area fixed, aspect 1).
 
     Args:
-        area: box area range as a fraction of the image, in (0, 1].
-        aspect: box height / width range, > 0.
+        area: box area range as a fraction of the image, in (0, 1] (box sides are whole pixels).
+        aspect: box height / width range, > 0; a box that would not fit the image at its aspect takes
+            the nearest aspect at which it fits, so it keeps its area.
         value: fill in [0, 1], or "random" for uniform noise (drawn per channel).
         p: probability that a sample is erased.
     """

@@ -126,3 +126,10 @@ def test_bad_settings_are_named(param, value):
     x, y = audio_batch()
     with pytest.raises(ValueError, match=param):
         tiny(**{param: value}).fit(x, y)
+
+
+@pytest.mark.parametrize("name", ["resume", "progress"])
+def test_resume_and_progress_must_be_bools(tmp_path, name):
+    x, y = audio_batch()
+    with pytest.raises(TypeError, match=f"{name} must be True or False, got 'False'"):
+        tiny(checkpoint_dir=str(tmp_path), **{name: "False"}).fit(x, y)

@@ -1,4 +1,5 @@
 """ConditionalGAN: labels in, labelled images out; mix; quality filter; checkpoints; bad input."""
+import numpy as np
 import pytest
 import torch
 
@@ -60,6 +61,24 @@ def test_checkpoint_resume_continues_the_same_run(tmp_path):
     assert torch.allclose(resumed.generate(y, rng=0), straight.generate(y, rng=0), atol=1e-6)
 
 
+def test_a_numpy_lr_fits_with_a_checkpoint_and_resumes(tmp_path):
+    x, y = image_batch()
+    tiny(steps=2, lr=np.float32(2e-3), checkpoint_dir=str(tmp_path)).fit(x, y)
+    resumed = tiny(steps=5, lr=np.float32(2e-3), checkpoint_dir=str(tmp_path)).fit(x, y)
+    straight = tiny(steps=5, lr=np.float32(2e-3)).fit(x, y)
+    assert resumed.steps_done_ == 5
+    assert torch.allclose(resumed.generate(y, rng=0), straight.generate(y, rng=0), atol=1e-6)
+
+
+def test_a_float_setting_given_as_an_int_resumes_its_checkpoint(tmp_path):
+    """`aad fit --param class_weight=1` passes the int 1: the same fit as the default 1.0."""
+    x, y = image_batch()
+    tiny(steps=2, checkpoint_dir=str(tmp_path / "a")).fit(x, y)
+    assert tiny(steps=4, class_weight=1, checkpoint_dir=str(tmp_path / "a")).fit(x, y).steps_done_ == 4
+    tiny(steps=2, lr_decay_from=1, checkpoint_dir=str(tmp_path / "b")).fit(x, y)
+    assert tiny(steps=4, lr_decay_from=1.0, checkpoint_dir=str(tmp_path / "b")).fit(x, y).steps_done_ == 4
+
+
 def test_save_load_round_trip_with_filter(tmp_path):
     x, y = image_batch()
     gan = tiny(quality_threshold=0.5).fit(x, y)
@@ -105,6 +124,14 @@ def test_bad_input_is_named(call, words):
         call(tiny(), x, y)
 
 
+@pytest.mark.parametrize("name", ["resume", "progress"])
+def test_resume_and_progress_must_be_bools(tmp_path, name):
+    """`aad fit --param resume=False` passes the string "False", which is truthy: it resumed."""
+    x, y = image_batch()
+    with pytest.raises(TypeError, match=f"{name} must be True or False, got 'False'"):
+        tiny(checkpoint_dir=str(tmp_path), **{name: "False"}).fit(x, y)
+
+
 def test_grid_png_has_one_row_per_class(tmp_path):
     from PIL import Image
 
@@ -126,6 +153,17 @@ def test_a_single_image_or_batch_size_1_fits():
     x, y = image_batch()
     for gan, data, labels in [(tiny(), x[:1], y[:1]), (tiny(batch_size=1), x, y)]:
         assert torch.isfinite(gan.fit(data, labels).generate(labels)).all()
+
+
+def test_images_too_small_for_batch_norm_are_refused_up_front(monkeypatch):
+    monkeypatch.setattr(aad.gan.TrainLoop, "run", lambda *a: pytest.fail("refused only after training"))
+    with pytest.raises(ValueError, match="x holds a single 2x2 image, too small to train quality_threshold"):
+        tiny(quality_threshold=0.5).fit(torch.rand(1, 1, 2, 2), torch.tensor([0]))
+    with pytest.raises(ValueError, match="x holds 1x1 images, which train only in batches of 2 or more"):
+        tiny().fit(torch.rand(1, 3, 1, 1), torch.tensor([0]))
+    monkeypatch.undo()
+    one_by_three = tiny(quality_threshold=0.5, max_tries=1).fit(torch.rand(1, 1, 1, 3), torch.tensor([0]))
+    assert one_by_three.filter_ is not None   # the smallest single image it trains on
 
 
 def test_labels_unseen_in_fit_are_refused_and_remembered(tmp_path):

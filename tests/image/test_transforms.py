@@ -58,6 +58,14 @@ def test_erase_blanks_exactly_the_box():
     assert out[0].sum() == 25 - 6 and out[0, 0, 1:3, 2:5].sum() == 0 and torch.equal(out[1], x[1])
 
 
+def test_a_box_too_tall_or_wide_for_the_image_keeps_its_area():
+    area, aspect = torch.tensor([1.0, 0.5, 0.5, 0.25]), torch.tensor([3.0, 10.0, 0.1, 1.0])
+    height, width = Fn.box_from_area(area, aspect, (16, 24))
+    assert height.tolist() == [16, 16, 8, 10] and width.tolist() == [24, 12, 24, 10]   # the last fits as drawn
+    out = RandomErasing(area=(1.0, 1.0), p=1.0, seed=0).augment(torch.ones(50, 1, 16, 16))
+    assert out.eq(0).all(), "area 1 erases the whole image, whatever the aspect drawn"
+
+
 def test_zero_displacement_is_identity():
     x = torch.rand(2, 1, 6, 10)
     assert torch.allclose(Fn.elastic(x, torch.zeros(2, 6, 10, 2)), x, atol=1e-5)
