@@ -272,8 +272,8 @@ def _encode(value, name: str):
         return str(value)
     if isinstance(value, os.PathLike):
         return os.fsdecode(value)   # checkpoint_dir=pathlib.Path(...): the same folder, as a string
-    if type(value).__module__ == "numpy" and hasattr(value, "item") and getattr(value, "ndim", None) == 0:
-        return value.item()   # a numpy scalar, e.g. np.float32(0.8)
+    if serialization.is_numpy_scalar(value):
+        return value.item()   # e.g. np.float32(0.8)
     raise TypeError(f"parameter {name!r} of type {type(value).__name__} cannot be saved to config.json")
 
 

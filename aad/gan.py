@@ -29,6 +29,7 @@ from torch.nn.utils.parametrizations import spectral_norm
 from aad.checks import check_in_range, check_int
 from aad.diffaugment import DIFFAUGMENT, diff_augment, diffaugment_policy
 from aad.seeding import global_rng_from, spawn
+from aad.serialization import is_numpy_scalar
 from aad.training import GeneratorState, TrainLoop, tensor_digest
 
 
@@ -333,7 +334,7 @@ def fit_fingerprint(x: Tensor, y: Tensor, config: GANConfig, train: TrainConfig,
 
 def _python_number(value):
     """A numpy scalar setting (``lr=np.float32(2e-3)``) as the Python number json can write."""
-    if type(value).__module__ == "numpy" and getattr(value, "ndim", None) == 0:
+    if is_numpy_scalar(value):
         return value.item()
     raise TypeError(f"a fit setting of type {type(value).__name__} cannot be written to a checkpoint")
 

@@ -54,6 +54,11 @@ def _sync(path, directory: bool = False) -> None:
         os.close(fd)
 
 
+def is_numpy_scalar(value) -> bool:
+    """A numpy number such as ``np.float32(0.8)``, whose ``item()`` is the Python number to store."""
+    return type(value).__module__ == "numpy" and getattr(value, "ndim", None) == 0 and hasattr(value, "item")
+
+
 def write_json(path: str | Path, obj: Any) -> None:
     atomic_write(path, lambda tmp: Path(tmp).write_text(json.dumps(obj, indent=2) + "\n"))
 
@@ -79,8 +84,8 @@ def flatten_state(obj: Any, prefix: str = "") -> tuple[Any, dict[str, torch.Tens
             return [walk(v, f"{key}.{i}") for i, v in enumerate(value)]
         if value is None or isinstance(value, (bool, int, float, str)):
             return value
-        if type(value).__module__ == "numpy" and getattr(value, "ndim", None) == 0:
-            return value.item()   # a numpy scalar, e.g. an optimizer's lr=np.float32(2e-3)
+        if is_numpy_scalar(value):
+            return value.item()   # e.g. an optimizer's lr=np.float32(2e-3)
         raise TypeError(f"cannot save state entry {key!r} of type {type(value).__name__}")
 
     return walk(obj, prefix or "state"), tensors
