@@ -61,11 +61,15 @@ class FitCache:
 
     def fitted(self, proto: Augmenter, x, y: Tensor, context: tuple) -> Augmenter:
         """A clone of ``proto`` seeded from ``context`` and fitted on (x, y), reusing earlier fits of
-        the same configuration on the same data (a fit on another split or subset is never reused)."""
+        the same configuration on the same data (a fit on another split or subset is never reused).
+        One whose configuration cannot be written to config.json is fitted each time."""
         augmenter = seed_tree(proto.clone(), derive_seed("fit", *context))
         if not augmenter.learned:
             return augmenter
-        key = _cache_key(augmenter, (*context, data_digest(x, y)))
+        key = config_key(augmenter, (*context, data_digest(x, y)))
+        if key is None:   # no config tells two such augmenters apart: fitted anew, never reused
+            augmenter.fit(x, y)
+            return augmenter
         if key in self._memory:
             return self._memory[key]
         path = None if self.folder is None else self.folder / key

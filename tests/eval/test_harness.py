@@ -5,7 +5,7 @@ import torch
 
 from aad import Compose, Identity
 from aad.eval import Arm, Report, evaluate
-from aad.eval.expand import class_needs, expand
+from aad.eval.expand import FitCache, class_needs, expand
 from aad.eval.harness import judge_reference, prepare_out
 from tests.eval.helpers import (
     AudioGain,
@@ -70,6 +70,28 @@ def test_expand_takes_an_augmenter_whose_config_cannot_be_saved():
     assert first.shape == (12, 1, 8, 8) and torch.equal(first, again)  # still seeded reproducibly
     # never shared across arms: nothing tells two such augmenters apart (an id is reused once freed)
     assert memo == {}
+
+
+class OpaqueMeans(ClassMeans):
+    """A learned augmenter holding an object config.json cannot (like Nlpaug inside a Compose)."""
+
+    def __init__(self, noise=0.05, wrapped=OPAQUE, seed=None):
+        super().__init__(noise, seed)
+        self.wrapped = wrapped
+
+
+@pytest.mark.parametrize("folder", [None, "fits"])
+def test_a_learned_augmenter_whose_config_cannot_be_saved_is_fitted_without_the_cache(tmp_path, folder):
+    data = image_dataset(n_per_class=4)
+    cache = FitCache(None if folder is None else tmp_path / folder)
+    OpaqueMeans.fits = 0
+    first = cache.fitted(OpaqueMeans(), data.x, data.y, ("toy", "kshot", 4, 0))
+    again = cache.fitted(OpaqueMeans(), data.x, data.y, ("toy", "kshot", 4, 0))
+    assert OpaqueMeans.fits == 2 and first is not again   # nothing tells two such augmenters apart
+    assert torch.equal(first.means_, again.means_)
+    report = evaluate(data, {"opaque": Compose([OpaqueMeans(), Jitter()])}, shots=[3], seeds=[0],
+                      generative_metrics=False, **FAST)
+    assert all("error" not in row for row in report.rows)
 
 
 def test_the_judge_compares_with_every_class_of_a_class_sorted_test_split():
