@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
+from types import ModuleType
 
 import torch
 from torch import Tensor
@@ -44,6 +45,35 @@ def config_key(augmenter: Augmenter, context: tuple) -> str | None:
         return _cache_key(augmenter, context)
     except (TypeError, ValueError):
         return None
+
+
+def describe(value, depth: int = 2):
+    """A JSON-representable description of ``value``, equal across processes (never a repr, which may
+    hold a memory address): an augmenter's parameters, a function's or class's qualified name, and an
+    object's type with its public attributes, ``depth`` objects down. For augmenters whose config
+    cannot be written to config.json (``Nlpaug`` holds an nlpaug object)."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, Augmenter):
+        return {"class": _qualified_name(type(value)),
+                "params": {k: describe(v, depth) for k, v in value.get_params().items()}}
+    if isinstance(value, (list, tuple)):
+        return [describe(v, depth) for v in value]
+    if isinstance(value, (set, frozenset)):   # a set's order changes with the process's hash seed
+        return sorted((describe(v, depth) for v in value), key=json.dumps)
+    if isinstance(value, dict):
+        return {str(k): describe(v, depth) for k, v in value.items()}
+    if isinstance(value, (torch.device, ModuleType)) or type(value).__module__ == "numpy":
+        return value.item() if getattr(value, "ndim", None) == 0 else str(value)
+    if callable(value) and hasattr(value, "__qualname__"):   # a function, method or class
+        return _qualified_name(value)
+    public = sorted((k, v) for k, v in getattr(value, "__dict__", {}).items() if not k.startswith("_"))
+    return {"type": _qualified_name(type(value)),
+            "attributes": {k: describe(v, depth - 1) for k, v in public} if depth > 0 else {}}
+
+
+def _qualified_name(value) -> str:
+    return f"{value.__module__}:{value.__qualname__}"
 
 
 def data_digest(x, y: Tensor) -> str:

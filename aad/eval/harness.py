@@ -20,7 +20,7 @@ from aad.base import Augmenter
 from aad.checks import check_device, check_distinct, check_int, check_int_list
 from aad.data.dataset import Dataset
 from aad.eval import generative as gm
-from aad.eval.expand import FitCache, config_key, expand, join, match_shape
+from aad.eval.expand import FitCache, config_key, describe, expand, join, match_shape
 from aad.eval.metrics import classification_scores
 from aad.eval.models import AudioCNN, Downstream, ImageCNN, MiniLMProbe, SentenceEncoder, TextBag
 from aad.eval.presets import MODELS, Arm
@@ -188,9 +188,10 @@ def prepare_out(out: str | Path, resume: bool = False, overwrite: bool = False) 
 
 
 def arm_config(arm: Arm) -> str:
-    """A short hash of the arm's augmenter configurations (the class name where config cannot hold one)."""
-    keys = [config_key(part, ()) or type(part).__name__ for part in arm.parts]
-    return hashlib.sha256(json.dumps(keys).encode()).hexdigest()[:12]
+    """A short hash of the arm's augmenter configurations (a ``describe`` of those config.json cannot
+    hold: a class name alone would let resume take rows of other parameters)."""
+    keys = [config_key(part, ()) or describe(part) for part in arm.parts]
+    return hashlib.sha256(json.dumps(keys, sort_keys=True).encode()).hexdigest()[:12]
 
 
 def _check_same_settings(rows: list[dict], planned: dict, rows_path) -> None:

@@ -1,12 +1,16 @@
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import torch
 
+import aad
 from aad import Compose, Identity
 from aad.eval import Arm, Report, evaluate
 from aad.eval.expand import FitCache, class_needs, expand
-from aad.eval.harness import judge_reference, prepare_out
+from aad.eval.harness import arm_config, judge_reference, prepare_out
 from tests.eval.helpers import (
     AudioGain,
     Broken,
@@ -92,6 +96,40 @@ def test_a_learned_augmenter_whose_config_cannot_be_saved_is_fitted_without_the_
     report = evaluate(data, {"opaque": Compose([OpaqueMeans(), Jitter()])}, shots=[3], seeds=[0],
                       generative_metrics=False, **FAST)
     assert all("error" not in row for row in report.rows)
+
+
+class Setting:
+    def __init__(self, action):
+        self.action = action
+        self._cache = object()   # private: not part of the description
+
+
+def test_arm_config_tells_apart_parameters_config_json_cannot_hold():
+    def config(action):
+        return arm_config(Arm([OpaqueMeans(wrapped=Setting(action))]))
+
+    assert config("swap") == config("swap") != config("delete")
+
+
+NLPAUG_ARM_CONFIGS = """
+from nlpaug.augmenter.word import RandomWordAug
+from aad.eval import Arm
+from aad.eval.harness import arm_config
+from aad.text import Nlpaug
+print([arm_config(Arm([Nlpaug(augmenter=RandomWordAug(action=action))])) for action in ("swap", "delete")])
+"""
+
+
+def test_arm_config_of_an_nlpaug_arm_is_equal_across_processes():
+    naw = pytest.importorskip("nlpaug.augmenter.word")
+    from aad.text import Nlpaug
+
+    swap, delete = (arm_config(Arm([Nlpaug(augmenter=naw.RandomWordAug(action=action))]))
+                    for action in ("swap", "delete"))
+    root = Path(aad.__file__).parents[1]   # the aad under test, imported in the new process too
+    there = subprocess.run([sys.executable, "-c", NLPAUG_ARM_CONFIGS], capture_output=True, text=True,
+                           check=True, cwd=root).stdout
+    assert there.strip() == repr([swap, delete]) and swap != delete
 
 
 def test_the_judge_compares_with_every_class_of_a_class_sorted_test_split():
