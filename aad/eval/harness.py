@@ -194,14 +194,20 @@ def arm_config(arm: Arm) -> str:
     return hashlib.sha256(json.dumps(keys, sort_keys=True).encode()).hexdigest()[:12]
 
 
+# settings an older version did not record, with the value its rows were made with
+RECORDED_LATER = {"repeats": 1}
+
+
 def _check_same_settings(rows: list[dict], planned: dict, rows_path) -> None:
     """Refuse to resume rows made with other settings: mixed in, they would pass for this run's.
-    Fields an older version did not record are not compared."""
+    A field an older version did not record is compared as its known value (``RECORDED_LATER``),
+    or else not compared."""
     for row in rows:
         key = tuple(row.get(k) for k in KEY)
         for field, now in planned[key].items():
-            if field in row and row[field] != now:
-                raise ValueError(f"{rows_path} holds rows made with other settings ({field} {row[field]!r}, "
+            then = row.get(field, RECORDED_LATER.get(field, now))
+            if then != now:
+                raise ValueError(f"{rows_path} holds rows made with other settings ({field} {then!r}, "
                                  f"now {now!r}; e.g. augmenter {key[3]!r}, shots {key[4]}, seed {key[5]}): "
                                  f"resume with the same settings, or start again with overwrite=True "
                                  f"(--overwrite) or another out folder")

@@ -269,6 +269,19 @@ def test_resume_refuses_rows_made_with_other_settings(tmp_path, changed, field):
         evaluate(data, {"means": Jitter()}, shots=[3], seeds=[0], out=tmp_path, resume=True, **FAST)
 
 
+def test_rows_written_before_repeats_existed_count_as_one_training(tmp_path):
+    data = image_dataset()
+    run = {"shots": [3], "out": tmp_path, **FAST}
+    evaluate(data, {"jitter": Jitter()}, seeds=[0], **run)
+    rows_file = tmp_path / "rows.jsonl"
+    old_rows = [{k: v for k, v in row.items() if k != "repeats"} for row in Report.from_rows_file(rows_file).rows]
+    rows_file.write_text("".join(json.dumps(row) + "\n" for row in old_rows))
+    with pytest.raises(ValueError, match="other settings \\(repeats 1, now 3"):
+        evaluate(data, {"jitter": Jitter()}, seeds=[0, 1], resume=True, repeats=3, **run)
+    again = evaluate(data, {"jitter": Jitter()}, seeds=[0, 1], resume=True, **run)
+    assert again.rows[:2] == old_rows
+
+
 def test_a_balancing_arm_of_two_augmenters_tops_each_class_up_once():
     data = image_dataset(n_per_class=4)
     x, y = data.x[:10], data.y[:10]   # classes 0 and 1: 4 samples, class 2: 2
