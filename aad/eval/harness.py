@@ -162,9 +162,21 @@ def _load_rows(path: Path) -> list[dict]:
     text = path.read_text()
     rows = read_rows(text)
     if text and (not text.endswith("\n") or len(rows) != sum(1 for line in text.splitlines() if line.strip())):
-        lines = "".join(json.dumps(row) + "\n" for row in rows)
-        atomic_write(path, lambda tmp: Path(tmp).write_text(lines))
+        _write_rows(path, rows)
     return rows
+
+
+def _write_rows(path: Path, rows: list[dict]) -> None:
+    lines = "".join(json.dumps(row) + "\n" for row in rows)
+    atomic_write(path, lambda tmp: Path(tmp).write_text(lines))
+
+
+def _drop_redone_errors(path: Path, previous: list[dict], planned: dict) -> None:
+    """Rewrite rows.jsonl without the error rows of this run's keys (it redoes them), so that
+    ``Report.from_rows_file`` does not show errors that are gone."""
+    kept = [r for r in previous if not (r.get("error") and tuple(r.get(k) for k in KEY) in planned)]
+    if len(kept) < len(previous):
+        _write_rows(path, kept)
 
 
 def prepare_out(out: str | Path, resume: bool = False, overwrite: bool = False) -> Path:
@@ -288,6 +300,8 @@ def evaluate(data, augmenters: dict, *, shots=(10,), seeds=(0, 1, 2), factor: in
     previous = _load_rows(rows_path) if rows_path is not None else []
     rows = [r for r in previous if not r.get("error") and tuple(r.get(k) for k in KEY) in planned]
     _check_same_settings(rows, planned, rows_path)
+    if rows_path is not None:
+        _drop_redone_errors(rows_path, previous, planned)
     done = {tuple(r.get(k) for k in KEY) for r in rows}
     report = Report(rows=rows, skipped=dict(skipped or {}))
     cache = FitCache(None if out is None else Path(out) / "cache" / "fits")

@@ -209,6 +209,29 @@ def test_a_crashing_augmenter_is_recorded_and_others_run(tmp_path):
     assert "boom" in (tmp_path / "report.md").read_text()
 
 
+class Flaky(Jitter):
+    """Fails while ``failing`` is set (a transient error: out of memory, a download)."""
+
+    failing = True
+
+    def _augment(self, x, y, g):
+        if type(self).failing:
+            raise RuntimeError("transient")
+        return super()._augment(x, y, g)
+
+
+def test_resume_drops_the_error_rows_it_redoes_from_the_rows_file(tmp_path):
+    data = image_dataset()
+    run = {"shots": [3], "out": tmp_path, **FAST}
+    Flaky.failing = True
+    evaluate(data, {"flaky": Flaky()}, seeds=[0, 1], **run)
+    Flaky.failing = False
+    evaluate(data, {"flaky": Flaky()}, seeds=[0], resume=True, **run)   # seed 1 is not part of this run
+    rows = Report.from_rows_file(tmp_path / "rows.jsonl").rows
+    assert sorted((r["augmenter"], r["seed"], "error" in r) for r in rows) == [
+        ("flaky", 0, False), ("flaky", 1, True), ("none", 0, False), ("none", 1, False)]
+
+
 def test_resume_skips_finished_rows_and_reuses_fits(tmp_path):
     out = tmp_path / "run"
     data = image_dataset()
