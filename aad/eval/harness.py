@@ -24,7 +24,7 @@ from aad.eval.expand import FitCache, config_key, describe, expand, join, match_
 from aad.eval.metrics import classification_scores
 from aad.eval.models import AudioCNN, Downstream, ImageCNN, MiniLMProbe, SentenceEncoder, TextBag
 from aad.eval.presets import MODELS, Arm
-from aad.eval.report import Report, read_rows
+from aad.eval.report import RECORDED_LATER, Report, read_rows
 from aad.seeding import derive_seed, make_generator
 from aad.serialization import atomic_write
 
@@ -204,10 +204,6 @@ def arm_config(arm: Arm) -> str:
     hold: a class name alone would let resume take rows of other parameters)."""
     keys = [config_key(part, ()) or describe(part) for part in arm.parts]
     return hashlib.sha256(json.dumps(keys, sort_keys=True).encode()).hexdigest()[:12]
-
-
-# settings an older version did not record, with the value its rows were made with
-RECORDED_LATER = {"repeats": 1}
 
 
 def _check_same_settings(rows: list[dict], planned: dict, rows_path) -> None:

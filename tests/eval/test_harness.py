@@ -182,7 +182,7 @@ def test_repeats_average_trainings_from_other_inits_and_the_first_is_the_single_
         assert runs[0] == one["accuracy"]             # repeat 0 trains from the seed a single run uses
         assert len(set(runs)) > 1                       # the others start elsewhere
         assert three["accuracy"] == pytest.approx(sum(runs) / 3)
-    assert "mean of 3 trainings" in repeated.to_markdown()
+    assert "3 trainings per seed" in repeated.to_markdown()
 
 
 def test_test_split_is_never_seen_by_augmenters():
