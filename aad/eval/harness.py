@@ -11,6 +11,7 @@ import hashlib
 import json
 import time
 import traceback
+import warnings
 from pathlib import Path
 
 import torch
@@ -314,6 +315,9 @@ def evaluate(data, augmenters: dict, *, shots=(10,), seeds=(0, 1, 2), factor: in
                 todo = [m for m in models if keys[m] not in done]
                 bar.update(len(models) - len(todo))
                 if not todo:
+                    if seed == seeds[0] and k == shots[0]:   # finished before a resume: redo its pictures
+                        _add_resumed_samples(report, cache, arm_name, arm, train, subset, (name, protocol, k, seed),
+                                             factor)
                     continue
                 base = {"modality": modality, "dataset": name, "protocol": protocol, "augmenter": arm_name,
                         "shots": k, "seed": seed, "n_real": len(subset), **settings[arm_name], "steps": n_steps}
@@ -350,6 +354,20 @@ def evaluate(data, augmenters: dict, *, shots=(10,), seeds=(0, 1, 2), factor: in
                     bar.update(1)
     bar.close()
     return report
+
+
+def _add_resumed_samples(report: Report, cache: FitCache, arm_name: str, arm: Arm, train: Dataset, subset: Dataset,
+                         context: tuple, factor: int) -> None:
+    """The sample pictures of an arm whose rows an earlier run wrote: its (cached) fit expanded again,
+    with no downstream training. A failure costs only the pictures, never the run."""
+    name, _, k, seed = context
+    try:
+        parts = [cache.fitted(p, subset.x, subset.y, context) for p in arm.parts]
+        new_x, new_y, source = expand(parts, subset.x, subset.y, train.num_classes, factor, arm.balance,
+                                      derive_seed(k, seed))
+        report.add_samples(name, arm_name, train.modality, subset, new_x, new_y, source, train.sample_rate)
+    except Exception as e:  # noqa: BLE001 - the rows are what the run is for
+        warnings.warn(f"could not rebuild the samples of arm {arm_name!r}: {type(e).__name__}: {e}", stacklevel=2)
 
 
 def downstream_seed(seed: int, repeat: int) -> int:

@@ -232,6 +232,28 @@ def test_resume_drops_the_error_rows_it_redoes_from_the_rows_file(tmp_path):
         ("flaky", 0, False), ("flaky", 1, True), ("none", 0, False), ("none", 1, False)]
 
 
+def test_resume_shows_the_samples_of_arms_finished_before_it(tmp_path):
+    data = image_dataset()
+    run = {"shots": [3], "out": tmp_path, **FAST}
+    first = evaluate(data, {"jitter": Jitter(), "means": ClassMeans()}, seeds=[0], **run)
+    ClassMeans.fits = 0
+    resumed = evaluate(data, {"jitter": Jitter(), "means": ClassMeans()}, seeds=[0, 1], resume=True, **run)
+    assert ClassMeans.fits == 1   # seed 1's fit; seed 0's came from the cache, and nothing was retrained
+    assert resumed.samples.keys() == first.samples.keys() == {("toy-images", "jitter"), ("toy-images", "means")}
+    for key, shown in first.samples.items():
+        assert all(torch.equal(a, b) for a, b in zip(shown["after"], resumed.samples[key]["after"]))
+
+
+def test_a_failure_to_rebuild_a_finished_arms_samples_does_not_fail_the_resume(tmp_path, monkeypatch):
+    data = image_dataset()
+    run = {"shots": [3], "out": tmp_path, **FAST}
+    first = evaluate(data, {"jitter": Jitter()}, seeds=[0], **run)
+    monkeypatch.setattr(Jitter, "_augment", Broken._augment)
+    with pytest.warns(UserWarning, match="could not rebuild the samples of arm 'jitter': RuntimeError: boom"):
+        resumed = evaluate(data, {"jitter": Jitter()}, seeds=[0], resume=True, **run)
+    assert resumed.rows == first.rows and not resumed.samples
+
+
 def test_resume_skips_finished_rows_and_reuses_fits(tmp_path):
     out = tmp_path / "run"
     data = image_dataset()
