@@ -8,6 +8,8 @@ from numbers import Integral
 import torch
 from torch import Tensor
 
+from aad.checks import check_str_list
+
 
 @dataclass(frozen=True, eq=False)
 class Dataset:
@@ -16,6 +18,7 @@ class Dataset:
     x: images float32 ``[N, C, H, W]`` in [0, 1]; texts ``list[str]``; audio float32 ``[N, T]``.
     y: int64 ``[N]`` class indices into ``classes``.
     groups: optional int64 ``[N]`` (e.g. speaker id); ``split`` keeps groups disjoint.
+    y and groups may be given as NumPy arrays or lists of integers; they are stored as int64 tensors.
     is_test: optional bool ``[N]``, an official train/test split that ``split`` honours.
     """
 
@@ -28,16 +31,18 @@ class Dataset:
     groups: Tensor | None = None
     is_test: Tensor | None = None
 
-    def __post_init__(self):
+    def __post_init__(self):  # frozen: fields are converted through object.__setattr__
+        _check_samples(self.x, self.modality)
+        object.__setattr__(self, "y", _as_index_tensor(self.y, "y"))
+        if self.groups is not None:
+            object.__setattr__(self, "groups", _as_index_tensor(self.groups, "groups"))
         n = len(self.y)
         if len(self.x) != n:
             raise ValueError(f"x has {len(self.x)} samples but y has {n} labels")
-        if self.y.dtype != torch.long:
-            raise TypeError(f"y must be int64, got {self.y.dtype}")
         if n and (int(self.y.min()) < 0 or int(self.y.max()) >= len(self.classes)):
             raise ValueError(f"y must hold class indices in [0, {len(self.classes)}), "
                              f"got [{int(self.y.min())}, {int(self.y.max())}]")
-        if self.is_test is not None:  # frozen: set through object.__setattr__
+        if self.is_test is not None:
             object.__setattr__(self, "is_test", _as_test_mask(self.is_test))
         for field_name in ("groups", "is_test"):
             value = getattr(self, field_name)
@@ -165,6 +170,36 @@ class Dataset:
         if n_test == len(ids):
             raise ValueError(f"only {len(ids)} groups: test_fraction {fraction} leaves no group for train")
         return torch.isin(self.groups, ids[:n_test])
+
+
+SAMPLE_DIMS = {"image": (4, "[N, C, H, W]"), "audio": (2, "[N, T]")}
+
+
+def _check_samples(x, modality: str) -> None:
+    """Images ``[N, C, H, W]`` and audio ``[N, T]`` as tensors (a NumPy array would become a list in
+    ``subset``), texts as a list of str: a wrong layout fails here, not deep inside a model."""
+    if modality == "text":
+        check_str_list(x, "x")
+    elif modality in SAMPLE_DIMS:
+        dims, layout = SAMPLE_DIMS[modality]
+        if not isinstance(x, Tensor):
+            hint = " (use torch.from_numpy)" if type(x).__module__ == "numpy" else ""
+            raise TypeError(f"x must be a torch.Tensor for {modality} data, got {type(x).__name__}{hint}")
+        if x.dim() != dims:
+            raise ValueError(f"x must be {modality} samples {layout} ({dims}-D), got shape {list(x.shape)}")
+
+
+def _as_index_tensor(values, name: str) -> Tensor:
+    """``values`` (a tensor, NumPy array or list of integers) as int64 ``[N]``."""
+    try:
+        t = torch.as_tensor(values)
+    except (TypeError, ValueError, RuntimeError) as e:
+        raise TypeError(f"{name} must hold integers (int64 [N]), got {type(values).__name__}: {e}") from e
+    if t.dtype == torch.bool or t.is_floating_point() or t.is_complex():
+        raise TypeError(f"{name} must be int64, got {t.dtype}")
+    if t.dim() != 1:
+        raise ValueError(f"{name} must be 1-D [N], got shape {list(t.shape)}")
+    return t.long()
 
 
 def _as_test_mask(is_test) -> Tensor:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import numbers
 import os
 import re
 import unicodedata
@@ -40,6 +41,7 @@ def from_folder(path: str | Path, modality: str | None = None, image_size: int |
     center-padded with silence or cut after ``clip_seconds``; an empty audio file is an error.
     ``modality`` ("image" or "audio") is inferred from the file suffixes when None.
     """
+    size = _check_image_size(image_size)
     root = Path(path)
     if not root.is_dir():
         raise FileNotFoundError(f"path {str(root)!r} is not a folder")
@@ -51,7 +53,7 @@ def from_folder(path: str | Path, modality: str | None = None, image_size: int |
     modality = modality or _infer_modality(files, root)
     name = name or root.name
     if modality == "image":
-        x = _read_images(files, image_size)
+        x = _read_images(files, size)
         return Dataset(x=x, y=labels, classes=classes, modality="image", name=name)
     if modality == "audio":
         x = _read_audio(files, sample_rate, clip_seconds)
@@ -180,11 +182,20 @@ def _infer_modality(files: list[Path], root: Path) -> str:
                      f"expected only images {sorted(IMAGE_SUFFIXES)} or only audio {sorted(AUDIO_SUFFIXES)}")
 
 
-def _read_images(files: list[Path], image_size: int | tuple[int, int] | None) -> torch.Tensor:
-    size = None
-    if image_size is not None:
-        height, width = (image_size, image_size) if isinstance(image_size, int) else image_size
-        size = (width, height)
+def _check_image_size(image_size) -> tuple[int, int] | None:
+    """``image_size`` as (H, W) ints: a positive int (NumPy's too) or a pair of them; None stays None."""
+    if image_size is None:
+        return None
+    pair = image_size if isinstance(image_size, (tuple, list)) else (image_size, image_size)
+    if len(pair) != 2 or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) and v > 0
+                                 for v in pair):
+        raise ValueError(f"image_size must be a positive int or an (H, W) pair of positive ints, "
+                         f"got {image_size!r}")
+    return int(pair[0]), int(pair[1])
+
+
+def _read_images(files: list[Path], image_size: tuple[int, int] | None) -> torch.Tensor:
+    size = None if image_size is None else (image_size[1], image_size[0])   # PIL takes (W, H)
     # One file open at a time; uint8 [H, W] / [H, W, 3] or float32 [H, W] in [0, 1] (16-bit, float)
     arrays = [_read_image(f, size) for f in files]
     sizes = {(a.shape[1], a.shape[0]) for a in arrays}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
+from types import ModuleType
 
 import torch
 from torch import Tensor
@@ -46,6 +47,35 @@ def config_key(augmenter: Augmenter, context: tuple) -> str | None:
         return None
 
 
+def describe(value, depth: int = 2):
+    """A JSON-representable description of ``value``, equal across processes (never a repr, which may
+    hold a memory address): an augmenter's parameters, a function's or class's qualified name, and an
+    object's type with its public attributes, ``depth`` objects down. For augmenters whose config
+    cannot be written to config.json (``Nlpaug`` holds an nlpaug object)."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, Augmenter):
+        return {"class": _qualified_name(type(value)),
+                "params": {k: describe(v, depth) for k, v in value.get_params().items()}}
+    if isinstance(value, (list, tuple)):
+        return [describe(v, depth) for v in value]
+    if isinstance(value, (set, frozenset)):   # a set's order changes with the process's hash seed
+        return sorted((describe(v, depth) for v in value), key=json.dumps)
+    if isinstance(value, dict):
+        return {str(k): describe(v, depth) for k, v in value.items()}
+    if isinstance(value, (torch.device, ModuleType)) or type(value).__module__ == "numpy":
+        return value.item() if getattr(value, "ndim", None) == 0 else str(value)
+    if callable(value) and hasattr(value, "__qualname__"):   # a function, method or class
+        return _qualified_name(value)
+    public = sorted((k, v) for k, v in getattr(value, "__dict__", {}).items() if not k.startswith("_"))
+    return {"type": _qualified_name(type(value)),
+            "attributes": {k: describe(v, depth - 1) for k, v in public} if depth > 0 else {}}
+
+
+def _qualified_name(value) -> str:
+    return f"{value.__module__}:{value.__qualname__}"
+
+
 def data_digest(x, y: Tensor) -> str:
     """A sha256 of a training set: samples (a tensor, or texts) and labels."""
     samples = tensor_digest(x) if isinstance(x, Tensor) else hashlib.sha256(json.dumps(list(x)).encode()).hexdigest()
@@ -61,11 +91,15 @@ class FitCache:
 
     def fitted(self, proto: Augmenter, x, y: Tensor, context: tuple) -> Augmenter:
         """A clone of ``proto`` seeded from ``context`` and fitted on (x, y), reusing earlier fits of
-        the same configuration on the same data (a fit on another split or subset is never reused)."""
+        the same configuration on the same data (a fit on another split or subset is never reused).
+        One whose configuration cannot be written to config.json is fitted each time."""
         augmenter = seed_tree(proto.clone(), derive_seed("fit", *context))
         if not augmenter.learned:
             return augmenter
-        key = _cache_key(augmenter, (*context, data_digest(x, y)))
+        key = config_key(augmenter, (*context, data_digest(x, y)))
+        if key is None:   # no config tells two such augmenters apart: fitted anew, never reused
+            augmenter.fit(x, y)
+            return augmenter
         if key in self._memory:
             return self._memory[key]
         path = None if self.folder is None else self.folder / key

@@ -11,6 +11,7 @@ import hashlib
 import json
 import time
 import traceback
+import warnings
 from pathlib import Path
 
 import torch
@@ -20,11 +21,11 @@ from aad.base import Augmenter
 from aad.checks import check_device, check_distinct, check_int, check_int_list
 from aad.data.dataset import Dataset
 from aad.eval import generative as gm
-from aad.eval.expand import FitCache, config_key, expand, join, match_shape
+from aad.eval.expand import FitCache, config_key, describe, expand, join, match_shape
 from aad.eval.metrics import classification_scores
 from aad.eval.models import AudioCNN, Downstream, ImageCNN, MiniLMProbe, SentenceEncoder, TextBag
 from aad.eval.presets import MODELS, Arm
-from aad.eval.report import Report, read_rows
+from aad.eval.report import RECORDED_LATER, Report, read_rows
 from aad.seeding import derive_seed, make_generator
 from aad.serialization import atomic_write
 
@@ -162,9 +163,21 @@ def _load_rows(path: Path) -> list[dict]:
     text = path.read_text()
     rows = read_rows(text)
     if text and (not text.endswith("\n") or len(rows) != sum(1 for line in text.splitlines() if line.strip())):
-        lines = "".join(json.dumps(row) + "\n" for row in rows)
-        atomic_write(path, lambda tmp: Path(tmp).write_text(lines))
+        _write_rows(path, rows)
     return rows
+
+
+def _write_rows(path: Path, rows: list[dict]) -> None:
+    lines = "".join(json.dumps(row) + "\n" for row in rows)
+    atomic_write(path, lambda tmp: Path(tmp).write_text(lines))
+
+
+def _drop_redone_errors(path: Path, previous: list[dict], planned: dict) -> None:
+    """Rewrite rows.jsonl without the error rows of this run's keys (it redoes them), so that
+    ``Report.from_rows_file`` does not show errors that are gone."""
+    kept = [r for r in previous if not (r.get("error") and tuple(r.get(k) for k in KEY) in planned)]
+    if len(kept) < len(previous):
+        _write_rows(path, kept)
 
 
 def prepare_out(out: str | Path, resume: bool = False, overwrite: bool = False) -> Path:
@@ -188,19 +201,22 @@ def prepare_out(out: str | Path, resume: bool = False, overwrite: bool = False) 
 
 
 def arm_config(arm: Arm) -> str:
-    """A short hash of the arm's augmenter configurations (the class name where config cannot hold one)."""
-    keys = [config_key(part, ()) or type(part).__name__ for part in arm.parts]
-    return hashlib.sha256(json.dumps(keys).encode()).hexdigest()[:12]
+    """A short hash of the arm's augmenter configurations (a ``describe`` of those config.json cannot
+    hold: a class name alone would let resume take rows of other parameters)."""
+    keys = [config_key(part, ()) or describe(part) for part in arm.parts]
+    return hashlib.sha256(json.dumps(keys, sort_keys=True).encode()).hexdigest()[:12]
 
 
 def _check_same_settings(rows: list[dict], planned: dict, rows_path) -> None:
     """Refuse to resume rows made with other settings: mixed in, they would pass for this run's.
-    Fields an older version did not record are not compared."""
+    A field an older version did not record is compared as its known value (``RECORDED_LATER``),
+    or else not compared."""
     for row in rows:
         key = tuple(row.get(k) for k in KEY)
         for field, now in planned[key].items():
-            if field in row and row[field] != now:
-                raise ValueError(f"{rows_path} holds rows made with other settings ({field} {row[field]!r}, "
+            then = row.get(field, RECORDED_LATER.get(field, now))
+            if then != now:
+                raise ValueError(f"{rows_path} holds rows made with other settings ({field} {then!r}, "
                                  f"now {now!r}; e.g. augmenter {key[3]!r}, shots {key[4]}, seed {key[5]}): "
                                  f"resume with the same settings, or start again with overwrite=True "
                                  f"(--overwrite) or another out folder")
@@ -281,6 +297,8 @@ def evaluate(data, augmenters: dict, *, shots=(10,), seeds=(0, 1, 2), factor: in
     previous = _load_rows(rows_path) if rows_path is not None else []
     rows = [r for r in previous if not r.get("error") and tuple(r.get(k) for k in KEY) in planned]
     _check_same_settings(rows, planned, rows_path)
+    if rows_path is not None:
+        _drop_redone_errors(rows_path, previous, planned)
     done = {tuple(r.get(k) for k in KEY) for r in rows}
     report = Report(rows=rows, skipped=dict(skipped or {}))
     cache = FitCache(None if out is None else Path(out) / "cache" / "fits")
@@ -297,6 +315,9 @@ def evaluate(data, augmenters: dict, *, shots=(10,), seeds=(0, 1, 2), factor: in
                 todo = [m for m in models if keys[m] not in done]
                 bar.update(len(models) - len(todo))
                 if not todo:
+                    if seed == seeds[0] and k == shots[0]:   # finished before a resume: redo its pictures
+                        _add_resumed_samples(report, cache, arm_name, arm, train, subset, (name, protocol, k, seed),
+                                             factor)
                     continue
                 base = {"modality": modality, "dataset": name, "protocol": protocol, "augmenter": arm_name,
                         "shots": k, "seed": seed, "n_real": len(subset), **settings[arm_name], "steps": n_steps}
@@ -333,6 +354,20 @@ def evaluate(data, augmenters: dict, *, shots=(10,), seeds=(0, 1, 2), factor: in
                     bar.update(1)
     bar.close()
     return report
+
+
+def _add_resumed_samples(report: Report, cache: FitCache, arm_name: str, arm: Arm, train: Dataset, subset: Dataset,
+                         context: tuple, factor: int) -> None:
+    """The sample pictures of an arm whose rows an earlier run wrote: its (cached) fit expanded again,
+    with no downstream training. A failure costs only the pictures, never the run."""
+    name, _, k, seed = context
+    try:
+        parts = [cache.fitted(p, subset.x, subset.y, context) for p in arm.parts]
+        new_x, new_y, source = expand(parts, subset.x, subset.y, train.num_classes, factor, arm.balance,
+                                      derive_seed(k, seed))
+        report.add_samples(name, arm_name, train.modality, subset, new_x, new_y, source, train.sample_rate)
+    except Exception as e:  # noqa: BLE001 - the rows are what the run is for
+        warnings.warn(f"could not rebuild the samples of arm {arm_name!r}: {type(e).__name__}: {e}", stacklevel=2)
 
 
 def downstream_seed(seed: int, repeat: int) -> int:

@@ -10,9 +10,7 @@ from torch import Tensor
 
 def confusion_matrix(y_true: Tensor, y_pred: Tensor, num_classes: int) -> Tensor:
     """Counts int64 ``[num_classes, num_classes]``; rows are true classes, columns predictions."""
-    if y_true.shape != y_pred.shape:
-        raise ValueError(f"y_true and y_pred must have the same shape, got {tuple(y_true.shape)} and "
-                         f"{tuple(y_pred.shape)}")
+    _check_same_shape(y_true, y_pred)
     for name, labels in (("y_true", y_true), ("y_pred", y_pred)):
         if len(labels) and (int(labels.min()) < 0 or int(labels.max()) >= num_classes):  # would wrap around
             raise ValueError(f"{name} must hold class indices in [0, {num_classes - 1}], got range "
@@ -23,7 +21,14 @@ def confusion_matrix(y_true: Tensor, y_pred: Tensor, num_classes: int) -> Tensor
 
 def accuracy(y_true: Tensor, y_pred: Tensor) -> float:
     """Fraction of correct predictions, in [0, 1]."""
+    _check_same_shape(y_true, y_pred)   # [N] against [N, 1] would broadcast to N x N comparisons
     return float((y_true == y_pred).float().mean())
+
+
+def _check_same_shape(y_true: Tensor, y_pred: Tensor) -> None:
+    if y_true.shape != y_pred.shape:
+        raise ValueError(f"y_true and y_pred must have the same shape, got {tuple(y_true.shape)} and "
+                         f"{tuple(y_pred.shape)}")
 
 
 def macro_f1(y_true: Tensor, y_pred: Tensor, num_classes: int) -> float:

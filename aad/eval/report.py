@@ -13,6 +13,9 @@ import torch
 from aad.eval.metrics import mean_std, paired_ci
 
 GROUP = ("modality", "dataset", "model", "protocol", "shots")
+SETTINGS = ("factor", "steps", "n_test", "repeats")   # rows of other run settings are never pooled
+# settings an older version did not record, with the value its rows were made with
+RECORDED_LATER = {"repeats": 1}
 SCORES = ("accuracy", "macro_f1", "balanced_accuracy")
 SAMPLE_METRICS = ("cas_accuracy", "frechet_distance", "precision", "recall", "coverage", "inception_score",
                   "label_flip_rate", "distinct_2")
@@ -46,17 +49,18 @@ class Report:
 
     # ---- summary ----------------------------------------------------------------------------------
     def summary(self) -> list[dict]:
-        """One entry per (modality, dataset, model, protocol, shots, augmenter): mean/std over seeds of
-        every metric, and for the scores the paired gain over "none" with a 95% t-interval."""
+        """One entry per (modality, dataset, model, protocol, shots, run settings, augmenter): mean/std
+        over seeds of every metric, and for the scores the paired gain over "none" with a 95%
+        t-interval. Runs of other settings (``Report.extend``) are kept apart, not pooled as seeds."""
         groups: dict[tuple, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
         for row in self.rows:
-            groups[tuple(row.get(k) for k in GROUP)][row["augmenter"]].append(row)
+            groups[_group_key(row)][row["augmenter"]].append(row)
         out = []
         for key, by_arm in groups.items():
             control = {r["seed"]: r for r in by_arm.get("none", []) if "error" not in r}
             for arm, rows in by_arm.items():
                 ok = [r for r in rows if "error" not in r]
-                entry = {**dict(zip(GROUP, key)), "augmenter": arm, "n_seeds": len(ok),
+                entry = {**dict(zip(GROUP + SETTINGS, key)), "augmenter": arm, "n_seeds": len(ok),
                          "errors": sorted({r["error"] for r in rows if "error" in r})}
                 for metric in SCORES + SAMPLE_METRICS:
                     values = [r[metric] for r in ok if r.get(metric) is not None]
@@ -101,15 +105,15 @@ class Report:
                   "Gain: paired difference with \"none\" (same subset and seed), with a 95% t-interval; "
                   "**bold** when the interval excludes 0; none with one seed, or when every seed gave the same "
                   "difference."), ""]
-        repeats = max((r.get("repeats", 1) for r in self.rows), default=1)
-        if repeats > 1:
-            lines += [(f"Each seed's scores are the mean of {repeats} trainings of the downstream model from "
-                       f"different initializations (`repeats`); CAS comes from one."), ""]
+        if any(r.get("repeats", 1) > 1 for r in self.rows):
+            lines += [("Where a title says N trainings per seed, each seed's scores are the mean of N trainings "
+                       "of the downstream model from different initializations (`repeats`); CAS comes from one."),
+                      ""]
         tables: dict[tuple, list[dict]] = defaultdict(list)
         for entry in summary:
-            tables[tuple(entry[k] for k in GROUP)].append(entry)
+            tables[tuple(entry[k] for k in GROUP + SETTINGS)].append(entry)
         for key, entries in tables.items():
-            lines += _table(dict(zip(GROUP, key)), entries)
+            lines += _table(dict(zip(GROUP + SETTINGS, key)), entries)
         if self.skipped:
             lines += ["## Skipped augmenters", ""] + [f"- `{k}`: {v}" for k, v in self.skipped.items()] + [""]
         errors = [e for e in summary if e["errors"]]
@@ -121,6 +125,10 @@ class Report:
         if figures:
             lines += ["## Figures", ""] + [f"![{Path(f).stem}]({f})" for f in figures] + [""]
         return "\n".join(lines)
+
+
+def _group_key(row: dict) -> tuple:
+    return tuple(row.get(k, RECORDED_LATER.get(k)) for k in GROUP + SETTINGS)
 
 
 def _pct(stat: dict | None) -> str:
@@ -146,7 +154,7 @@ def _table(group: dict, entries: list[dict]) -> list[str]:
     extra = [m for m in SAMPLE_METRICS if any(m in e for e in entries)]
     main = "balanced_accuracy" if group["protocol"] == "imbalance" else "accuracy"
     title = (f"## {group['modality']} / {group['dataset']} — model `{group['model']}`, "
-             f"{group['protocol']}, {group['shots']} shots")
+             f"{group['protocol']}, {group['shots']} shots{_settings_text(group)}")
     head = ["augmenter", "seeds", main.replace("_", " "), "gain", "macro-F1", "gain F1"] + extra
     lines = [title, "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for e in sorted(entries, key=lambda e: (e["augmenter"] != "none", -e.get(main, {"mean": 0})["mean"])):
@@ -157,6 +165,16 @@ def _table(group: dict, entries: list[dict]) -> list[str]:
             cells.append("" if stat is None else (_pct(stat) if m == "cas_accuracy" else f"{stat['mean']:.3g}"))
         lines.append("| " + " | ".join(cells) + " |")
     return lines + [""]
+
+
+def _settings_text(group: dict) -> str:
+    """", factor 4, 1000 steps, 500 test samples" (and ", 3 trainings per seed" when more than one);
+    a setting the rows do not record is left out."""
+    words = {"factor": "factor {}", "steps": "{} steps", "n_test": "{} test samples"}
+    parts = [text.format(group[k]) for k, text in words.items() if group.get(k) is not None]
+    if (group.get("repeats") or 1) > 1:
+        parts.append(f"{group['repeats']} trainings per seed")
+    return "".join(", " + part for part in parts)
 
 
 def _text_examples(samples: dict) -> list[str]:

@@ -21,6 +21,37 @@ def test_rejects_mismatched_lengths_and_bad_labels():
         Dataset(x=torch.zeros(2, 4), y=torch.tensor([0.0, 1.0]), classes=("a", "b"), modality="audio")
 
 
+def test_a_label_column_of_shape_n_by_1_is_refused():
+    with pytest.raises(ValueError, match=r"y must be 1-D \[N\], got shape \[4, 1\]"):
+        Dataset(x=torch.zeros(4, 2), y=torch.tensor([[0], [1], [0], [1]]), classes=("a", "b"), modality="audio")
+    with pytest.raises(ValueError, match=r"groups must be 1-D"):
+        Dataset(x=torch.zeros(4, 2), y=torch.tensor([0, 1, 0, 1]), classes=("a", "b"), modality="audio",
+                groups=torch.zeros(4, 1, dtype=torch.long))
+
+
+@pytest.mark.parametrize("convert", [np.array, list, lambda v: np.array(v, dtype=np.int32)])
+def test_numpy_and_list_labels_and_groups_become_int64_tensors(convert):
+    data = Dataset(x=torch.arange(8.0)[:, None], y=convert([0, 1] * 4), classes=("a", "b"), modality="audio",
+                   groups=convert([0, 0, 1, 1, 2, 2, 3, 3]))
+    assert data.y.dtype == data.groups.dtype == torch.long
+    train, test = data.split(0.5, seed=0)
+    assert set(train.groups.tolist()).isdisjoint(test.groups.tolist())
+    with pytest.raises(TypeError, match="y must be int64, got torch.float64"):
+        Dataset(x=torch.zeros(2, 3), y=np.array([0.0, 1.0]), classes=("a", "b"), modality="audio")
+
+
+def test_samples_must_have_their_modality_s_layout():
+    y = torch.tensor([0, 1])
+    with pytest.raises(TypeError, match=r"x must be a torch.Tensor for image data, got ndarray \(use torch.from_numpy\)"):
+        Dataset(x=np.zeros((2, 1, 4, 4), np.float32), y=y, classes=("a", "b"), modality="image")
+    with pytest.raises(ValueError, match=r"x must be image samples \[N, C, H, W\] \(4-D\), got shape \[2, 4, 4\]"):
+        Dataset(x=torch.zeros(2, 4, 4), y=y, classes=("a", "b"), modality="image")
+    with pytest.raises(ValueError, match=r"x must be audio samples \[N, T\] \(2-D\), got shape \[2, 1, 4\]"):
+        Dataset(x=torch.zeros(2, 1, 4), y=y, classes=("a", "b"), modality="audio")
+    with pytest.raises(TypeError, match=r"x\[1\] must be a str"):
+        Dataset(x=["a", 1], y=y, classes=("a", "b"), modality="text")
+
+
 def test_stratified_split_is_deterministic_disjoint_and_complete():
     data = make()
     train, test = data.split(0.5, seed=3)

@@ -41,6 +41,15 @@ def test_colour_makes_every_image_rgb_and_image_size_resizes(tmp_path):
     assert torch.allclose(data.x[0, 0], data.x[0, 2])  # grey stays grey in RGB
 
 
+@pytest.mark.parametrize("bad", [0, -3, 6.0, (6,), (6, 0), True, "6"])
+def test_image_size_must_be_a_positive_int_or_a_pair_of_them(tmp_path, bad):
+    write_image(tmp_path / "a" / "x.png", np.zeros((4, 4)))
+    with pytest.raises(ValueError, match=r"image_size must be a positive int or an \(H, W\) pair"):
+        from_folder(tmp_path, image_size=bad)
+    assert tuple(from_folder(tmp_path, image_size=np.int64(3)).x.shape) == (1, 1, 3, 3)
+    assert tuple(from_folder(tmp_path, image_size=[np.int32(2), 3]).x.shape) == (1, 1, 2, 3)
+
+
 def test_audio_is_resampled_mixed_to_mono_and_fit_to_length(tmp_path):
     (tmp_path / "yes").mkdir()
     (tmp_path / "no").mkdir()

@@ -1,12 +1,16 @@
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import torch
 
+import aad
 from aad import Compose, Identity
 from aad.eval import Arm, Report, evaluate
-from aad.eval.expand import class_needs, expand
-from aad.eval.harness import judge_reference, prepare_out
+from aad.eval.expand import FitCache, class_needs, expand
+from aad.eval.harness import arm_config, judge_reference, prepare_out
 from tests.eval.helpers import (
     AudioGain,
     Broken,
@@ -72,6 +76,62 @@ def test_expand_takes_an_augmenter_whose_config_cannot_be_saved():
     assert memo == {}
 
 
+class OpaqueMeans(ClassMeans):
+    """A learned augmenter holding an object config.json cannot (like Nlpaug inside a Compose)."""
+
+    def __init__(self, noise=0.05, wrapped=OPAQUE, seed=None):
+        super().__init__(noise, seed)
+        self.wrapped = wrapped
+
+
+@pytest.mark.parametrize("folder", [None, "fits"])
+def test_a_learned_augmenter_whose_config_cannot_be_saved_is_fitted_without_the_cache(tmp_path, folder):
+    data = image_dataset(n_per_class=4)
+    cache = FitCache(None if folder is None else tmp_path / folder)
+    OpaqueMeans.fits = 0
+    first = cache.fitted(OpaqueMeans(), data.x, data.y, ("toy", "kshot", 4, 0))
+    again = cache.fitted(OpaqueMeans(), data.x, data.y, ("toy", "kshot", 4, 0))
+    assert OpaqueMeans.fits == 2 and first is not again   # nothing tells two such augmenters apart
+    assert torch.equal(first.means_, again.means_)
+    report = evaluate(data, {"opaque": Compose([OpaqueMeans(), Jitter()])}, shots=[3], seeds=[0],
+                      generative_metrics=False, **FAST)
+    assert all("error" not in row for row in report.rows)
+
+
+class Setting:
+    def __init__(self, action):
+        self.action = action
+        self._cache = object()   # private: not part of the description
+
+
+def test_arm_config_tells_apart_parameters_config_json_cannot_hold():
+    def config(action):
+        return arm_config(Arm([OpaqueMeans(wrapped=Setting(action))]))
+
+    assert config("swap") == config("swap") != config("delete")
+
+
+NLPAUG_ARM_CONFIGS = """
+from nlpaug.augmenter.word import RandomWordAug
+from aad.eval import Arm
+from aad.eval.harness import arm_config
+from aad.text import Nlpaug
+print([arm_config(Arm([Nlpaug(augmenter=RandomWordAug(action=action))])) for action in ("swap", "delete")])
+"""
+
+
+def test_arm_config_of_an_nlpaug_arm_is_equal_across_processes():
+    naw = pytest.importorskip("nlpaug.augmenter.word")
+    from aad.text import Nlpaug
+
+    swap, delete = (arm_config(Arm([Nlpaug(augmenter=naw.RandomWordAug(action=action))]))
+                    for action in ("swap", "delete"))
+    root = Path(aad.__file__).parents[1]   # the aad under test, imported in the new process too
+    there = subprocess.run([sys.executable, "-c", NLPAUG_ARM_CONFIGS], capture_output=True, text=True,
+                           check=True, cwd=root).stdout
+    assert there.strip() == repr([swap, delete]) and swap != delete
+
+
 def test_the_judge_compares_with_every_class_of_a_class_sorted_test_split():
     test = image_dataset(n_per_class=600, classes=3)   # sorted by class, as from_folder's are
     counts = torch.bincount(judge_reference(test).y, minlength=3)
@@ -122,7 +182,7 @@ def test_repeats_average_trainings_from_other_inits_and_the_first_is_the_single_
         assert runs[0] == one["accuracy"]             # repeat 0 trains from the seed a single run uses
         assert len(set(runs)) > 1                       # the others start elsewhere
         assert three["accuracy"] == pytest.approx(sum(runs) / 3)
-    assert "mean of 3 trainings" in repeated.to_markdown()
+    assert "3 trainings per seed" in repeated.to_markdown()
 
 
 def test_test_split_is_never_seen_by_augmenters():
@@ -147,6 +207,51 @@ def test_a_crashing_augmenter_is_recorded_and_others_run(tmp_path):
     assert "accuracy" in next(r for r in report.rows if r["augmenter"] == "jitter")
     report.save(tmp_path)
     assert "boom" in (tmp_path / "report.md").read_text()
+
+
+class Flaky(Jitter):
+    """Fails while ``failing`` is set (a transient error: out of memory, a download)."""
+
+    failing = True
+
+    def _augment(self, x, y, g):
+        if type(self).failing:
+            raise RuntimeError("transient")
+        return super()._augment(x, y, g)
+
+
+def test_resume_drops_the_error_rows_it_redoes_from_the_rows_file(tmp_path):
+    data = image_dataset()
+    run = {"shots": [3], "out": tmp_path, **FAST}
+    Flaky.failing = True
+    evaluate(data, {"flaky": Flaky()}, seeds=[0, 1], **run)
+    Flaky.failing = False
+    evaluate(data, {"flaky": Flaky()}, seeds=[0], resume=True, **run)   # seed 1 is not part of this run
+    rows = Report.from_rows_file(tmp_path / "rows.jsonl").rows
+    assert sorted((r["augmenter"], r["seed"], "error" in r) for r in rows) == [
+        ("flaky", 0, False), ("flaky", 1, True), ("none", 0, False), ("none", 1, False)]
+
+
+def test_resume_shows_the_samples_of_arms_finished_before_it(tmp_path):
+    data = image_dataset()
+    run = {"shots": [3], "out": tmp_path, **FAST}
+    first = evaluate(data, {"jitter": Jitter(), "means": ClassMeans()}, seeds=[0], **run)
+    ClassMeans.fits = 0
+    resumed = evaluate(data, {"jitter": Jitter(), "means": ClassMeans()}, seeds=[0, 1], resume=True, **run)
+    assert ClassMeans.fits == 1   # seed 1's fit; seed 0's came from the cache, and nothing was retrained
+    assert resumed.samples.keys() == first.samples.keys() == {("toy-images", "jitter"), ("toy-images", "means")}
+    for key, shown in first.samples.items():
+        assert all(torch.equal(a, b) for a, b in zip(shown["after"], resumed.samples[key]["after"]))
+
+
+def test_a_failure_to_rebuild_a_finished_arms_samples_does_not_fail_the_resume(tmp_path, monkeypatch):
+    data = image_dataset()
+    run = {"shots": [3], "out": tmp_path, **FAST}
+    first = evaluate(data, {"jitter": Jitter()}, seeds=[0], **run)
+    monkeypatch.setattr(Jitter, "_augment", Broken._augment)
+    with pytest.warns(UserWarning, match="could not rebuild the samples of arm 'jitter': RuntimeError: boom"):
+        resumed = evaluate(data, {"jitter": Jitter()}, seeds=[0], resume=True, **run)
+    assert resumed.rows == first.rows and not resumed.samples
 
 
 def test_resume_skips_finished_rows_and_reuses_fits(tmp_path):
@@ -207,6 +312,19 @@ def test_resume_refuses_rows_made_with_other_settings(tmp_path, changed, field):
                  **{**FAST, **changed})
     with pytest.raises(ValueError, match="arm_config"):   # the same arm name, other parameters
         evaluate(data, {"means": Jitter()}, shots=[3], seeds=[0], out=tmp_path, resume=True, **FAST)
+
+
+def test_rows_written_before_repeats_existed_count_as_one_training(tmp_path):
+    data = image_dataset()
+    run = {"shots": [3], "out": tmp_path, **FAST}
+    evaluate(data, {"jitter": Jitter()}, seeds=[0], **run)
+    rows_file = tmp_path / "rows.jsonl"
+    old_rows = [{k: v for k, v in row.items() if k != "repeats"} for row in Report.from_rows_file(rows_file).rows]
+    rows_file.write_text("".join(json.dumps(row) + "\n" for row in old_rows))
+    with pytest.raises(ValueError, match="other settings \\(repeats 1, now 3"):
+        evaluate(data, {"jitter": Jitter()}, seeds=[0, 1], resume=True, repeats=3, **run)
+    again = evaluate(data, {"jitter": Jitter()}, seeds=[0, 1], resume=True, **run)
+    assert again.rows[:2] == old_rows
 
 
 def test_a_balancing_arm_of_two_augmenters_tops_each_class_up_once():

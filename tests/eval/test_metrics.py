@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from aad.eval import generative as gm
-from aad.eval.metrics import balanced_accuracy, classification_scores, macro_f1, mean_std, paired_ci
+from aad.eval.metrics import accuracy, balanced_accuracy, classification_scores, macro_f1, mean_std, paired_ci
 
 
 def test_scores_match_scikit_learn():
@@ -113,6 +113,13 @@ def test_label_flip_rate_and_distinct_n():
     assert gm.distinct_n(["a b a b"], 2) == pytest.approx(2 / 3)
     assert gm.distinct_n(["a b c", "d e f"], 2) == 1.0
     assert gm.distinct_n(["one"], 2) == 0.0
+
+
+def test_accuracy_refuses_mismatched_shapes_instead_of_broadcasting():
+    y = torch.tensor([0, 1, 1])
+    assert accuracy(y, y) == 1.0
+    with pytest.raises(ValueError, match=r"same shape, got \(3,\) and \(3, 1\)"):
+        accuracy(y, y[:, None])
 
 
 def test_labels_out_of_range_are_refused_not_wrapped_around():

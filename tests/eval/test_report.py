@@ -1,0 +1,28 @@
+from aad.eval import Report
+
+BASE = {"modality": "image", "dataset": "d", "model": "cnn", "protocol": "kshot", "shots": 10, "steps": 1000,
+        "n_test": 500, "macro_f1": 0.8, "balanced_accuracy": 0.8}
+
+
+def run_rows(factor: int, gains: list[float], **settings) -> list[dict]:
+    rows = []
+    for seed, gain in enumerate(gains):
+        for arm, accuracy in (("none", 0.8), ("affine", 0.8 + gain)):
+            rows.append({**BASE, "augmenter": arm, "seed": seed, "factor": factor, "accuracy": accuracy, **settings})
+    return rows
+
+
+def test_runs_of_other_settings_are_not_pooled_as_seeds():
+    report = Report(rows=run_rows(4, [0.01, 0.03, 0.02])).extend(Report(rows=run_rows(20, [0.05, 0.04, 0.06])))
+    affine = [e for e in report.summary() if e["augmenter"] == "affine"]
+    assert [(e["factor"], e["n_seeds"], e["gain_accuracy"]["n"]) for e in affine] == [(4, 3, 3), (20, 3, 3)]
+    assert {(e["steps"], e["n_test"], e["repeats"]) for e in affine} == {(1000, 500, 1)}  # repeats: 1 unrecorded
+    titles = [line for line in report.to_markdown().splitlines() if line.startswith("## image")]
+    assert titles == ["## image / d — model `cnn`, kshot, 10 shots, factor 4, 1000 steps, 500 test samples",
+                      "## image / d — model `cnn`, kshot, 10 shots, factor 20, 1000 steps, 500 test samples"]
+
+
+def test_a_title_says_the_trainings_per_seed_when_more_than_one():
+    report = Report(rows=run_rows(4, [0.01, 0.03], repeats=3))
+    assert "factor 4, 1000 steps, 500 test samples, 3 trainings per seed" in report.to_markdown()
+    assert [e["repeats"] for e in report.summary()] == [3, 3]
