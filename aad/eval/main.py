@@ -108,8 +108,9 @@ def run(args) -> int:
     import torch
 
     from aad.checks import check_int
-    from aad.eval.harness import check_arguments, evaluate, prepare_out
+    from aad.eval.harness import check_arguments, evaluate
     from aad.eval.report import Report
+    from aad.eval.runs import prepare_out
 
     if args.threads is not None:
         torch.set_num_threads(check_int(args.threads, "--threads", 1))

@@ -10,7 +10,8 @@ import aad
 from aad import Compose, Identity
 from aad.eval import Arm, Report, evaluate
 from aad.eval.expand import FitCache, class_needs, expand
-from aad.eval.harness import arm_config, judge_reference, prepare_out
+from aad.eval.harness import arm_config, judge_reference
+from aad.eval.runs import prepare_out
 from tests.eval.helpers import (
     AudioGain,
     Broken,
