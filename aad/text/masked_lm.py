@@ -7,7 +7,7 @@ import re
 import torch
 
 from aad.base import Augmenter, NotFittedError
-from aad.checks import check_device, check_in_range, check_int, check_str_list
+from aad.checks import check_bool, check_device, check_in_range, check_int, check_str_list
 from aad.text.adapt import AdaptSettings, adapt_cached
 from aad.text.corpus import general_corpus
 from aad.text.lm import (
@@ -178,6 +178,7 @@ class MaskedLMReplace(Augmenter):
             if getattr(self, name) is not None:
                 check_str_list(getattr(self, name), name)
         check_device(self.device)
+        check_bool(self.progress, "progress")
 
     @torch.inference_mode()
     def _augment(self, x: list[str], y, g: torch.Generator) -> list[str]:

@@ -196,7 +196,7 @@ def test_bad_parameters_are_clear_errors(tmp_path):
     ({"fit_seconds": -1}, ValueError), ({"fit_steps": None, "fit_seconds": 2}, ValueError),
     ({"top_k": True}, ValueError), ({"batch_size": True}, ValueError), ({"pretrain_steps": -1}, ValueError),
     ({"protected": "movie"}, TypeError), ({"label_names": "negative"}, TypeError),
-    ({"device": "gpu"}, ValueError),
+    ({"device": "gpu"}, ValueError), ({"progress": "False"}, TypeError),
 ])
 def test_bad_settings_are_refused_by_name(tmp_path, params, error):
     name = next(iter(params))
