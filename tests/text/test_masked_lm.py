@@ -24,7 +24,8 @@ TEXTS = ["The movie was really good, and the actors were GREAT!",
 
 def make(tmp_path, **kw):
     kw.setdefault("fraction", 0.5)
-    return MaskedLMReplace(model=tiny_mlm_dir(), cache_dir=str(tmp_path / "cache"), progress=False, **kw)
+    kw.setdefault("progress", False)
+    return MaskedLMReplace(model=tiny_mlm_dir(), cache_dir=str(tmp_path / "cache"), **kw)
 
 
 @contextlib.contextmanager
