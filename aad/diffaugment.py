@@ -50,7 +50,10 @@ def _cutout(x: Tensor, g, ratio: float = 0.5) -> Tensor:
     cx = torch.randint(0, w + (1 - cw % 2), (b, 1, 1), generator=g).to(x.device)
     rows = torch.arange(h, device=x.device)[None, :, None]
     cols = torch.arange(w, device=x.device)[None, None, :]
-    inside = ((rows - cy).abs() <= ch // 2) & ((cols - cx).abs() <= cw // 2)
+    # the box covers [centre - size // 2, centre - size // 2 + size), cut at the edges: size x size
+    # pixels inside the image, even for even sizes (14 x 14 on 28 x 28)
+    dy, dx = rows - cy + ch // 2, cols - cx + cw // 2
+    inside = (dy >= 0) & (dy < ch) & (dx >= 0) & (dx < cw)
     return x * (~inside).unsqueeze(1).to(x.dtype)
 
 

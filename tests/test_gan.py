@@ -58,6 +58,18 @@ def test_diff_augment_keeps_shape_is_differentiable_and_seeded():
     assert x.grad is not None and x.grad.abs().sum() > 0
 
 
+@pytest.mark.parametrize("size", [28, 15])
+def test_cutout_box_has_the_reference_size(size):
+    # DiffAugment's reference cuts int(size / 2 + 0.5) pixels a side (14 at 28, 8 at 15), cut by the edges
+    x = torch.ones(400, 1, size, size)
+    kept = diff_augment(x, torch.Generator().manual_seed(0), policy=("cutout",))
+    side = int(size * 0.5 + 0.5)
+    cut_rows = (kept[:, 0] == 0).any(dim=2).sum(dim=1)
+    cut = (kept == 0).flatten(1).sum(dim=1)
+    assert cut_rows.max() == side and cut.max() == side * side
+    assert (cut_rows < side).any(), "boxes near an edge are cut by it"
+
+
 def test_hinge_losses():
     assert hinge_d_loss(torch.full((4,), 2.0), torch.full((4,), -2.0)) == 0
     assert hinge_d_loss(torch.zeros(4), torch.zeros(4)) == 2
