@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from pathlib import Path
 from types import ModuleType
 
@@ -172,17 +173,21 @@ def expand(parts: list[Augmenter], x, y: Tensor, num_classes: int, factor: int, 
     need = class_needs(y, num_classes, factor, balance)
     memo = {} if memo is None else memo
     xs, ys, sources = [], [], []
+    drawn = Counter()   # parts of this arm configured alike each draw anew: [A, A] makes two draws
     for augmenter, part_need in zip(parts, share_need(need, len(parts)) if balance else [need] * len(parts)):
         shared = config_key(augmenter, (seed,))
         counts = tuple(part_need.tolist())
+        name = shared or type(augmenter).__name__
+        again = (drawn[name, counts],) if drawn[name, counts] else ()
+        drawn[name, counts] += 1
+        g = make_generator(derive_seed("expand", name, seed, *counts, *again))
         if shared is None:   # no config tells two such augmenters apart: seeded by class, never shared
-            g = make_generator(derive_seed("expand", type(augmenter).__name__, seed, *counts))
             new_x, new_y, source = expand_part(augmenter, x, y, part_need, g)
         else:
-            if (shared, counts) not in memo:
-                g = make_generator(derive_seed("expand", shared, seed, *counts))
-                memo[shared, counts] = expand_part(augmenter, x, y, part_need, g)
-            new_x, new_y, source = memo[shared, counts]
+            key = (shared, counts, *again)
+            if key not in memo:
+                memo[key] = expand_part(augmenter, x, y, part_need, g)
+            new_x, new_y, source = memo[key]
         if new_x is not None:
             xs.append(new_x)
             ys.append(new_y)

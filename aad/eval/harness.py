@@ -226,7 +226,7 @@ def evaluate(data, augmenters: dict, *, shots=(10,), seeds=(0, 1, 2), factor: in
     subsets = {(k, seed): draw_subset(train, k, seed, protocol, minority) for k in shots for seed in seeds}
     budget = {ks: steps or train_steps(len(subset), quick) for ks, subset in subsets.items()}
     settings = {a: {"factor": factor, "balance": arm.balance, "n_test": len(test), "arm_config": arm_config(arm),
-                    "repeats": repeats,
+                    "repeats": repeats, "quick": quick,   # quick: the judge of the sample metrics
                     **({"minority": minority} if protocol == "imbalance" else {})}
                 for a, arm in arms.items()}
     planned = {(name, m, protocol, a, k, seed): {**settings[a], "steps": budget[k, seed]}

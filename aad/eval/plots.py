@@ -8,6 +8,8 @@ from pathlib import Path
 
 import torch
 
+from aad.eval.report import SETTINGS, settings_text
+
 
 def _pyplot():
     import matplotlib
@@ -20,13 +22,25 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", str(text)).strip("-")
 
 
+def _unused(stem: str, used: set) -> str:
+    """``stem``.png, or ``stem``-2.png, ... when an earlier figure took it ("gan+affine" and
+    "gan-affine" share a slug); adds the name to ``used``."""
+    name, n = f"{stem}.png", 1
+    while name in used:
+        n += 1
+        name = f"{stem}-{n}.png"
+    used.add(name)
+    return name
+
+
 def save_figures(report, out: Path) -> list[str]:
     """Write every figure into ``out``; returns their file names."""
     names = []
     if path := gains_chart(report.summary(), out / "gains.png"):
         names.append(path.name)
+    used = set()
     for (dataset, arm), s in report.samples.items():
-        path = out / f"samples_{_slug(dataset)}_{_slug(arm)}.png"
+        path = out / _unused(f"samples_{_slug(dataset)}_{_slug(arm)}", used)
         if s["modality"] == "image":
             names.append(sample_grid(s, f"{dataset} / {arm}", path).name)
         elif s["modality"] == "audio":
@@ -37,14 +51,7 @@ def save_figures(report, out: Path) -> list[str]:
 def gains_chart(summary: list[dict], path: Path) -> Path | None:
     """Horizontal bars: the gain over "none" in points (accuracy, or balanced accuracy under the
     imbalance protocol) with its 95% interval, one bar per augmenter and setting."""
-    bars = []
-    for e in summary:
-        metric = "balanced_accuracy" if e["protocol"] == "imbalance" else "accuracy"
-        g = e.get(f"gain_{metric}")
-        if g is not None:
-            label = f"{e['dataset']} {e['model']} k={e['shots']}: {e['augmenter']}"
-            half = 0.0 if math.isnan(g["ci_low"]) else (g["ci_high"] - g["ci_low"]) / 2
-            bars.append((label, 100 * g["gain"], 100 * half))
+    bars = gain_bars(summary)
     if not bars:
         return None
     plt = _pyplot()
@@ -60,6 +67,22 @@ def gains_chart(summary: list[dict], path: Path) -> Path | None:
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def gain_bars(summary: list[dict]) -> list[tuple[str, float, float]]:
+    """(label, gain, half-width of its interval) in points per summary entry that has a gain; the
+    labels name the run settings when the summary holds runs of more than one."""
+    several = len({tuple(e.get(k) for k in SETTINGS) for e in summary}) > 1
+    bars = []
+    for e in summary:
+        metric = "balanced_accuracy" if e["protocol"] == "imbalance" else "accuracy"
+        g = e.get(f"gain_{metric}")
+        if g is not None:
+            where = settings_text(e) if several else ""
+            label = f"{e['dataset']} {e['model']} k={e['shots']}{where}: {e['augmenter']}"
+            half = 0.0 if math.isnan(g["ci_low"]) else (g["ci_high"] - g["ci_low"]) / 2
+            bars.append((label, 100 * g["gain"], 100 * half))
+    return bars
 
 
 def sample_grid(samples: dict, title: str, path: Path) -> Path:

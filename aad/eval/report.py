@@ -105,7 +105,7 @@ class Report:
                   "Gain: paired difference with \"none\" (same subset and seed), with a 95% t-interval; "
                   "**bold** when the interval excludes 0; none with one seed, or when every seed gave the same "
                   "difference."), ""]
-        if any(r.get("repeats", 1) > 1 for r in self.rows):
+        if any(r.get("repeats", RECORDED_LATER["repeats"]) > 1 for r in self.rows):
             lines += [("Where a title says N trainings per seed, each seed's scores are the mean of N trainings "
                        "of the downstream model from different initializations (`repeats`); CAS comes from one."),
                       ""]
@@ -154,7 +154,7 @@ def _table(group: dict, entries: list[dict]) -> list[str]:
     extra = [m for m in SAMPLE_METRICS if any(m in e for e in entries)]
     main = "balanced_accuracy" if group["protocol"] == "imbalance" else "accuracy"
     title = (f"## {group['modality']} / {group['dataset']} — model `{group['model']}`, "
-             f"{group['protocol']}, {group['shots']} shots{_settings_text(group)}")
+             f"{group['protocol']}, {group['shots']} shots{settings_text(group)}")
     head = ["augmenter", "seeds", main.replace("_", " "), "gain", "macro-F1", "gain F1"] + extra
     lines = [title, "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for e in sorted(entries, key=lambda e: (e["augmenter"] != "none", -e.get(main, {"mean": 0})["mean"])):
@@ -167,7 +167,7 @@ def _table(group: dict, entries: list[dict]) -> list[str]:
     return lines + [""]
 
 
-def _settings_text(group: dict) -> str:
+def settings_text(group: dict) -> str:
     """", factor 4, 1000 steps, 500 test samples" (and ", 3 trainings per seed" when more than one);
     a setting the rows do not record is left out."""
     words = {"factor": "factor {}", "steps": "{} steps", "n_test": "{} test samples"}

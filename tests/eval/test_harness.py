@@ -56,6 +56,16 @@ def test_expand_shares_a_parts_samples_across_arms():
     assert not torch.equal(other, alone[0])  # another subset seed, other samples
 
 
+def test_two_parts_configured_alike_draw_anew():
+    data = image_dataset(n_per_class=4)
+    memo = {}
+    once = expand([Jitter()], data.x, data.y, 3, factor=1, balance=False, seed=0, memo=memo)[0]
+    twice = expand([Jitter(), Jitter()], data.x, data.y, 3, factor=1, balance=False, seed=0, memo=memo)[0]
+    assert torch.equal(twice[:12], once)              # the first draw is the one-part arm's
+    assert not torch.equal(twice[12:], twice[:12])    # the second is a new one, not a duplicate
+    assert len(memo) == 2
+
+
 OPAQUE = object()  # like the nlpaug object aad.text.Nlpaug holds: config.json cannot hold it
 
 
@@ -304,7 +314,8 @@ def test_resume_after_a_row_cut_short_keeps_the_file_readable(tmp_path):
 
 
 @pytest.mark.parametrize("changed, field", [({"factor": 2}, "factor"), ({"test_size": 5}, "n_test"),
-                                            ({"steps": 9}, "steps"), ({"repeats": 2}, "repeats")])
+                                            ({"steps": 9}, "steps"), ({"repeats": 2}, "repeats"),
+                                            ({"quick": True}, "quick")])
 def test_resume_refuses_rows_made_with_other_settings(tmp_path, changed, field):
     data = image_dataset()
     evaluate(data, {"means": ClassMeans()}, shots=[3], seeds=[0], out=tmp_path, **FAST)

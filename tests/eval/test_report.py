@@ -1,4 +1,7 @@
+import torch
+
 from aad.eval import Report
+from aad.eval.plots import gain_bars, save_figures
 
 BASE = {"modality": "image", "dataset": "d", "model": "cnn", "protocol": "kshot", "shots": 10, "steps": 1000,
         "n_test": 500, "macro_f1": 0.8, "balanced_accuracy": 0.8}
@@ -26,3 +29,22 @@ def test_a_title_says_the_trainings_per_seed_when_more_than_one():
     report = Report(rows=run_rows(4, [0.01, 0.03], repeats=3))
     assert "factor 4, 1000 steps, 500 test samples, 3 trainings per seed" in report.to_markdown()
     assert [e["repeats"] for e in report.summary()] == [3, 3]
+
+
+def test_gain_bars_name_the_settings_only_when_runs_differ():
+    one = Report(rows=run_rows(4, [0.01, 0.03]))
+    assert [label for label, *_ in gain_bars(one.summary())] == ["d cnn k=10: affine"]
+    two = Report(rows=run_rows(4, [0.01, 0.03])).extend(Report(rows=run_rows(20, [0.05, 0.04])))
+    labels = [label for label, *_ in gain_bars(two.summary())]
+    assert labels == ["d cnn k=10, factor 4, 1000 steps, 500 test samples: affine",
+                      "d cnn k=10, factor 20, 1000 steps, 500 test samples: affine"]
+
+
+def test_arms_whose_names_share_a_slug_get_a_figure_each(tmp_path):
+    report = Report()
+    for arm in ("gan+affine", "gan-affine"):
+        report.samples[("d", arm)] = {"modality": "image", "before": [None], "after": [torch.rand(1, 4, 4)],
+                                      "labels": [0], "sample_rate": None}
+    names = save_figures(report, tmp_path)
+    assert names == ["samples_d_gan-affine.png", "samples_d_gan-affine-2.png"]
+    assert all((tmp_path / name).is_file() for name in names)
