@@ -18,6 +18,7 @@ from torch import Tensor
 from aad.base import Augmenter
 from aad.compose import take
 from aad.seeding import derive_seed, make_generator
+from aad.serialization import is_numpy_scalar
 from aad.training import tensor_digest
 
 CHUNK = 256  # samples per augment/generate call: bounds memory of learned augmenters
@@ -64,8 +65,10 @@ def describe(value, depth: int = 2):
         return sorted((describe(v, depth) for v in value), key=json.dumps)
     if isinstance(value, dict):
         return {str(k): describe(v, depth) for k, v in value.items()}
-    if isinstance(value, (torch.device, ModuleType)) or type(value).__module__ == "numpy":
-        return value.item() if getattr(value, "ndim", None) == 0 else str(value)
+    if is_numpy_scalar(value):
+        return value.item()
+    if isinstance(value, (torch.device, ModuleType)) or type(value).__module__ == "numpy":   # or an array
+        return str(value)
     if callable(value) and hasattr(value, "__qualname__"):   # a function, method or class
         return _qualified_name(value)
     public = sorted((k, v) for k, v in getattr(value, "__dict__", {}).items() if not k.startswith("_"))
