@@ -9,10 +9,11 @@ import torch
 from torch import Tensor
 
 
-def _require_tensor(x, name: str) -> Tensor:
+def require_tensor(x, name: str, purpose: str = "") -> Tensor:
+    """``x`` if it is a tensor; ``purpose`` (" for image data") ends the error's first clause."""
     if not isinstance(x, Tensor):
         hint = " (use torch.from_numpy)" if type(x).__module__ == "numpy" else ""
-        raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}{hint}")
+        raise TypeError(f"{name} must be a torch.Tensor{purpose}, got {type(x).__name__}{hint}")
     return x
 
 
@@ -28,7 +29,7 @@ def _require_float_finite(x: Tensor, name: str) -> None:
 
 def check_images(x, name: str = "x") -> Tensor:
     """A float image batch ``[B, C, H, W]`` with values in [0, 1]."""
-    x = _require_tensor(x, name)
+    x = require_tensor(x, name)
     if x.dim() != 4:
         raise ValueError(f"{name} must be a batch of images [B, C, H, W], got shape {tuple(x.shape)}")
     if x.shape[0] == 0:
@@ -44,7 +45,7 @@ def check_images(x, name: str = "x") -> Tensor:
 
 def check_audio(x, name: str = "x", min_length: int = 1) -> Tensor:
     """A float waveform batch ``[B, T]`` (mono), at least ``min_length`` samples long."""
-    x = _require_tensor(x, name)
+    x = require_tensor(x, name)
     if x.dim() != 2:
         raise ValueError(f"{name} must be a batch of mono clips [B, T], got shape {tuple(x.shape)}")
     if x.shape[0] == 0:
@@ -87,7 +88,7 @@ def check_labels(y, n: int | None = None, num_classes: int | None = None, name: 
         if not all(isinstance(v, int) and not isinstance(v, bool) for v in y):
             raise TypeError(f"{name} must contain ints")
         y = torch.tensor(y, dtype=torch.long)
-    y = _require_tensor(y, name)
+    y = require_tensor(y, name)
     if y.dtype.is_floating_point or y.dtype == torch.bool or y.dtype.is_complex:
         raise TypeError(f"{name} must be an integer tensor (int64), got {y.dtype}")
     if y.dim() != 1:

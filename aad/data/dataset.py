@@ -8,7 +8,7 @@ from numbers import Integral
 import torch
 from torch import Tensor
 
-from aad.checks import check_str_list
+from aad.checks import check_str_list, require_tensor
 
 
 @dataclass(frozen=True, eq=False)
@@ -182,9 +182,7 @@ def _check_samples(x, modality: str) -> None:
         check_str_list(x, "x")
     elif modality in SAMPLE_DIMS:
         dims, layout = SAMPLE_DIMS[modality]
-        if not isinstance(x, Tensor):
-            hint = " (use torch.from_numpy)" if type(x).__module__ == "numpy" else ""
-            raise TypeError(f"x must be a torch.Tensor for {modality} data, got {type(x).__name__}{hint}")
+        require_tensor(x, "x", f" for {modality} data")
         if x.dim() != dims:
             raise ValueError(f"x must be {modality} samples {layout} ({dims}-D), got shape {list(x.shape)}")
 
