@@ -320,6 +320,7 @@ def change_speed(wave: Tensor, rate, taps: int = 16) -> tuple[Tensor, Tensor]:
     Returns ``(out, lengths)`` as ``time_stretch`` does.
     """
     wave = check_audio(wave, "wave")
+    check_int(taps, "taps", 1, 1024)
     rates = check_rates(rate, len(wave), device=wave.device)
     lengths = stretched_lengths(wave.shape[1], rates)
     if int(lengths.min()) < 1:
@@ -434,8 +435,9 @@ def fit_length(wave: Tensor, length: int) -> Tensor:
 
 
 def split_clips(wave: Tensor, lengths: Tensor) -> list[Tensor]:
-    """The valid part of each padded clip, as a list of 1-D tensors."""
-    return [clip[:n] for clip, n in zip(wave, lengths.tolist())]
+    """The valid part of each padded clip, as a list of 1-D tensors of their own (a view would keep
+    the whole padded batch alive)."""
+    return [clip[:n].clone() for clip, n in zip(wave, lengths.tolist())]
 
 
 # ---- level, noise, shift ----------------------------------------------------------------------
@@ -492,9 +494,20 @@ def mask_spectrogram(spec: Tensor, freq_spans: Tensor, time_spans: Tensor, value
         raise ValueError(f"spec must be features [B, F, T], got shape {tuple(spec.shape)}")
     bins = torch.arange(spec.shape[1], device=spec.device)
     frames = torch.arange(spec.shape[2], device=spec.device)
-    masked = _in_spans(bins, freq_spans.to(spec.device)).unsqueeze(2) | \
-        _in_spans(frames, time_spans.to(spec.device)).unsqueeze(1)        # [B, F, T]
+    masked = _in_spans(bins, _check_spans(freq_spans, "freq_spans", spec)).unsqueeze(2) | \
+        _in_spans(frames, _check_spans(time_spans, "time_spans", spec)).unsqueeze(1)        # [B, F, T]
     return spec.masked_fill(masked, value)
+
+
+def _check_spans(spans, name: str, spec: Tensor) -> Tensor:
+    """``spans`` as int ``[B, M, 2]`` on ``spec``'s device, one row of spans per clip of ``spec``."""
+    spans = torch.as_tensor(spans)
+    if spans.is_floating_point() or spans.is_complex() or spans.dtype == torch.bool:
+        raise TypeError(f"{name} must be an int tensor [B, M, 2] of (start, end), got {spans.dtype}")
+    if spans.dim() != 3 or spans.shape[0] != len(spec) or spans.shape[2] != 2:
+        raise ValueError(f"{name} must be [B, M, 2] (start, end) with B = {len(spec)} clips, "
+                         f"got shape {tuple(spans.shape)}")
+    return spans.to(spec.device)
 
 
 def _in_spans(index: Tensor, spans: Tensor) -> Tensor:
@@ -532,10 +545,30 @@ def spec_augment(wave: Tensor, freq_spans: Tensor, time_spans: Tensor, warp: Ten
     wave = _check_wave(wave, n_fft, hop)
     spec = stft(_cover_end(wave, n_fft, hop), n_fft, hop)
     if warp is not None:
+        warp = _check_warp(warp, len(wave), spec.shape[-1])
         positions = time_warp_positions(spec.shape[-1], warp[:, 0], warp[:, 1])
         spec = phase_vocode(spec, positions, torch.ones_like(positions, dtype=torch.bool))
     spec = mask_spectrogram(spec, freq_spans, time_spans)
     return istft(spec, wave.shape[1], n_fft, hop)
+
+
+def _check_warp(warp, batch: int, frames: int) -> Tensor:
+    """(centre, shift) ``[B, 2]`` with the centre a frame and centre + shift strictly inside the
+    clip's frames: the warp's two pieces each keep a frame (else the map divides by zero)."""
+    warp = torch.as_tensor(warp)
+    if not warp.is_floating_point() or warp.shape != (batch, 2):
+        raise ValueError(f"warp must be a float tensor [B, 2] of (centre, shift) frames with B = {batch}, "
+                         f"got {warp.dtype} of shape {tuple(warp.shape)}")
+    centre, moved = warp[:, 0].double(), (warp[:, 0] + warp[:, 1]).double()
+    if not (centre.ge(0) & centre.le(frames - 1) & moved.gt(0) & moved.lt(frames - 1)).all():
+        raise ValueError(f"warp must keep its centre in [0, {frames - 1}] and centre + shift in (0, {frames - 1}) "
+                         f"(the clip's frames), got {warp.tolist()}")
+    return warp
+
+
+def spec_augment_frames(length: int, n_fft: int = N_FFT, hop: int = HOP) -> int:
+    """The STFT frames ``spec_augment`` masks and warps on a clip of ``length`` samples."""
+    return _frames_covering(length, n_fft, hop) if 4 * hop > n_fft else length // hop + 1
 
 
 def _cover_end(wave: Tensor, n_fft: int, hop: int) -> Tensor:

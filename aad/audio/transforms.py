@@ -152,7 +152,7 @@ class SpecAugment(_StftAugmenter):
 
     def _augment(self, x, y, g):
         self._check_params()
-        b, frames = len(x), x.shape[1] // self.hop + 1
+        b, frames = len(x), F.spec_augment_frames(x.shape[1], self.n_fft, self.hop)
         top_mel = float(hz_to_mel(self.sample_rate / 2))
         width = uniform(0, self.max_freq_width * top_mel, b * self.freq_masks, g)
         start = torch.rand(b * self.freq_masks, generator=g, dtype=torch.float64) * (top_mel - width)
@@ -160,7 +160,7 @@ class SpecAugment(_StftAugmenter):
         freq = torch.stack([to_bin(start), to_bin(start + width)], -1).view(b, self.freq_masks, 2)
         length = torch.floor(uniform(0, self.max_time_width * frames, b * self.time_masks, g))
         first = torch.floor(torch.rand(b * self.time_masks, generator=g, dtype=torch.float64)
-                            * (frames - length))
+                            * (frames - length + 1))   # up to the last frame
         time = torch.stack([first, first + length], -1).long().view(b, self.time_masks, 2)
         warp = self._draw_warp(b, frames, g) if self.time_warp > 0 else None
         out = F.spec_augment(x, freq.to(x.device), time.to(x.device),

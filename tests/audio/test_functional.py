@@ -279,6 +279,30 @@ def test_absurd_rates_are_rejected(rate):
         F.change_speed(tone(), rate)
 
 
+@pytest.mark.parametrize("taps", [0, -3, 2.5])
+def test_change_speed_refuses_taps_that_are_not_a_positive_int(taps):
+    with pytest.raises(ValueError, match="taps must be an int"):
+        F.change_speed(tone(), 0.9, taps=taps)
+
+
+@pytest.mark.parametrize("freq, time, error, match", [
+    (torch.tensor([[10, 20]]), torch.zeros(2, 0, 2, dtype=torch.long), ValueError, "freq_spans must be \\[B, M, 2\\]"),
+    (torch.zeros(1, 1, 2, dtype=torch.long), torch.zeros(2, 0, 2, dtype=torch.long), ValueError, "B = 2"),
+    (torch.zeros(2, 0, 2, dtype=torch.long), torch.tensor([[[1.5, 3.2]]] * 2), TypeError, "time_spans must be an int"),
+])
+def test_mask_spans_must_be_int_spans_per_clip(freq, time, error, match):
+    with pytest.raises(error, match=match):
+        F.spec_augment(tone(n=2), freq, time)
+
+
+@pytest.mark.parametrize("warp", [[[31.0, 0.0]], [[float("nan"), 0.0]], [[10.0, 30.0]], [[10.0, -10.0]], [[4.0]]])
+def test_a_warp_that_leaves_a_piece_without_frames_is_refused(warp):
+    x = 0.1 * torch.randn(1, 4000, generator=torch.Generator().manual_seed(0))   # 32 frames
+    empty = torch.zeros(1, 0, 2, dtype=torch.long)
+    with pytest.raises(ValueError, match="warp must"):   # the map divided by zero: NaN, or silence
+        F.spec_augment(x, empty, empty, torch.tensor(warp))
+
+
 def test_rate_per_clip_must_match_batch():
     with pytest.raises(ValueError, match="one value per clip"):
         F.time_stretch(tone(n=3), torch.tensor([1.0, 1.1]))

@@ -75,6 +75,16 @@ def test_spec_augment_silences_part_of_every_clip_and_keeps_the_rest():
     assert (removed > 0).all() and (removed < 0.6).all()
 
 
+@pytest.mark.parametrize("n_fft, hop", [(512, 128), (512, 256)])
+def test_spec_augment_time_masks_reach_both_ends_of_a_clip(n_fft, hop):
+    # a mask started at most (frames - length) frames in, and counted the frames of the unpadded clip:
+    # the last frame was never masked
+    x = 0.1 * torch.randn(200, 4000, generator=torch.Generator().manual_seed(0))
+    out = SpecAugment(freq_masks=0, time_masks=4, max_time_width=0.5, n_fft=n_fft, hop=hop, seed=0)(x)
+    silenced = lambda part: (part.abs().amax(1) < 1e-6).float().mean()
+    assert silenced(out[:, :100]) > 0.05 and silenced(out[:, -100:]) > 0.05
+
+
 @pytest.mark.parametrize("time_warp, n_fft, hop, length", [(0.001, 512, 128, SR), (0.4, 512, 256, 512),
                                                           (0.4, 512, 128, 512), (0.2, 512, 128, SR)])
 def test_time_warp_moves_a_frame_by_at_most_time_warp_of_the_frames(monkeypatch, time_warp, n_fft, hop, length):
@@ -166,6 +176,9 @@ def test_outputs_are_contiguous_and_own_their_memory():
         out = aug(x)
         assert out.is_contiguous(), type(aug).__name__
         assert out.untyped_storage().nbytes() == out.numel() * out.element_size(), type(aug).__name__
+    for aug in [TimeStretch(0.5, 2.0, keep_length=False, seed=0), Speed(0.5, 2.0, keep_length=False, seed=0)]:
+        for clip in aug(x):   # clips of their own lengths: each its own buffer, not a view of the batch
+            assert clip.untyped_storage().nbytes() == clip.numel() * clip.element_size(), type(aug).__name__
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
