@@ -11,7 +11,7 @@ from aad.audio.functional import check_stft
 from aad.audio.spectrogram import MelImage
 from aad.audio.transforms import check_sample_rate
 from aad.base import Augmenter
-from aad.checks import check_audio, check_bool, check_device, check_in_range, check_int
+from aad.checks import check_audio, check_bool, check_device, check_in_range, check_int, check_labels
 from aad.gan import (
     ConditionalGenerator,
     GANConfig,
@@ -113,9 +113,26 @@ class SpectrogramGAN(Augmenter):
     def to_images(self, x: Tensor) -> Tensor:
         """Clips ``[B, T]`` as the model's ``[B, 1, n_mels, frames]`` images in [0, 1] (fitted stats)."""
         self._check_fitted()
-        mel = self.mel_image()
-        x = x.float()  # float64 clips, as fit takes them: the mel filterbank is float32
+        mel = self._fitted_mel_image()
+        x = self._check_x(x).float()  # float64 clips, as fit takes them: the mel filterbank is float32
         return mel.to_image(mel.log_mel(x), self.mel_mean_.to(x.device), self.mel_std_.to(x.device))
+
+    def _spectrogram_settings(self) -> dict:
+        return {"sample_rate": self.sample_rate, "clip_length": self.clip_length, "n_fft": self.n_fft,
+                "hop": self.hop, "n_mels": self.n_mels}
+
+    def _fitted_mel_image(self) -> MelImage:
+        """``mel_image()``, refused where a setting differs from the fit's (``set_params`` or
+        ``load(**overrides)``): the networks know only the images they were fitted on, and another
+        rate or hop would invert them to the wrong pitch or length."""
+        mel = self.mel_image()
+        now = self._spectrogram_settings()
+        for name, fitted in self.spectrogram_.items():
+            if now[name] != fitted:
+                what = "clip_length (sample_rate * clip_seconds)" if name == "clip_length" else name
+                raise ValueError(f"{what} is {now[name]!r}, but this SpectrogramGAN was fitted with {fitted!r}: "
+                                 f"set it back, or fit again with the new value")
+        return mel
 
     # ---- fitting ------------------------------------------------------------------------------
     def _fit(self, x: Tensor, y: Tensor | None) -> None:
@@ -140,6 +157,7 @@ class SpectrogramGAN(Augmenter):
                                                 progress=self.progress, desc="fit SpectrogramGAN",
                                                 identity={"seed": self.seed})
         self.classes_ = sorted(set(y.tolist()))
+        self.spectrogram_ = self._spectrogram_settings()
         self.mel_mean_, self.mel_std_ = mean.cpu(), std.cpu()
         self.history_ = train.history
         self.steps_done_ = train.steps_done
@@ -148,15 +166,18 @@ class SpectrogramGAN(Augmenter):
         return self.generator_.config.num_classes if self.is_fitted() else None
 
     # ---- sampling -----------------------------------------------------------------------------
-    def generate_images(self, y: Tensor, g: torch.Generator) -> Tensor:
-        """Generated spectrogram images ``[B, 1, n_mels, frames]`` in [0, 1]."""
+    def generate_images(self, y, rng=None) -> Tensor:
+        """Generated spectrogram images ``[B, 1, n_mels, frames]`` in [0, 1]; ``rng`` as in ``generate``."""
+        self._check_fitted()
+        y = check_labels(y, None, self._num_classes())
+        self._fitted_mel_image()
         check_seen_labels(y, self.classes_)
-        return sample(self.generator_, y, g)
+        return sample(self.generator_, y, self.generator(rng))
 
     @torch.no_grad()
     def _generate(self, y: Tensor, g: torch.Generator) -> Tensor:
         images = self.generate_images(y, g)
-        wave = self.mel_image().to_wave(images, self.mel_mean_, self.mel_std_, self.clip_length)
+        wave = self._fitted_mel_image().to_wave(images, self.mel_mean_, self.mel_std_, self.clip_length)
         return wave.float()
 
     def _augment(self, x: Tensor, y: Tensor | None, g: torch.Generator) -> Tensor:
@@ -164,13 +185,15 @@ class SpectrogramGAN(Augmenter):
             raise ValueError("y is required: SpectrogramGAN.augment replaces clips by generated ones "
                              "of the same label")
         check_seen_labels(y, self.classes_)
+        self._fitted_mel_image()
         return mix_generated(x, y, self.mix, self._generate, g)
 
     # ---- persistence --------------------------------------------------------------------------
     def _get_state(self):
         tensors = {f"generator.{k}": v for k, v in self.generator_.state_dict().items()}
         tensors.update({"mel_mean": self.mel_mean_, "mel_std": self.mel_std_})
-        meta = {"gan": self.generator_.config.to_dict(), "steps_done": self.steps_done_, "classes": self.classes_}
+        meta = {"gan": self.generator_.config.to_dict(), "steps_done": self.steps_done_, "classes": self.classes_,
+                "spectrogram": self.spectrogram_}
         return meta, tensors
 
     def _set_state(self, meta, tensors):
@@ -178,6 +201,7 @@ class SpectrogramGAN(Augmenter):
         config = GANConfig(**meta["gan"])
         self.generator_ = load_module(ConditionalGenerator(config), tensors, "generator.", self.device)
         self.classes_ = meta.get("classes", list(range(config.num_classes)))  # older saves: all
+        self.spectrogram_ = meta.get("spectrogram", {"n_mels": config.shape[1]})  # older saves: n_mels
         self.mel_mean_, self.mel_std_ = tensors["mel_mean"].float(), tensors["mel_std"].float()
         self.history_ = []
         self.steps_done_ = meta.get("steps_done", 0)

@@ -2,6 +2,7 @@
 import pytest
 import torch
 
+from aad import Augmenter, NotFittedError
 from aad.audio import SpectrogramGAN
 from aad.audio.spectrogram import MelImage
 from aad.export import save_samples
@@ -25,6 +26,35 @@ def test_generate_returns_waveforms_at_the_clip_length():
     assert out.abs().max() > 0
     images = gan.generate_images(torch.tensor([0, 1]), torch.Generator().manual_seed(0))
     assert images.shape == (2, 1, 16, 4000 // 128 + 1) and 0 <= images.min() and images.max() <= 1
+
+
+@pytest.mark.parametrize("override, match", [
+    ({"hop": 64}, "hop is 64, but .* fitted with 128"), ({"n_mels": 32}, "n_mels is 32"),
+    ({"n_fft": 512}, "n_fft is 512"), ({"sample_rate": 8000, "clip_seconds": 0.5}, "sample_rate is 8000"),
+])
+def test_spectrogram_settings_other_than_the_fits_are_refused(tmp_path, override, match):
+    # another hop or n_mels crashed inside torch; another rate or n_fft inverted to the wrong pitch
+    x, y = audio_batch()
+    tiny().fit(x, y).save(tmp_path)
+    loaded = Augmenter.load(tmp_path, **override)
+    with pytest.raises(ValueError, match=match):
+        loaded.generate([0])
+    fitted = Augmenter.load(tmp_path)
+    with pytest.raises(ValueError, match=match):
+        fitted.set_params(**override).augment(torch.zeros(1, fitted.clip_length), [0])
+    assert Augmenter.load(tmp_path).generate([0]).shape == (1, 4000)
+
+
+def test_generate_images_and_to_images_check_their_input():
+    with pytest.raises(NotFittedError):
+        tiny().generate_images([0])
+    x, y = audio_batch()
+    gan = tiny().fit(x, y)
+    assert torch.equal(gan.generate_images([0, 1], rng=3), gan.generate_images(torch.tensor([0, 1]), 3))
+    with pytest.raises(TypeError, match="y must"):
+        gan.generate_images(torch.tensor([0.0]))
+    with pytest.raises(ValueError, match="x clips are 1000 samples long"):
+        gan.to_images(torch.zeros(2, 1000))
 
 
 def test_mel_inversion_keeps_a_tone_pitch():
