@@ -172,8 +172,8 @@ def vocab_words(tokenizer, width: int | None = None) -> tuple[list[str], torch.T
             word = token
         words.append(word)
     words += [""] * (width - len(words))
-    allowed = torch.tensor([w.isalpha() and (len(w) > 1 or w.lower() in "ai") and not is_stopword(w)
-                            for w in words])
+    # a single ideograph is a word (Chinese and Japanese texts are planned character by character)
+    allowed = torch.tensor([w.isalpha() and not is_stopword(w) for w in words])
     return words, allowed
 
 

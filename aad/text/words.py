@@ -20,19 +20,26 @@ WORD = regex.compile(rf"[{_IDEOGRAPHIC}]\p{{M}}*"
                      rf"|(?<!{_LETTER}|\p{{N}}){_LETTER}[{_LETTER}\p{{M}}]*(?:['’-]{_LETTER}[{_LETTER}\p{{M}}]*)*"
                      rf"(?!{_LETTER}|\p{{M}}|\p{{N}})", regex.V1)
 
-STOPWORDS = frozenset(["a", "about", "above", "after", "again", "against", "all", "am", "an", "and", "any", "are", "aren't", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "can't", "cannot", "could", "couldn't", "did", "didn't", "do", "does", "doesn't", "doing", "don't", "down", "during", "each", "few", "for", "from", "further", "had", "hadn't", "has", "hasn't", "have", "haven't", "having", "he", "he'd", "he'll", "he's", "her", "here", "here's", "hers", "herself", "him", "himself", "his", "how", "how's", "i", "i'd", "i'll", "i'm", "i've", "if", "in", "into", "is", "isn't", "it", "it's", "its", "itself", "let's", "me", "more", "most", "mustn't", "my", "myself", "no", "nor", "not", "of", "off", "on", "once", "only", "or", "other", "ought", "our", "ours", "ourselves", "out", "over", "own", "same", "shan't", "she", "she'd", "she'll", "she's", "should", "shouldn't", "so", "some", "such", "than", "that", "that's", "the", "their", "theirs", "them", "themselves", "then", "there", "there's", "these", "they", "they'd", "they'll", "they're", "they've", "this", "those", "through", "to", "too", "under", "until", "up", "very", "was", "wasn't", "we", "we'd", "we'll", "we're", "we've", "were", "weren't", "what", "what's", "when", "when's", "where", "where's", "which", "while", "who", "who's", "whom", "why", "why's", "with", "won't", "would", "wouldn't", "you", "you'd", "you'll", "you're", "you've", "your", "yours", "yourself", "yourselves", "s", "t", "just", "will", "don", "now", "rt"])
+STOPWORDS = frozenset(["a", "about", "above", "after", "again", "against", "all", "am", "an", "and", "any", "are", "aren't", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "can't", "cannot", "could", "couldn't", "did", "didn't", "do", "does", "doesn't", "doing", "don't", "down", "during", "each", "few", "for", "from", "further", "had", "hadn't", "has", "hasn't", "have", "haven't", "having", "he", "he'd", "he'll", "he's", "her", "here", "here's", "hers", "herself", "him", "himself", "his", "how", "how's", "i", "i'd", "i'll", "i'm", "i've", "if", "in", "into", "is", "isn't", "it", "it's", "its", "itself", "let's", "me", "more", "most", "mustn't", "my", "myself", "no", "nor", "not", "of", "off", "on", "once", "only", "or", "other", "ought", "our", "ours", "ourselves", "out", "over", "own", "same", "shan't", "she", "she'd", "she'll", "she's", "should", "shouldn't", "so", "some", "such", "than", "that", "that's", "the", "their", "theirs", "them", "themselves", "then", "there", "there's", "these", "they", "they'd", "they'll", "they're", "they've", "this", "those", "through", "to", "too", "under", "until", "up", "very", "was", "wasn't", "we", "we'd", "we'll", "we're", "we've", "were", "weren't", "what", "what's", "when", "when's", "where", "where's", "which", "while", "who", "who's", "whom", "why", "why's", "with", "won't", "would", "wouldn't", "you", "you'd", "you'll", "you're", "you've", "your", "yours", "yourself", "yourselves", "s", "t", "just", "will", "don", "now", "rt", "us"])
+# A letter alone is a stopword too: a name or a mark more than a word ("Plan B", "vitamin C", "u"),
+# which WordNet reads as an element or a unit (B -> boron). An ideograph alone is a word.
+_ONE_LETTER = regex.compile(rf"{_LETTER}\p{{M}}*", regex.V1)
 
 
 # Tokens whose letters are not words to edit: a synonym or a masked LM would garble a URL ("t.co" ->
-# "t.carbon monoxide"), and a handle or hashtag names something (who a tweet addresses is often its label).
-# Links come with or without a scheme ("bit.ly/2xYz", "news.net"); an HTML entity ("&amp;") is no word.
+# "t.carbon monoxide") or an abbreviation ("U.S.A." -> "Uracil.S.A."), and a handle or hashtag names
+# something (who a tweet addresses is often its label).
+# Links come with or without a scheme ("bit.ly/2xYz", "news.net"); a domain's last part is lower or
+# upper case ("end.The" is a sentence missing its space); an HTML entity ("&amp;") is no word.
 # Each pattern may start only where its leading run starts (the lookbehinds): tried from every
 # letter of a long token, each would rescan the rest of it (quadratic: 13 s for 20k letters). A
 # link's span starts at its run's start ("...http://x" whole), which holds no letters.
 _OPAQUE = [(r"(?<![a-z0-9+.-])", r"[0-9+.-]*[a-z][a-z0-9+.-]*://\S+"),         # a link with a scheme
            (r"(?<![\w.+-])", r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"),                # an e-mail address
            (r"", r"[@\#]\w+"),                                                   # a handle or hashtag
-           (r"(?<![\w-])(?<![\w-]\.)", r"(?:[\w-]+\.)+[a-z]{2,}\b(?:/\S*)?"),  # a domain, maybe a path
+           (r"(?<![\w-])(?<![\w-]\.)", r"(?:[\w-]+\.)+(?-i:[a-z]{2,}|[A-Z]{2,})\b(?:/\S*)?"),  # a domain
+           (r"(?<![\w.])", r"(?:[^\W\d_]\.){2,}"),                           # an abbreviation: "U.S.", "e.g."
+           (r"(?<![\w-])", r"[^\W\d_]+-\d\w*"),                               # a model name: "F-16", "COVID-19"
            (r"", r"&\#?\w+;")]                                                  # an HTML entity
 _OPAQUE_GUARDED = re.compile("|".join(guard + pattern for guard, pattern in _OPAQUE), re.IGNORECASE)
 # Right after a match a token may go on (a handle's "@gulf_news.http://t.co/x"), where the lookbehinds
@@ -61,7 +68,7 @@ def word_spans(text: str) -> list[tuple[int, int]]:
 
 
 def is_stopword(word: str) -> bool:
-    return word.lower().replace("’", "'") in STOPWORDS
+    return word.lower().replace("’", "'") in STOPWORDS or _ONE_LETTER.fullmatch(word) is not None
 
 
 def match_case(new: str, old: str) -> str:

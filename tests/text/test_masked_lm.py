@@ -253,6 +253,17 @@ def test_byte_level_bpe_fill_ins_are_decoded_words():
         assert augmenter.augment(["the movie"], rng=0) == ["the aquí"]
 
 
+def test_an_ideograph_alone_may_fill_in_a_letter_alone_may_not(tmp_path):
+    # Chinese is planned character by character: with only words of two letters or more allowed,
+    # every fill-in was English ("我非常喜欢" -> "movie非常喜film")
+    from transformers import BertTokenizer
+
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "我", "电", "影", "b", "x", "movie", "us", "##s"]
+    BertTokenizer(vocab={t: i for i, t in enumerate(vocab)}).save_pretrained(tmp_path)
+    words, allowed = vocab_words(BertTokenizer.from_pretrained(tmp_path))
+    assert {w for w, ok in zip(words, allowed.tolist()) if ok} == {"我", "电", "影", "movie"}
+
+
 def test_output_layer_wider_than_the_tokenizer():
     out = greedy(tiny_mlm_dir(padded_outputs=13)).augment(["the movie was really good"], rng=0)[0]
     assert all(word in VOCAB for word in out.split()) and out != "the movie was really good"
@@ -360,7 +371,7 @@ def test_head_less_albert_and_electra_must_be_fitted(tmp_path, family):
 
 @pytest.mark.parametrize("model", [tiny_mlm_dir(), tiny_roberta_dir()])
 def test_literal_special_tokens_are_never_edited(model):
-    texts = ["good [SEP] movie", "the [CLS] film", "an [UNK] day", "pad [PAD] here", "a <s> b </s> c <unk> d"]
+    texts = ["good [SEP] movie", "the [CLS] film", "an [UNK] day", "pad [PAD] here", "one <s> big </s> cat <unk> dog"]
     augmenter = greedy(model)
     outs = augmenter.augment(texts, rng=0)
     specials = augmenter._lm()[1].all_special_tokens  # "[SEP]" is no special token of RoBERTa's

@@ -11,7 +11,7 @@ from aad.data import load
 from aad.text import RandomDelete, RandomInsert, RandomSwap, SynonymReplace
 from aad.text import functional as F
 from aad.text.wordnet import find_wordnet
-from aad.text.words import STOPWORDS, WORD, word_spans
+from aad.text.words import STOPWORDS, WORD, is_stopword, word_spans
 
 TEXT = "The Movie was  really good,\tand the actors were GREAT !"
 ODD = ["", "   ", "word", "🙂 🙂", "naïve café über"]
@@ -108,6 +108,22 @@ def test_letters_glued_to_digits_are_not_words():
     assert [text[s:e] for s, e in word_spans(text)] == ["Meet", "at", "on", "the", "gate"]
 
 
+@pytest.mark.parametrize("text, words", [
+    ("Made in the U.S.A. today", ["Made", "in", "the", "today"]),          # was "Uracil.S.A." by WordNet
+    ("see e.g. page 4 at 5 p.m.", ["see", "page", "at"]),
+    ("an F-16 jet and COVID-19 cases", ["an", "jet", "and", "cases"]),
+    ("the end.The start at news.net", ["the", "end", "The", "start", "at"]),  # a missing space, not a domain
+])
+def test_abbreviations_and_model_names_are_not_words(text, words):
+    assert [text[s:e] for s, e in word_spans(text)] == words
+
+
+def test_a_letter_alone_and_us_are_stopwords_an_ideograph_is_not():
+    assert all(is_stopword(w) for w in ["B", "u", "C", "us", "Us"])
+    assert not any(is_stopword(w) for w in ["我", "Bo", "bus"])
+    assert F.synonym_replace("Plan B for us", 1.0, g(), lambda word: ["X"]) == "X B for us"
+
+
 @pytest.mark.parametrize("token", ["pic.twitter.com/AbC12", "bit.ly/2xYz", "news.net", "HTTP://T.CO/abc",
                                    "Https://Example.org/a?b=c", "john@company.net", "&amp;"])
 def test_links_emails_and_entities_are_not_edited(token):
@@ -166,7 +182,8 @@ def test_words_keep_their_combining_marks():
 # word_spans' and _split's former patterns, quadratic on long tokens and space runs: the reference for
 # the spans on ordinary text
 FORMER_OPAQUE = re.compile(r"""[a-z][a-z0-9+.-]*://\S+ | [\w.+-]+@[\w-]+(?:\.[\w-]+)+ | [@\#]\w+
-                               | [\w-]+(?:\.[\w-]+)*\.[a-z]{2,}\b(?:/\S*)? | &\#?\w+;""",
+                               | [\w-]+(?:\.[\w-]+)*\.(?-i:[a-z]{2,}|[A-Z]{2,})\b(?:/\S*)?
+                               | (?<![\w.])(?:[^\W\d_]\.){2,} | (?<![\w-])[^\W\d_]+-\d\w* | &\#?\w+;""",
                            re.IGNORECASE | re.VERBOSE)
 FORMER_EDGES = re.compile(r"^(\s*)(.*?)(\s*)$", re.DOTALL)
 
