@@ -179,6 +179,7 @@ class MaskedLMReplace(Augmenter):
                 check_str_list(getattr(self, name), name)
         check_device(self.device)
         check_bool(self.progress, "progress")
+        check_bool(self.skip_stopwords, "skip_stopwords")
 
     @torch.inference_mode()
     def _augment(self, x: list[str], y, g: torch.Generator) -> list[str]:
@@ -272,7 +273,8 @@ class MaskedLMReplace(Augmenter):
         if self.temperature == 0:
             choice = torch.zeros(len(ids), 1, dtype=torch.long)
         else:
-            probs = torch.softmax(values / self.temperature, dim=1)
+            # minus each row's best first: a tiny temperature sends the rest to -inf, not the best to inf
+            probs = torch.softmax((values - values[:, :1]) / self.temperature, dim=1)
             choice = torch.multinomial(probs, 1, generator=g)
         return [words[i] for i in ids.gather(1, choice).flatten().tolist()]
 

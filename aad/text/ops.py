@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 
 from aad.base import Augmenter
-from aad.checks import check_in_range
+from aad.checks import check_bool, check_in_range
 from aad.text import functional as F
 from aad.text.wordnet import wordnet
 from aad.text.words import is_stopword
@@ -74,6 +74,7 @@ class SynonymReplace(_WordOp):
 
     def _validate(self):
         check_in_range(self.fraction, "fraction", 0, 1)
+        check_bool(self.skip_stopwords, "skip_stopwords")
         self._wordnet = wordnet(self.wordnet_dir)
 
     def _one(self, text, g):

@@ -197,7 +197,7 @@ def test_bad_parameters_are_clear_errors(tmp_path):
     ({"fit_seconds": -1}, ValueError), ({"fit_steps": None, "fit_seconds": 2}, ValueError),
     ({"top_k": True}, ValueError), ({"batch_size": True}, ValueError), ({"pretrain_steps": -1}, ValueError),
     ({"protected": "movie"}, TypeError), ({"label_names": "negative"}, TypeError),
-    ({"device": "gpu"}, ValueError), ({"progress": "False"}, TypeError),
+    ({"device": "gpu"}, ValueError), ({"progress": "False"}, TypeError), ({"skip_stopwords": "False"}, TypeError),
 ])
 def test_bad_settings_are_refused_by_name(tmp_path, params, error):
     name = next(iter(params))
@@ -262,6 +262,12 @@ def test_an_ideograph_alone_may_fill_in_a_letter_alone_may_not(tmp_path):
     BertTokenizer(vocab={t: i for i, t in enumerate(vocab)}).save_pretrained(tmp_path)
     words, allowed = vocab_words(BertTokenizer.from_pretrained(tmp_path))
     assert {w for w, ok in zip(words, allowed.tolist()) if ok} == {"我", "电", "影", "movie"}
+
+
+def test_a_tiny_temperature_picks_the_best_word_as_temperature_0_does():
+    texts = ["the movie was really good", "she drove her old car to work"]
+    sharp = MaskedLMReplace(model=tiny_mlm_dir(), fraction=1.0, temperature=1e-45, top_k=5, progress=False)
+    assert sharp.augment(texts, rng=0) == greedy(tiny_mlm_dir()).augment(texts, rng=0)   # was NaN probabilities
 
 
 def test_output_layer_wider_than_the_tokenizer():

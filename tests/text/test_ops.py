@@ -75,6 +75,8 @@ def test_fraction_out_of_range_is_a_clear_error():
         RandomSwap(1.5).augment(["a b"])
     with pytest.raises(ValueError, match="source"):
         RandomInsert(source="thesaurus").augment(["a b"])
+    with pytest.raises(TypeError, match="skip_stopwords"):   # `--param skip_stopwords=False` is a string
+        SynonymReplace(skip_stopwords="False").augment(["a b"])
 
 
 def test_non_string_item_is_a_type_error():
