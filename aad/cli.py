@@ -170,10 +170,7 @@ def run_fit(args) -> int:
     if args.shots is not None:
         train = train.kshot(args.shots, seed=args.seed)
     cls = resolve_augmenter_class(args.augmenter or default_class, args.modality)
-    params = {"seed": args.seed, **parse_params(args.param)}
-    if "label_names" in cls._param_names():   # a masked LM conditions on "negative", not on "label 0"
-        params.setdefault("label_names", list(dataset.classes))
-    augmenter = build_augmenter(cls, params)
+    augmenter = build_augmenter(cls, _with_label_names(cls, {"seed": args.seed, **parse_params(args.param)}, dataset))
     _check_out(args.out, args.overwrite)
     print(f"fitting {augmenter!r} on {len(train)} samples of {dataset.name}", file=sys.stderr)
     augmenter.fit(train.x, train.y)
@@ -221,14 +218,15 @@ def run_augment(args) -> int:
     if Path(args.model).is_dir():
         augmenter = _load(args.model, "--param device=cpu", **parse_params(args.param))
     else:
-        augmenter = build_augmenter(resolve_augmenter_class(args.model, dataset.modality), parse_params(args.param))
+        cls = resolve_augmenter_class(args.model, dataset.modality)
+        augmenter = build_augmenter(cls, _with_label_names(cls, parse_params(args.param), dataset))
     if augmenter.modality != dataset.modality:
         raise ValueError(f"{args.model} augments {augmenter.modality} data, but --dataset {dataset.name} "
                          f"is {dataset.modality} data")
     _check_out(args.out, args.overwrite, model=Path(args.model) if Path(args.model).is_dir() else None)
     order = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(args.seed))
     picked = dataset.subset(order[: args.n])
-    if augmenter.learned and not augmenter.is_fitted():
+    if not _usable_unfitted(augmenter):
         augmenter.fit(picked.x, picked.y)
     after = augmenter.augment(picked.x, picked.y, rng=args.seed)
     if isinstance(after, list) and after and isinstance(after[0], torch.Tensor):  # clips of new lengths
@@ -239,6 +237,25 @@ def run_augment(args) -> int:
     for path in save_before_after(picked, after, args.out):
         print(path)
     return 0
+
+
+def _with_label_names(cls, params: dict, dataset) -> dict:
+    """``params``, with the dataset's class names as ``label_names`` where ``cls`` takes them: a masked
+    LM conditions on "negative", not on "label 0"."""
+    if "label_names" in cls._param_names():
+        return {"label_names": list(dataset.classes), **params}
+    return params
+
+
+def _usable_unfitted(augmenter) -> bool:
+    """Whether ``augmenter`` can augment as it is: a transform, a fitted model, or a masked LM whose
+    base model has its head (fitting it on the few examples shown would only make it worse)."""
+    from aad.base import NotFittedError
+    try:
+        augmenter._check_fitted()
+    except NotFittedError:
+        return False
+    return True
 
 
 def _load(model, device_option: str, **overrides):

@@ -166,3 +166,25 @@ def test_generate_draws_the_classes_a_model_saved_from_python_has_seen(tmp_path)
     # no dataset.json: the default, every class, means the classes it saw (class 1 it cannot draw)
     assert main(["generate", str(tmp_path / "gan"), "--per-class", "1", "--out", str(tmp_path / "g")]) == 0
     assert (tmp_path / "g" / "grid.png").is_file()
+
+
+def test_augment_uses_a_masked_lm_that_has_its_head_as_it_is(tmp_path, monkeypatch):
+    # it fitted the model on the few texts it showed, into the user's cache, with "label 0" prefixes
+    from tests.text.tiny_mlm import tiny_mlm_dir
+    monkeypatch.setenv("AAD_CACHE", str(tmp_path / "cache"))
+    argv = ["augment", "MaskedLMReplace", "--param", f"model={tiny_mlm_dir()}", "--param", "progress=false",
+            "--dataset", "tweets", "-n", "3", "--out", str(tmp_path / "a")]
+    assert main(argv) == 0
+    assert (tmp_path / "a" / "before_after.md").is_file() and not (tmp_path / "cache").exists()
+
+
+def test_a_masked_lm_from_the_command_line_conditions_on_class_names():
+    from aad.cli import _with_label_names
+    from aad.data import load
+    from aad.image import RandomAffine
+    from aad.text import MaskedLMReplace
+
+    tweets = load("tweets")
+    assert _with_label_names(MaskedLMReplace, {}, tweets) == {"label_names": ["negative", "neutral", "positive"]}
+    assert _with_label_names(MaskedLMReplace, {"label_names": ["a", "b", "c"]}, tweets)["label_names"] == ["a", "b", "c"]
+    assert _with_label_names(RandomAffine, {"degrees": 5}, tweets) == {"degrees": 5}
