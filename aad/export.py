@@ -105,7 +105,8 @@ def save_samples(x, y: torch.Tensor, modality: str, out: Path, classes, sample_r
         return [save_image_grid(tiles, out / "spectrograms.png", per_row, upscale=1), *wavs]
     out.mkdir(parents=True, exist_ok=True)
     path = out / "samples.txt"
-    path.write_text("".join(f"{classes[int(label)]}\t{text}\n" for label, text in zip(y.tolist(), x)))
+    path.write_text("".join(f"{classes[int(label)]}\t{text}\n" for label, text in zip(y.tolist(), x)),
+                    encoding="utf-8")
     return [path]
 
 
@@ -122,8 +123,8 @@ def save_before_after(before, after, out: Path) -> list[Path]:
         return [save_spectrogram_grid(pair, out / "before_after.png", nrow=len(before)), *wavs]
     out.mkdir(parents=True, exist_ok=True)
     path = out / "before_after.md"
-    cell = lambda text: text.replace("|", "\\|").replace("\n", " ")
+    cell = lambda text: " ".join(text.replace("|", "\\|").splitlines())   # "\r" ends a table row too
     rows = [f"| {cell(before.classes[int(c)])} | {cell(a)} | {cell(b)} |"
             for c, a, b in zip(before.y.tolist(), before.x, after)]
-    path.write_text("| label | before | after |\n| --- | --- | --- |\n" + "\n".join(rows) + "\n")
+    path.write_text("| label | before | after |\n| --- | --- | --- |\n" + "\n".join(rows) + "\n", encoding="utf-8")
     return [path]

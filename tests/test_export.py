@@ -1,4 +1,8 @@
 """Sample export: grids with one row per class, WAVs that read back, escaped text tables."""
+import os
+import subprocess
+import sys
+
 import pytest
 import soundfile
 import torch
@@ -63,3 +67,20 @@ def test_before_after_text_escapes_table_cells(tmp_path):
     assert "| pos | a \\| b | a ! b |" in path.read_text()
     odd = Dataset(x=["a"], y=torch.tensor([0]), classes=("p|q\nr",), modality="text")
     assert "| p\\|q r | a | b |" in save_before_after(odd, ["b"], tmp_path)[0].read_text()
+    crlf = Dataset(x=["one\r\ntwo\rthree"], y=torch.tensor([0]), classes=("p",), modality="text")
+    assert save_before_after(crlf, ["x"], tmp_path)[0].read_text().splitlines()[2] == "| p | one two three | x |"
+
+
+def test_text_files_are_utf8_whatever_the_locale(tmp_path):
+    # written in the locale's encoding, "naïve 🙂" failed under the C locale (and cp1252 on Windows)
+    # the script is ASCII (escapes): a C-locale command line cannot carry the characters themselves
+    script = (r"import torch, sys; from aad.data.dataset import Dataset; from aad.export import save_before_after, "
+              r"save_samples; d = Dataset(x=['na\u00efve \U0001f642'], y=torch.tensor([0]), classes=('\u00e9',), "
+              r"modality='text'); save_before_after(d, ['caf\u00e9 \U0001f642'], sys.argv[1]); "
+              r"save_samples(['x \U0001f642'], torch.tensor([0]), 'text', sys.argv[1], classes=['\u00e9'])")
+    env = {**os.environ, "LC_ALL": "C", "LANG": "C", "PYTHONCOERCECLOCALE": "0", "PYTHONUTF8": "0"}
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path)], env=env, capture_output=True, text=True,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    assert "café 🙂" in (tmp_path / "before_after.md").read_text(encoding="utf-8")
+    assert "x 🙂" in (tmp_path / "samples.txt").read_text(encoding="utf-8")

@@ -85,8 +85,8 @@ class Report:
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
         figures = plots.save_figures(self, out)
-        (out / "report.json").write_text(json.dumps(self.to_dict(), indent=1))
-        (out / "report.md").write_text(self.to_markdown(figures))
+        (out / "report.json").write_text(json.dumps(self.to_dict(), indent=1), encoding="utf-8")
+        (out / "report.md").write_text(self.to_markdown(figures), encoding="utf-8")   # texts, "±", "—"
         return out
 
     @classmethod

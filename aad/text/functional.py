@@ -7,6 +7,7 @@ nothing to change comes back unchanged.
 """
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable
 
@@ -67,9 +68,11 @@ def random_delete(text: str, p: float, g: torch.Generator) -> str:
     keep = (torch.rand(len(tokens), generator=g) >= p).tolist()
     if not any(keep):
         keep[int(torch.randint(len(tokens), (), generator=g))] = True
-    kept = [t for t, k in zip(tokens, keep) if k]
-    kept_seps = [s for s, k in zip(seps, keep) if k]
-    return _join(lead, kept, kept_seps, trail)
+    kept = [i for i, k in enumerate(keep) if k]
+    # between two kept words, the gap's separator with the most line breaks (else the first): a
+    # deleted word must not take a paragraph break with it
+    gaps = [max(seps[a:b], key=lambda sep: sep.count("\n")) for a, b in itertools.pairwise(kept)]
+    return _join(lead, [tokens[i] for i in kept], gaps, trail)
 
 
 def random_insert(text: str, fraction: float, g: torch.Generator,

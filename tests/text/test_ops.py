@@ -46,6 +46,20 @@ def test_delete_removes_words_but_never_all():
     assert len(F.random_delete("a b c", 1.0, g()).split()) == 1
 
 
+def test_delete_keeps_line_and_paragraph_breaks():
+    # a deleted word took the separator after it: "Title line\n\nFirst" lost its paragraph break
+    text = "Title line\n\nFirst para here.\nSecond line"
+    checked = 0
+    for seed in range(40):
+        out = F.random_delete(text, 0.4, torch.Generator().manual_seed(seed))
+        words = out.split()
+        if words[:2] == ["Title", "First"]:
+            assert out.startswith("Title\n\nFirst"), out
+            checked += 1
+    assert checked >= 2
+    assert F.random_delete("one two  three", 0.0, g()) == "one two  three"
+
+
 def test_insert_adds_words_from_the_sentence():
     out = F.random_insert(TEXT, 0.3, g(), lambda word: [word])
     added = len(out.split()) - len(TEXT.split())
