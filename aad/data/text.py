@@ -18,6 +18,7 @@ from pathlib import Path
 
 import torch
 
+from aad.checks import check_str_list
 from aad.data.dataset import Dataset
 
 SENTIMENTS = ("negative", "neutral", "positive")
@@ -131,6 +132,8 @@ def load_fortunes(categories: tuple[str, ...] | None = None, root: str | Path = 
     root = Path(root)
     if categories is None:
         categories = tuple(c for c in FORTUNE_CATEGORIES if (root / c).is_file())
+    elif not check_str_list(categories, "categories"):
+        raise ValueError("categories is empty: name at least one (or pass None for the default topics)")
     missing = [c for c in categories if not (root / c).is_file()]
     if missing or not categories:
         raise FileNotFoundError(f"fortune categories {missing or 'any'} not found in {root}: "

@@ -61,6 +61,16 @@ def test_fortunes(tmp_path):
     assert only.classes == ("food", "love") and len(only) < len(data)
 
 
+def test_fortune_categories_must_be_a_list_of_names(tmp_path):
+    from aad.data.text import load_fortunes
+    (tmp_path / "food").write_text("eat\n%\n")
+    with pytest.raises(TypeError, match="categories must be a list of strings"):   # was read letter by letter
+        load_fortunes("food", root=tmp_path)
+    with pytest.raises(ValueError, match="categories is empty"):   # was "not found ... apt-get install"
+        load_fortunes((), root=tmp_path)
+    assert load_fortunes(["food"], root=tmp_path).classes == ("food",)
+
+
 def test_fortune_file_split_on_percent_lines(tmp_path):
     (tmp_path / "f").write_text("one\nline\n%\ntwo 100%\n%\n")
     assert [e.strip() for e in read_fortune_file(tmp_path / "f")] == ["one\nline", "two 100%", ""]
