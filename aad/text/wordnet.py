@@ -25,6 +25,7 @@ SUFFIX_RULES = {
     "r": (),
 }
 _CONSONANT_Y = re.compile(r"[^aeiou]y$")
+_SHORT_CVC = re.compile(r"[^aeiou]*[aeiou][^aeiouwxy]$", re.IGNORECASE)
 DEFAULT_DIRS = ("/usr/share/wordnet",)
 INSTALL_HINT = ("WordNet 3.0 was not found. Install Debian's WordNet database "
                 "(`apt-get install wordnet-base`, files in /usr/share/wordnet), or point the "
@@ -86,7 +87,15 @@ class WordNet:
         the form is a lemma of its own without synonyms ("loved", an adjective)."""
         key = word.lower().replace(" ", "_")
         found = self._synonyms_of(*self._senses(key), key) if key in self._lines else []
-        return found or self._inflected_synonyms(key)
+        found = found or self._inflected_synonyms(key)
+        # a word's own other form is no synonym ("eggs" -> "egg", "running" -> "run")
+        own = {key, self._base(key)}
+        return [s for s in found if s.lower() not in own and self._base(s.lower()) not in own]
+
+    def _base(self, word: str) -> str:
+        """The lemma of an inflected ``word``, else ``word``."""
+        found = self._lemma(word)
+        return word if found is None else found[1]
 
     def _inflected_synonyms(self, form: str) -> list[str]:
         lemma = self._lemma(form)
@@ -128,6 +137,8 @@ class WordNet:
         words = synonym.split(" ")
         if pos in "ar":
             return ("most " if form.endswith("st") else "more ") + synonym
+        if pos == "n" and any(w[:1].isupper() for w in words):   # a name: "Canis familiaris" has no plural
+            return None
         at = -1 if pos == "n" else 0
         ending = "s" if pos == "n" or not form.endswith(("ing", "ed")) and form.endswith("s") else \
             "ing" if form.endswith("ing") else "ed"
@@ -168,6 +179,10 @@ def add_ending(word: str, ending: str) -> str:
         if word.endswith(("s", "x", "z", "ch", "sh")):
             return word + "es"
         return word[:-1] + "ies" if _CONSONANT_Y.search(word) else word + "s"
+    if _SHORT_CVC.match(word):   # one syllable ending consonant-vowel-consonant: "hap" -> "happed"
+        word += word[-1]           # (longer ones that double, "occurred", are in WordNet's verb.exc)
+    elif word.endswith("ic"):      # "panic" -> "panicked"
+        word += "k"
     if ending == "ed":
         if word.endswith("e"):
             return word + "d"

@@ -29,3 +29,15 @@ def test_synonyms_keep_wordnets_capitals():
     wn = wordnet()
     assert "United States" in wn.synonyms("America") and "Jack London" in wn.synonyms("london")
     assert all(s.lower() != "america" for s in wn.synonyms("America"))
+
+
+def test_no_own_form_no_plural_name_and_doubled_consonants():
+    from aad.text.wordnet import add_ending
+    wn = wordnet()
+    assert "egg" not in wn.synonyms("eggs") and "run" not in wn.synonyms("running")   # its own other form
+    assert not [s for s in wn.synonyms("dogs") if s[:1].isupper()]   # was "Canis familiarises"
+    assert "happed" in wn.synonyms("occurred") and "haped" not in wn.synonyms("occurred")
+    assert [add_ending(v, "ed") for v in ("stop", "panic", "visit", "fix", "play")] == \
+        ["stopped", "panicked", "visited", "fixed", "played"]
+    assert [add_ending(v, "ing") for v in ("stop", "panic", "open")] == ["stopping", "panicking", "opening"]
+    assert add_ending("hap", "s") == "haps"
