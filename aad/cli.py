@@ -160,6 +160,7 @@ def build_augmenter(cls, params: dict):
 
 def run_fit(args) -> int:
     from aad.data import load
+    from aad.eval.presets import with_label_names
     from aad.serialization import write_json
 
     dataset_name, default_class = DEFAULTS[args.modality]
@@ -170,7 +171,7 @@ def run_fit(args) -> int:
     if args.shots is not None:
         train = train.kshot(args.shots, seed=args.seed)
     cls = resolve_augmenter_class(args.augmenter or default_class, args.modality)
-    augmenter = build_augmenter(cls, _with_label_names(cls, {"seed": args.seed, **parse_params(args.param)}, dataset))
+    augmenter = with_label_names(build_augmenter(cls, {"seed": args.seed, **parse_params(args.param)}), dataset.classes)
     _check_out(args.out, args.overwrite)
     print(f"fitting {augmenter!r} on {len(train)} samples of {dataset.name}", file=sys.stderr)
     augmenter.fit(train.x, train.y)
@@ -212,6 +213,7 @@ def run_augment(args) -> int:
 
     from aad.audio.functional import fit_length
     from aad.data import load
+    from aad.eval.presets import with_label_names
     from aad.export import save_before_after
 
     dataset = load(args.dataset)
@@ -219,7 +221,7 @@ def run_augment(args) -> int:
         augmenter = _load(args.model, "--param device=cpu", **parse_params(args.param))
     else:
         cls = resolve_augmenter_class(args.model, dataset.modality)
-        augmenter = build_augmenter(cls, _with_label_names(cls, parse_params(args.param), dataset))
+        augmenter = with_label_names(build_augmenter(cls, parse_params(args.param)), dataset.classes)
     if augmenter.modality != dataset.modality:
         raise ValueError(f"{args.model} augments {augmenter.modality} data, but --dataset {dataset.name} "
                          f"is {dataset.modality} data")
@@ -237,14 +239,6 @@ def run_augment(args) -> int:
     for path in save_before_after(picked, after, args.out):
         print(path)
     return 0
-
-
-def _with_label_names(cls, params: dict, dataset) -> dict:
-    """``params``, with the dataset's class names as ``label_names`` where ``cls`` takes them: a masked
-    LM conditions on "negative", not on "label 0"."""
-    if "label_names" in cls._param_names():
-        return {"label_names": list(dataset.classes), **params}
-    return params
 
 
 def _usable_unfitted(augmenter) -> bool:

@@ -123,18 +123,21 @@ def test_augment_refuses_an_augmenter_of_another_modality(tmp_path, capsys):
     assert "augments audio data, but --dataset digits is image data" in capsys.readouterr().err
 
 
-def test_fit_text_conditions_the_masked_lm_on_the_class_names(monkeypatch, tmp_path):
+@pytest.mark.parametrize("command", [["fit", "text", "--augmenter", "MaskedLMReplace"], ["augment", "MaskedLMReplace"]])
+def test_a_masked_lm_fitted_from_the_command_line_conditions_on_the_class_names(monkeypatch, tmp_path, command):
     import aad.cli
+    from aad.text import MaskedLMReplace
 
-    built = {}
+    seen = {}
 
-    def capture(cls, params):
-        built.update(params)
+    def capture(self, x, y=None):
+        seen["label_names"] = self.label_names
         raise ValueError("stopped before fitting")
 
-    monkeypatch.setattr(aad.cli, "build_augmenter", capture)
-    assert main(["fit", "text", "--dataset", "tweets", "--out", str(tmp_path / "m")]) == 2
-    assert built["label_names"] == ["negative", "neutral", "positive"], "not 'label 0', 'label 1', ..."
+    monkeypatch.setattr(MaskedLMReplace, "fit", capture)
+    monkeypatch.setattr(aad.cli, "_usable_unfitted", lambda augmenter: False)   # as a model without its head
+    assert main([*command, "--dataset", "tweets", "--out", str(tmp_path / "m")]) == 2
+    assert seen["label_names"] == ["negative", "neutral", "positive"], "not 'label 0', 'label 1', ..."
 
 
 def tiny_gan_argv(out, shots="2"):
@@ -176,15 +179,3 @@ def test_augment_uses_a_masked_lm_that_has_its_head_as_it_is(tmp_path, monkeypat
             "--dataset", "tweets", "-n", "3", "--out", str(tmp_path / "a")]
     assert main(argv) == 0
     assert (tmp_path / "a" / "before_after.md").is_file() and not (tmp_path / "cache").exists()
-
-
-def test_a_masked_lm_from_the_command_line_conditions_on_class_names():
-    from aad.cli import _with_label_names
-    from aad.data import load
-    from aad.image import RandomAffine
-    from aad.text import MaskedLMReplace
-
-    tweets = load("tweets")
-    assert _with_label_names(MaskedLMReplace, {}, tweets) == {"label_names": ["negative", "neutral", "positive"]}
-    assert _with_label_names(MaskedLMReplace, {"label_names": ["a", "b", "c"]}, tweets)["label_names"] == ["a", "b", "c"]
-    assert _with_label_names(RandomAffine, {"degrees": 5}, tweets) == {"degrees": 5}

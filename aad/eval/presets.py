@@ -154,16 +154,17 @@ def build_presets(modality: str, quick: bool, names: list[str] | None = None,
     built, skipped = {}, {}
     for name in names or table:
         try:
-            built[name] = _with_label_names(table[name](quick), classes)
+            built[name] = with_label_names(table[name](quick), classes)
         except (ImportError, AttributeError, TypeError) as e:
             skipped[name] = f"{type(e).__name__}: {e}"
     built.setdefault("none", None)
     return built, skipped
 
 
-def _with_label_names(augmenter, classes):
-    # A masked LM fine-tuned with "negative" before each text can use what the word means to it;
-    # "label 0" it learns from the few texts alone.
+def with_label_names(augmenter, classes):
+    """``augmenter``, given the dataset's class names as ``label_names`` where it takes them and has
+    none: a masked LM fine-tuned with "negative" before each text can use what the word means to
+    it; "label 0" it learns from the few texts alone."""
     from aad.base import Augmenter
     if classes and isinstance(augmenter, Augmenter) and "label_names" in augmenter._param_names() \
             and augmenter.label_names is None:
