@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from numbers import Integral
+from numbers import Integral, Real
 
 import torch
 from torch import Tensor
 
 from aad.checks import check_str_list, require_tensor
+from aad.seeding import MAX_SEED
 
 
 @dataclass(frozen=True, eq=False)
@@ -32,6 +33,9 @@ class Dataset:
     is_test: Tensor | None = None
 
     def __post_init__(self):  # frozen: fields are converted through object.__setattr__
+        if self.modality not in MODALITIES:
+            raise ValueError(f"modality must be one of {MODALITIES}, got {self.modality!r}")
+        object.__setattr__(self, "classes", _as_class_names(self.classes))
         _check_samples(self.x, self.modality)
         object.__setattr__(self, "y", _as_index_tensor(self.y, "y"))
         if self.groups is not None:
@@ -67,6 +71,8 @@ class Dataset:
     def subset(self, indices: Tensor | Sequence[int] | Sequence[bool]) -> Dataset:
         """The samples at ``indices`` (in that order), or where a bool mask of length N is True."""
         idx = torch.as_tensor(indices)
+        if idx.is_floating_point() or idx.is_complex():   # long() would truncate 1.9 to sample 1
+            raise TypeError(f"indices must be integers or a bool mask, got {idx.dtype}")
         if idx.dtype == torch.bool:
             if idx.shape != (len(self),):
                 raise ValueError(f"a bool mask must have shape [{len(self)}] (one entry per sample), "
@@ -88,6 +94,7 @@ class Dataset:
         """
         if len(self) == 0:
             raise ValueError("cannot split an empty dataset")
+        seed = _check_seed(seed)
         if test_fraction is None and self.is_test is not None:
             test = self.is_test
             if bool(test.all()) or not bool(test.any()):
@@ -95,8 +102,8 @@ class Dataset:
                                  "samples as test, so one half would be empty; pass test_fraction")
         else:
             fraction = 0.2 if test_fraction is None else test_fraction
-            if not 0.0 < fraction < 1.0:
-                raise ValueError(f"test_fraction must be in (0, 1), got {fraction}")
+            if isinstance(fraction, bool) or not isinstance(fraction, Real) or not 0.0 < fraction < 1.0:
+                raise ValueError(f"test_fraction must be a number in (0, 1), got {fraction!r}")
             test = self._group_test_mask(fraction, seed) if self.groups is not None \
                 else self._stratified_test_mask(fraction, seed)
         train_idx, test_idx = torch.nonzero(~test).flatten(), torch.nonzero(test).flatten()
@@ -108,10 +115,10 @@ class Dataset:
         empty = [self.classes[c] for c in range(self.num_classes) if counts[c] == 0]
         if empty:
             raise ValueError(f"k-shot needs samples of every class; classes {empty} have none")
-        if k < 1 or k > int(counts.min()):
+        if isinstance(k, bool) or not isinstance(k, Integral) or not 1 <= k <= int(counts.min()):
             smallest = self.classes[int(counts.argmin())]
-            raise ValueError(f"k must be in [1, {int(counts.min())}] (the size of the smallest class, "
-                             f"{smallest!r}), got {k}")
+            raise ValueError(f"k must be an int in [1, {int(counts.min())}] (the size of the smallest class, "
+                             f"{smallest!r}), got {k!r}")
         return self.subsample_classes({c: k for c in range(self.num_classes)}, seed=seed)
 
     def subsample_classes(self, counts: Mapping[int | str, int] | int, seed: int = 0) -> Dataset:
@@ -120,7 +127,7 @@ class Dataset:
         An int keeps that many of every class. Used to build imbalanced studies.
         """
         wanted = self._resolve_counts(counts)
-        g = torch.Generator().manual_seed(seed)
+        g = torch.Generator().manual_seed(_check_seed(seed))
         keep = []
         for c in range(self.num_classes):
             members = torch.nonzero(self.y == c).flatten()
@@ -129,10 +136,13 @@ class Dataset:
         return self.subset(torch.cat(keep))
 
     def _resolve_counts(self, counts: Mapping[int | str, int] | int) -> dict[int, int]:
-        if isinstance(counts, Integral):
+        if isinstance(counts, Integral) and not isinstance(counts, bool):
             if counts < 0:
                 raise ValueError(f"counts must be >= 0, got {counts}")
             return {c: int(counts) for c in range(self.num_classes)}
+        if not isinstance(counts, Mapping):
+            raise TypeError(f"counts must be an int or a mapping from class (index or name) to an int, "
+                            f"got {type(counts).__name__}")
         resolved = {}
         for key, n in counts.items():
             c = self.classes.index(key) if isinstance(key, str) and key in self.classes else key
@@ -155,6 +165,8 @@ class Dataset:
             test[members[:n_test]] = True
         if not bool(test.any()):
             largest = int(self.class_counts().max())
+            if largest == 1:
+                raise ValueError("every class has 1 sample, which stays in train: no split leaves a test half")
             raise ValueError(f"test_fraction {fraction} leaves the test half empty: the largest class has "
                              f"{largest} samples and round({fraction} * {largest}) = "
                              f"{round(fraction * largest)}; use a larger test_fraction")
@@ -172,7 +184,22 @@ class Dataset:
         return torch.isin(self.groups, ids[:n_test])
 
 
+MODALITIES = ("image", "audio", "text")
 SAMPLE_DIMS = {"image": (4, "[N, C, H, W]"), "audio": (2, "[N, T]")}
+
+
+def _as_class_names(classes) -> tuple[str, ...]:
+    names = tuple(check_str_list(classes, "classes"))
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ValueError(f"classes must be distinct names, got {repeated} more than once")
+    return names
+
+
+def _check_seed(seed) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, Integral) or not 0 <= seed <= MAX_SEED:
+        raise ValueError(f"seed must be an int in [0, 2**64 - 1], got {seed!r}")
+    return int(seed)
 
 
 def _check_samples(x, modality: str) -> None:

@@ -85,10 +85,39 @@ def test_kshot_takes_k_per_class_without_repeats(text):
     assert few.class_counts().tolist() == [3, 3, 3]
     assert len(set(few.x if text else few.x[:, 0].tolist())) == 9
     assert (few.x == data.kshot(3, seed=1).x) if text else torch.equal(few.x, data.kshot(3, seed=1).x)
-    with pytest.raises(ValueError, match=r"k must be in \[1, 4\] \(the size of the smallest class"):
+    with pytest.raises(ValueError, match=r"k must be an int in \[1, 4\] \(the size of the smallest class"):
         data.kshot(5)
     with pytest.raises(ValueError, match=r"classes \['a'\] have none"):
         data.subsample_classes({0: 0}).kshot(1)
+
+
+@pytest.mark.parametrize("fields, error, match", [
+    ({"modality": "images"}, ValueError, "modality must be one of"),          # skipped every layout check
+    ({"classes": "abc"}, TypeError, "classes must be a list of strings"),
+    ({"classes": ("a", "b", "a")}, ValueError, r"distinct names, got \['a'\]"),
+])
+def test_modality_and_class_names_are_checked(fields, error, match):
+    with pytest.raises(error, match=match):
+        Dataset(**{"x": torch.zeros(3, 4), "y": [0, 1, 2], "classes": ("a", "b", "c"), "modality": "audio", **fields})
+    assert Dataset(x=torch.zeros(1, 4), y=[0], classes=["a"], modality="audio").classes == ("a",)
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda d: d.subset([0.7, 1.9]), TypeError, "indices must be integers"),   # was samples 0 and 1
+    (lambda d: d.kshot(2.5), ValueError, "k must be an int"),
+    (lambda d: d.subsample_classes(1.5), TypeError, "counts must be an int or a mapping"),
+    (lambda d: d.split("0.5"), ValueError, "test_fraction must be a number"),
+    (lambda d: d.kshot(1, seed=None), ValueError, "seed must be an int"),
+    (lambda d: d.split(0.5, seed=1.5), ValueError, "seed must be an int"),
+])
+def test_dataset_methods_name_a_bad_argument(call, error, match):
+    with pytest.raises(error, match=match):
+        call(make())
+
+
+def test_a_split_of_one_sample_per_class_says_why_it_has_no_test_half():
+    with pytest.raises(ValueError, match="every class has 1 sample"):
+        make(n_per_class=(1, 1)).split(0.9)
 
 
 def test_subsample_classes_by_name_and_index():
