@@ -226,12 +226,15 @@ def _read_config(path: Path) -> dict:
         config = serialization.read_json(file)
     except ValueError as e:  # not JSON, or not UTF-8
         raise ValueError(f"{file} is not an aad augmenter config: {e}") from None
-    if not (isinstance(config, dict) and isinstance(config.get("class"), str)
-            and isinstance(config.get("params"), dict)):
-        raise ValueError(  # noqa: TRY004 (the file's content is wrong, not an argument's type)
+    if not _is_config(config):
+        raise ValueError(
             f"{file} is not an aad augmenter config: it lacks the 'class' and 'params' that Augmenter.save "
             f"writes (is {str(path)!r} another tool's folder?)")
     return config
+
+
+def _is_config(config) -> bool:
+    return isinstance(config, dict) and isinstance(config.get("class"), str) and isinstance(config.get("params"), dict)
 
 
 def from_config(config: dict, **overrides) -> Augmenter:
@@ -251,6 +254,9 @@ def from_config(config: dict, **overrides) -> Augmenter:
 def _build(config: dict, overrides: dict, names: set[str]) -> Augmenter:
     """``config``'s augmenter with the overrides it takes; the others go on to its nested augmenters.
     Adds the parameter names of each to ``names``."""
+    if not _is_config(config):   # a hand-edited or truncated file: say so, not KeyError 'params'
+        raise ValueError(f"an augmenter config must be a dict with the 'class' and 'params' Augmenter.save "
+                         f"writes, got {config!r:.120}")
     cls = resolve_class(config["class"])
     names.update(cls._param_names())
     own = {k: v for k, v in overrides.items() if k in cls._param_names()}

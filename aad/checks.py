@@ -79,6 +79,8 @@ CHECKERS = {"image": check_images, "audio": check_audio, "text": check_texts}
 
 
 def check_batch(x, modality: str, name: str = "x"):
+    if modality not in CHECKERS:   # e.g. an Identity(modality="images") inside a Compose
+        raise ValueError(f"modality must be one of {sorted(CHECKERS)}, got {modality!r}")
     return CHECKERS[modality](x, name)
 
 

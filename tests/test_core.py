@@ -244,6 +244,9 @@ def test_audio_checks_minimum_length():
 def test_identity_names_an_unknown_modality():
     with pytest.raises(ValueError, match=r"modality must be one of \['audio', 'image', 'text'\] or None"):
         Identity(modality="images").augment(image_batch()[0])
+    for composite in (Compose, OneOf):   # was a bare KeyError 'images'
+        with pytest.raises(ValueError, match=r"modality must be one of \['audio', 'image', 'text'\], got 'images'"):
+            composite([Identity(modality="images")]).augment(image_batch()[0])
 
 
 def test_oneof_weights_that_are_no_numbers_are_named():
@@ -301,3 +304,12 @@ def test_a_child_that_changes_the_batch_shape_inside_sometimes_is_named():
 
     with pytest.raises(TypeError, match="keep_length=False"):
         Sometimes(TimeStretch(keep_length=False), p=1.0, seed=0).augment(torch.rand(2, 4000) - 0.5)
+
+
+@pytest.mark.parametrize("child", [{"class": "aad.compose:Identity"}, "aad.compose:Identity"])
+def test_a_nested_config_without_class_and_params_is_named(tmp_path, child):
+    # a bare KeyError 'params', or "string indices must be integers"
+    config = {"class": "aad.compose:Compose", "params": {"augmenters": [{"__augmenter__": child}]}}
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match="an augmenter config must be a dict with the 'class' and 'params'"):
+        Augmenter.load(tmp_path)
