@@ -15,12 +15,18 @@ _TENSOR = "__tensor__"
 
 
 @functools.cache
-def _new_file_mode() -> int:
-    """The mode ``open()`` gives a new file: 0o666 less the umask. Read once: the umask can only be read
-    by setting it, and another thread creating a file in between would get mode 0o666."""
+def _umask() -> int:
+    """The process's umask. Read once: it can only be read by setting it, and another thread creating
+    a file in between would get mode 0o666."""
     umask = os.umask(0)
     os.umask(umask)
-    return 0o666 & ~umask
+    return umask
+
+
+def new_mode(directory: bool = False) -> int:
+    """The mode ``open()`` gives a new file (0o666), or ``mkdir()`` a new folder (0o777), less the umask:
+    for what ``tempfile`` made private (0o600, 0o700) before it takes its final name."""
+    return (0o777 if directory else 0o666) & ~_umask()
 
 
 def atomic_write(path: str | Path, write) -> None:
@@ -31,7 +37,7 @@ def atomic_write(path: str | Path, write) -> None:
     os.close(fd)
     try:
         write(tmp)
-        os.chmod(tmp, _new_file_mode())  # mkstemp's 0o600 would hide saved models from the rest of a group
+        os.chmod(tmp, new_mode())  # mkstemp's 0o600 would hide saved models from the rest of a group
         _sync(tmp)   # on disk before the name points at it: after a power cut, the old file or the new
         os.replace(tmp, path)
     except BaseException:

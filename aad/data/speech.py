@@ -21,6 +21,7 @@ import torch
 
 from aad.data import espeak
 from aad.data.dataset import Dataset
+from aad.serialization import new_mode
 
 WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 ACCENTS = ("en-us", "en", "en-gb-x-rp", "en-gb-scotland", "en-gb-x-gbclan", "en-gb-x-gbcwmd",
@@ -159,10 +160,13 @@ def _write_atomically(folder: Path, x, y, groups, manifest: dict) -> None:
     try:
         np.savez(tmp / "data.npz", x=x, y=y, groups=groups)
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1))
-        if folder.exists():  # another process finished first; its result is identical
-            shutil.rmtree(tmp)
-            return
-        os.replace(tmp, folder)
+        os.chmod(tmp, new_mode(directory=True))   # mkdtemp's 0o700 would keep a shared cache private
+        try:
+            os.replace(tmp, folder)
+        except OSError:
+            if not (folder / "manifest.json").is_file():
+                raise
+            shutil.rmtree(tmp)   # another process finished first; its result is identical
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

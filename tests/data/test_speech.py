@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -59,6 +60,26 @@ def test_corrupt_cache_is_detected(tmp_path):
     np.savez(tmp_path / "c" / "data.npz", x=x, y=y, groups=groups)
     with pytest.raises(RuntimeError, match="corrupt"):
         speech.read_cache(tmp_path / "c")
+
+
+def test_the_cache_folder_is_shared_and_losing_a_race_to_build_it_is_no_error(tmp_path, monkeypatch):
+    import os
+    import stat
+
+    from aad.serialization import new_mode
+    arrays = (np.zeros((1, 4), np.float32), np.zeros(1, np.int64), np.zeros(1, np.int64))
+    speech._write_atomically(tmp_path / "mine", *arrays, {"clips": 1})
+    assert stat.S_IMODE((tmp_path / "mine").stat().st_mode) == new_mode(directory=True)   # was 0o700
+    real_replace = os.replace
+
+    def another_process_first(src, dst):
+        Path(dst).mkdir()
+        (Path(dst) / "manifest.json").write_text("{}")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", another_process_first)
+    speech._write_atomically(tmp_path / "raced", *arrays, {"clips": 1})   # was OSError: Directory not empty
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine", "raced"]   # no temp folder left
 
 
 def test_cache_dir_from_environment(monkeypatch, tmp_path):
