@@ -7,7 +7,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from aad.checks import check_class_indices, check_labels
+from aad.checks import check_class_indices, check_int, check_labels
 
 
 def shortfall(y, target: int | None = None, num_classes: int | None = None) -> Tensor:
@@ -18,6 +18,8 @@ def shortfall(y, target: int | None = None, num_classes: int | None = None) -> T
     ``num_classes - 1``, absent ones included.
     """
     y = check_class_indices(check_labels(y))
+    if num_classes is not None:
+        check_int(num_classes, "num_classes", 1)
     if len(y) == 0 and num_classes is None:
         raise ValueError("y is empty: pass num_classes (and target) to top up from nothing")
     k = num_classes if num_classes is not None else int(y.max()) + 1

@@ -82,6 +82,8 @@ def flatten_state(obj: Any, prefix: str = "") -> tuple[Any, dict[str, torch.Tens
 
     def walk(value, key):
         if isinstance(value, torch.Tensor):
+            if key in tensors:   # {"a": {"b": t}} and {"a.b": t} name the same tensor: one would be lost
+                raise ValueError(f"cannot save state: two entries have the name {key!r}")
             tensors[key] = value.detach().cpu().contiguous()
             return {_TENSOR: key}
         if isinstance(value, dict):

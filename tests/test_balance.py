@@ -15,6 +15,12 @@ def test_shortfall_fills_up_to_largest_class_and_counts_absent_classes():
     assert shortfall(y, target=2).tolist() == [1]
 
 
+@pytest.mark.parametrize("num_classes", [2.0, 0, True])
+def test_num_classes_must_be_a_positive_int(num_classes):
+    with pytest.raises(ValueError, match="num_classes must be an int"):
+        shortfall(torch.tensor([0, 0, 1]), num_classes=num_classes)
+
+
 def test_classes_absent_from_y_are_topped_up_only_when_num_classes_asks():
     """A generator fitted on y knows only its classes: a gap in the labels is not a class to fill."""
     y = torch.tensor([0, 0, 0, 0, 2, 2, 5])

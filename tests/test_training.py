@@ -6,7 +6,7 @@ import stat
 import pytest
 import torch
 
-from aad.serialization import load_state, save_state, write_json
+from aad.serialization import flatten_state, load_state, save_state, write_json
 from aad.training import DivergenceError, GeneratorState, TrainLoop
 
 
@@ -234,3 +234,9 @@ def test_a_checkpoint_beyond_the_budget_is_refused(tmp_path):
     with pytest.raises(ValueError, match="fit of 40 steps, more than steps=20"):
         TrainLoop(state, steps=20, checkpoint_dir=tmp_path, progress=False).run(step)
     assert TrainLoop(state, steps=40, checkpoint_dir=tmp_path, progress=False).run(step) == 40, "the same budget"
+
+
+def test_flatten_state_refuses_two_entries_of_one_name():
+    # {"a": {"b": t}} and {"a.b": t} were both "state.a.b": the last one won, the other was lost
+    with pytest.raises(ValueError, match="two entries have the name 'state.a.b'"):
+        flatten_state({"a": {"b": torch.ones(1)}, "a.b": torch.zeros(1)})
