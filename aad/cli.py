@@ -171,7 +171,8 @@ def run_fit(args) -> int:
     if args.shots is not None:
         train = train.kshot(args.shots, seed=args.seed)
     cls = resolve_augmenter_class(args.augmenter or default_class, args.modality)
-    augmenter = with_label_names(build_augmenter(cls, {"seed": args.seed, **parse_params(args.param)}), dataset.classes)
+    params = {"seed": args.seed, **parse_params(args.param)}
+    augmenter = with_label_names(build_augmenter(cls, params), dataset.classes)
     _check_out(args.out, args.overwrite)
     print(f"fitting {augmenter!r} on {len(train)} samples of {dataset.name}", file=sys.stderr)
     augmenter.fit(train.x, train.y)
