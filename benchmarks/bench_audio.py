@@ -5,8 +5,9 @@ torch-audiomentations, in one run (torch-audiomentations has no time stretch).
 
 Throughput: 64 clips of 1 s at 16 kHz, rates drawn from [0.8, 1.25] or semitones from [-4, 4], CPU.
 librosa and audiomentations run one clip at a time (their API); AAD and torch-audiomentations run
-the whole batch in one call. Times are medians after warmup, as
-wall time and as process CPU time (the CPU time is robust when the machine is shared).
+the whole batch in one call. Every library runs on one thread (AAD also on the default threads);
+times are medians after warmup, as wall time and as process CPU time (the CPU time is robust when
+the machine is shared).
 Accuracy: duration vs T / rate and dominant frequency of a stretched 440 Hz tone.
 """
 from __future__ import annotations
@@ -15,6 +16,7 @@ import argparse
 import json
 import os
 import platform
+import random
 import statistics
 import sys
 import time
@@ -58,13 +60,14 @@ def clips(seed: int = 0) -> tuple[torch.Tensor, torch.Generator]:
 
 
 def compare(runs: dict, peers: dict, repeats: int) -> list[dict]:
-    """Time each run (aad's also on one thread), with each row's speedup against every peer."""
+    """Time every run on one thread (AAD's also on the default threads), with each row's speedup
+    against every peer."""
     default_threads = torch.get_num_threads()
     rows = [{"op": name, "torch_threads": default_threads, **timed(fn, repeats=repeats)}
-            for name, fn in runs.items()]
-    torch.set_num_threads(1)   # the peers run on one core: AAD on one core too
-    rows += [{"op": name, "torch_threads": 1, **timed(fn, repeats=repeats)}
-             for name, fn in runs.items() if name.startswith("aad")]
+            for name, fn in runs.items() if name.startswith("aad")]
+    # librosa and audiomentations run on one core; torch-audiomentations would take every thread
+    torch.set_num_threads(1)
+    rows += [{"op": name, "torch_threads": 1, **timed(fn, repeats=repeats)} for name, fn in runs.items()]
     torch.set_num_threads(default_threads)
     base = {r["op"]: r for r in rows}
     for r in rows:
@@ -75,12 +78,21 @@ def compare(runs: dict, peers: dict, repeats: int) -> list[dict]:
     return rows
 
 
+def seed_peers(seed: int = 0) -> None:
+    """audiomentations and torch-audiomentations draw their parameters from the global generators."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
 def stretch_throughput(repeats: int) -> list[dict]:
     x, g = clips()
     rates = 0.8 + 0.45 * torch.rand(64, generator=g, dtype=torch.float64)
     x_np = x.numpy()
-    signalsmith = AmTimeStretch(0.8, 1.25, method="signalsmith_stretch", p=1.0)
-    am_librosa = AmTimeStretch(0.8, 1.25, method="librosa_phase_vocoder", p=1.0)
+    seed_peers()
+    # clips of T / rate samples, as AAD and librosa return (audiomentations crops or pads by default)
+    signalsmith = AmTimeStretch(0.8, 1.25, method="signalsmith_stretch", leave_length_unchanged=False, p=1.0)
+    am_librosa = AmTimeStretch(0.8, 1.25, method="librosa_phase_vocoder", leave_length_unchanged=False, p=1.0)
     runs = {
         "aad time_stretch (batch, n_fft 512, hop 128)": lambda: F.time_stretch(x, rates),
         "aad time_stretch (batch, n_fft 2048, hop 512)": lambda: F.time_stretch(x, rates, 2048, 512),
@@ -103,6 +115,7 @@ def pitch_throughput(repeats: int) -> list[dict]:
     x, g = clips()
     steps = 8 * torch.rand(64, generator=g) - 4
     x_np = x.numpy()
+    seed_peers()
     signalsmith = AmPitchShift(-4.0, 4.0, method="signalsmith_stretch", p=1.0)
     tam = TamPitchShift(-4.0, 4.0, mode="per_example", p=1.0, sample_rate=SR, output_type="tensor")
     runs = {

@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from aad.data import load
 from aad.text import MaskedLMReplace, Nlpaug
 from aad.text.nlpaug_adapter import contextual_word_embs_aug
-from benchmarks.common import timeit
+from benchmarks.common import machine_info, timeit
 
 RESULTS = Path(__file__).parent / "results"
 PROBES = ["He drove his [MASK] to work.", "The movie was [MASK] good.", "I [MASK] this song so much!",
@@ -108,21 +108,27 @@ def main(quick: bool) -> None:
     }
     rows["fidelity"] = {"classifier_test_accuracy": accuracy, "label_fit_seconds": label_fit_s,
                         "n_fit": sizes["n_fit"], "results": {}}
+    n_shared = sizes["n_nlpaug"]   # nlpaug judged on fewer texts: every augmenter also on those
     lines += ["", f"## Label fidelity on tweets (classifier test accuracy {accuracy:.3f}; fraction {FRACTION})",
-              "| augmenter | texts | changed | label-flip rate |", "| --- | --- | --- | --- |"]
+              f"| augmenter | texts | changed | label-flip rate | label-flip rate, first {n_shared} (nlpaug's) |",
+              "| --- | --- | --- | --- | --- |"]
     for name, out in outputs.items():
         originals = judge_x[:len(out)]
         rate, moved = flip_rate(clf, originals, out), changed(originals, out)
+        shared = flip_rate(clf, originals[:n_shared], out[:n_shared])
         rows["fidelity"]["results"][name] = {"n": len(out), "flip_rate": rate, "changed": moved,
+                                             f"flip_rate_first_{n_shared}": shared,
                                              "examples": list(zip(originals[:3], out[:3]))}
-        lines.append(f"| {name} | {len(out)} | {moved:.2f} | {rate:.3f} |")
+        lines.append(f"| {name} | {len(out)} | {moved:.2f} | {rate:.3f} | {shared:.3f} |")
     lines.append(f"\nlabel-conditioned fit: {sizes['label_fit']} steps on {sizes['n_fit']} labeled tweets, "
                  f"{label_fit_s:.0f} s (0 if cached)")
     print("\n".join(lines[-6:]), flush=True)
 
+    rows["machine"] = machine_info()
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "bench_text.json").write_text(json.dumps(rows, indent=2) + "\n")
-    (RESULTS / "bench_text.md").write_text("\n".join(lines) + "\n")
+    name = "bench_text_quick" if quick else "bench_text"   # a smoke run keeps the recording
+    (RESULTS / f"{name}.json").write_text(json.dumps(rows, indent=2) + "\n")
+    (RESULTS / f"{name}.md").write_text("\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

@@ -29,7 +29,8 @@ def timeit(fn: Callable[[], object], warmup: int = 2, repeats: int = 7) -> float
 def machine_info() -> dict:
     return {"cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(),
             "torch": torch.__version__, "python": platform.python_version(),
-            "platform": platform.platform(), "cuda": torch.cuda.is_available()}
+            "platform": platform.platform(), "cuda": torch.cuda.is_available(),
+            "load_avg_1m": os.getloadavg()[0]}   # another job on the machine slows every timing
 
 
 def write_results(name: str, rows: list[dict], markdown: str, extra: dict | None = None) -> Path:
