@@ -169,7 +169,7 @@ class OneOf(_Composite):
             return torch.full((n,), 1.0 / n)
         expected = f"weights must be {n} non-negative numbers with a positive sum, got {self.weights!r}"
         try:
-            w = torch.as_tensor(self.weights, dtype=torch.float64)
+            w = torch.as_tensor(self.weights, dtype=torch.float64, device="cpu")   # sampled by a CPU generator
         except (TypeError, ValueError, RuntimeError):  # an item that is no number, or ragged nesting
             raise ValueError(expected) from None
         if w.shape != (n,) or not torch.isfinite(w).all() or (w < 0).any() or w.sum() <= 0:
