@@ -65,3 +65,11 @@ def test_downstream_models_train_and_predict_on_cuda(make, batch):
     model = make().fit(x, y, num_classes=3, seed=0)
     assert next(model.net_.parameters()).device.type == "cuda"
     assert model.predict(x).shape == (len(x),)
+
+
+def test_one_of_takes_weights_on_cuda():
+    from aad import OneOf
+    x, _ = image_batch()
+    one_of = OneOf([RandomAffine(degrees=10), RandomAffine(degrees=20)], weights=torch.tensor([1.0, 0.0]).cuda())
+    out = one_of.augment(x.cuda(), rng=0)
+    assert out.device.type == "cuda" and out.shape == x.shape
