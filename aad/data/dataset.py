@@ -8,7 +8,7 @@ from numbers import Integral, Real
 import torch
 from torch import Tensor
 
-from aad.checks import check_str_list, require_tensor
+from aad.checks import check_distinct, check_str_list, require_tensor
 from aad.seeding import MAX_SEED
 
 
@@ -35,7 +35,7 @@ class Dataset:
     def __post_init__(self):  # frozen: fields are converted through object.__setattr__
         if self.modality not in MODALITIES:
             raise ValueError(f"modality must be one of {MODALITIES}, got {self.modality!r}")
-        object.__setattr__(self, "classes", _as_class_names(self.classes))
+        object.__setattr__(self, "classes", tuple(check_distinct(check_str_list(self.classes, "classes"), "classes")))
         _check_samples(self.x, self.modality)
         object.__setattr__(self, "y", _as_index_tensor(self.y, "y"))
         if self.groups is not None:
@@ -188,12 +188,6 @@ MODALITIES = ("image", "audio", "text")
 SAMPLE_DIMS = {"image": (4, "[N, C, H, W]"), "audio": (2, "[N, T]")}
 
 
-def _as_class_names(classes) -> tuple[str, ...]:
-    names = tuple(check_str_list(classes, "classes"))
-    repeated = sorted({name for name in names if names.count(name) > 1})
-    if repeated:
-        raise ValueError(f"classes must be distinct names, got {repeated} more than once")
-    return names
 
 
 def _check_seed(seed) -> int:

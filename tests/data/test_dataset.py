@@ -94,7 +94,7 @@ def test_kshot_takes_k_per_class_without_repeats(text):
 @pytest.mark.parametrize("fields, error, match", [
     ({"modality": "images"}, ValueError, "modality must be one of"),          # skipped every layout check
     ({"classes": "abc"}, TypeError, "classes must be a list of strings"),
-    ({"classes": ("a", "b", "a")}, ValueError, r"distinct names, got \['a'\]"),
+    ({"classes": ("a", "b", "a")}, ValueError, r"classes must not repeat values, got \['a'\]"),
 ])
 def test_modality_and_class_names_are_checked(fields, error, match):
     with pytest.raises(error, match=match):
