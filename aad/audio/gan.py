@@ -176,8 +176,8 @@ class SpectrogramGAN(Augmenter):
 
     @torch.no_grad()
     def _generate(self, y: Tensor, g: torch.Generator) -> Tensor:
-        images = self.generate_images(y, g)
-        wave = self._fitted_mel_image().to_wave(images, self.mel_mean_, self.mel_std_, self.clip_length)
+        images = self.generate_images(y, g)   # refuses settings other than the fit's
+        wave = self.mel_image().to_wave(images, self.mel_mean_, self.mel_std_, self.clip_length)
         return wave.float()
 
     def _augment(self, x: Tensor, y: Tensor | None, g: torch.Generator) -> Tensor:
