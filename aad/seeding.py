@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from numbers import Integral
 
 import torch
 
@@ -23,12 +24,14 @@ def make_generator(seed: int | None = None) -> torch.Generator:
 MAX_SEED = 2**64 - 1   # torch's generators take 64-bit seeds
 
 
-def check_seed(seed, name: str = "seed") -> int:
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise TypeError(f"{name} must be a non-negative int or None, got {seed!r}")
+def check_seed(seed, name: str = "seed", optional: bool = True) -> int:
+    """``seed`` as an int in [0, 2**64 - 1]; a numpy integer (from ``np.arange``, say) is taken as its value.
+    ``optional`` says whether the caller also takes None, for the message."""
+    if isinstance(seed, bool) or not isinstance(seed, Integral) or seed < 0:
+        raise TypeError(f"{name} must be a non-negative int{' or None' if optional else ''}, got {seed!r}")
     if seed > MAX_SEED:
         raise ValueError(f"{name} must be at most 2**64 - 1 (a 64-bit seed), got {seed}")
-    return seed
+    return int(seed)
 
 
 def as_generator(rng, name: str = "rng") -> torch.Generator:
@@ -40,6 +43,8 @@ def as_generator(rng, name: str = "rng") -> torch.Generator:
 
 def derive_seed(*parts) -> int:
     """A 63-bit seed mixed from ``parts`` (ints or strings); distinct parts give unrelated streams."""
+    # a numpy integer counts as its value: seed=np.int64(3) must give seed=3's streams
+    parts = tuple(int(p) if isinstance(p, Integral) and not isinstance(p, (bool, int)) else p for p in parts)
     digest = hashlib.sha256(repr(parts).encode()).digest()
     return int.from_bytes(digest[:8], "little") >> 1
 

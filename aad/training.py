@@ -62,7 +62,7 @@ class TrainLoop:
     ``on_rollback(rollbacks)``; ``rollbacks`` counts them over the whole fit, resumed runs' included (it is
     saved with the checkpoint), so a schedule that depends on it continues where it was.
 
-    ``fingerprint`` names the run (data, settings, seed: short strings by name). It is saved with the
+    ``fingerprint`` names the run (data, settings, seed by name: strings, numbers or lists of them). It is saved with the
     checkpoint, and a checkpoint with another fingerprint is refused with a ValueError instead of being
     resumed. Leave the budget (``steps``, ``seconds``) out of it, so that raising it continues a fit.
     """
@@ -78,7 +78,7 @@ class TrainLoop:
     max_rollbacks: int = 3
     on_rollback: Callable[[int], None] | None = None  # e.g. lower the learning rate
     history: list[dict] = field(default_factory=list)
-    fingerprint: dict[str, str] | None = None
+    fingerprint: dict[str, object] | None = None
     snapshot_every: int = 0
     _started: float | None = field(default=None, init=False, repr=False)  # wall clock at run()'s start
     _resumed_seconds: float = field(default=0.0, init=False, repr=False)  # spent before this run()
@@ -177,7 +177,7 @@ class TrainLoop:
 
     def _check_fingerprint(self, saved: dict | None) -> None:
         """Refuse to resume a checkpoint of another run (other data, settings or seed)."""
-        if self.fingerprint is None or saved == self.fingerprint:
+        if self.fingerprint is None or saved == _as_saved(self.fingerprint):
             return
         if saved is None:
             what = "it has no fingerprint to compare (written by an older version, or without one)"
@@ -188,6 +188,11 @@ class TrainLoop:
         raise ValueError(f"checkpoint_dir {str(self.checkpoint_dir)!r} holds a checkpoint of another fit ({what}); "
                          f"use a new checkpoint_dir, delete {str(self.checkpoint_path)!r}, or pass resume=False "
                          f"to start over and overwrite it")
+
+
+def _as_saved(value):
+    """``value`` as a checkpoint gives it back (a tuple as a list): what a saved fingerprint is compared with."""
+    return serialization.unflatten_state(*serialization.flatten_state(value))
 
 
 def _short(value, limit: int = 60) -> str:

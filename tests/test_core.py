@@ -313,3 +313,15 @@ def test_a_nested_config_without_class_and_params_is_named(tmp_path, child):
     (tmp_path / "config.json").write_text(json.dumps(config))
     with pytest.raises(ValueError, match="an augmenter config must be a dict with the 'class' and 'params'"):
         Augmenter.load(tmp_path)
+
+
+def test_a_numpy_integer_seed_is_its_value():
+    """Seeds taken from ``np.arange`` used to be refused by augmenters (and accepted by Dataset)."""
+    import numpy as np
+
+    from aad.seeding import derive_seed
+
+    batch = image_batch(2)[0]
+    assert torch.equal(AddNoise(seed=np.int64(3)).augment(batch), AddNoise(seed=3).augment(batch))
+    assert derive_seed(np.uint32(3), "fit") == derive_seed(3, "fit")   # the fit stream too
+    assert derive_seed(True) != derive_seed(1)   # a bool keeps its own stream, as before

@@ -125,6 +125,17 @@ def test_checkpoint_of_another_fit_is_refused(tmp_path):
     assert other.run(step) == 10 and load_state(other.checkpoint_path)["fingerprint"]["data"] == "b"
 
 
+def test_a_fingerprint_of_any_saveable_values_resumes(tmp_path):
+    """A tuple comes back from the checkpoint as a list: compared as saved, the fit still resumes."""
+    _, step, state = make_problem()
+    fingerprint = {"shape": (1, 28, 28), "lr": 2e-3, "steps": 3}
+    TrainLoop(state, steps=3, checkpoint_dir=tmp_path, progress=False, fingerprint=fingerprint).run(step)
+    calls = []
+    TrainLoop(state, steps=5, checkpoint_dir=tmp_path, progress=False,
+              fingerprint=fingerprint).run(lambda i: calls.append(i) or step(i))
+    assert calls == [3, 4]
+
+
 def test_checkpoint_without_fingerprint_is_refused_when_one_is_expected(tmp_path):
     _, step, state = make_problem()
     TrainLoop(state, steps=3, checkpoint_dir=tmp_path, progress=False).run(step)   # as older versions wrote

@@ -9,7 +9,7 @@ import torch
 from torch import Tensor
 
 from aad.checks import check_distinct, check_str_list, require_tensor
-from aad.seeding import MAX_SEED
+from aad.seeding import check_seed
 
 
 @dataclass(frozen=True, eq=False)
@@ -94,7 +94,7 @@ class Dataset:
         """
         if len(self) == 0:
             raise ValueError("cannot split an empty dataset")
-        seed = _check_seed(seed)
+        seed = check_seed(seed, optional=False)
         if test_fraction is None and self.is_test is not None:
             test = self.is_test
             if bool(test.all()) or not bool(test.any()):
@@ -127,7 +127,7 @@ class Dataset:
         An int keeps that many of every class. Used to build imbalanced studies.
         """
         wanted = self._resolve_counts(counts)
-        g = torch.Generator().manual_seed(_check_seed(seed))
+        g = torch.Generator().manual_seed(check_seed(seed, optional=False))
         keep = []
         for c in range(self.num_classes):
             members = torch.nonzero(self.y == c).flatten()
@@ -187,13 +187,6 @@ class Dataset:
 MODALITIES = ("image", "audio", "text")
 SAMPLE_DIMS = {"image": (4, "[N, C, H, W]"), "audio": (2, "[N, T]")}
 
-
-
-
-def _check_seed(seed) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, Integral) or not 0 <= seed <= MAX_SEED:
-        raise ValueError(f"seed must be an int in [0, 2**64 - 1], got {seed!r}")
-    return int(seed)
 
 
 def _check_samples(x, modality: str) -> None:

@@ -107,8 +107,9 @@ def test_modality_and_class_names_are_checked(fields, error, match):
     (lambda d: d.kshot(2.5), ValueError, "k must be an int"),
     (lambda d: d.subsample_classes(1.5), TypeError, "counts must be an int or a mapping"),
     (lambda d: d.split("0.5"), ValueError, "test_fraction must be a number"),
-    (lambda d: d.kshot(1, seed=None), ValueError, "seed must be an int"),
-    (lambda d: d.split(0.5, seed=1.5), ValueError, "seed must be an int"),
+    (lambda d: d.kshot(1, seed=None), TypeError, "seed must be a non-negative int, got None"),
+    (lambda d: d.split(0.5, seed=1.5), TypeError, "seed must be a non-negative int, got 1.5"),
+    (lambda d: d.split(0.5, seed=2**64), ValueError, "seed must be at most 2\\*\\*64 - 1"),
 ])
 def test_dataset_methods_name_a_bad_argument(call, error, match):
     with pytest.raises(error, match=match):
@@ -175,3 +176,9 @@ def test_subsample_classes_refuses_negative_counts_and_takes_numpy_keys():
     with pytest.raises(ValueError, match=r"counts\['b'\] must be an integer >= 0"):
         data.subsample_classes({"b": -1})
     assert data.subsample_classes({np.int64(1): 2}).class_counts().tolist() == [10, 2, 4]
+
+
+def test_a_numpy_integer_seed_splits_as_its_value():
+    d = make()
+    train, _ = d.split(0.5, seed=np.int64(1))
+    assert torch.equal(train.y, d.split(0.5, seed=1)[0].y)
