@@ -145,7 +145,8 @@ def _gain(g: dict | None) -> str:
 
 def _points(value: float) -> str:
     """A fraction in points to one decimal; one significant digit where that would print a nonzero
-    value as 0.0 (a bold interval must not read "[-8.2, -0.0]")."""
+    value as 0.0 (a bold interval must not read "[-8.2, -0.0]"). Below 1e-9 is float rounding: 0."""
+    value = 0.0 if abs(value) < 1e-9 else value
     text = f"{100 * value:+.1f}"
     return f"{100 * value:+.1g}" if value and float(text) == 0 else text
 

@@ -68,7 +68,14 @@ def word_spans(text: str) -> list[tuple[int, int]]:
 
 
 def is_stopword(word: str) -> bool:
-    return word.lower().replace("’", "'") in STOPWORDS or _ONE_LETTER.fullmatch(word) is not None
+    return (word.lower().replace("’", "'") in STOPWORDS or _ONE_LETTER.fullmatch(word) is not None
+            or _is_acronym(word))
+
+
+def _is_acronym(word: str) -> bool:
+    """Two or three capitals name something ("LAX", "JFK", "DM"), and WordNet would read the word
+    ("LAX" -> "SLACK"). Longer ones are more often a word written loud ("GREAT", "NEVER")."""
+    return 2 <= len(word) <= 3 and word.isupper()
 
 
 def match_case(new: str, old: str) -> str:

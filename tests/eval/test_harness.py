@@ -449,6 +449,16 @@ def test_a_bold_interval_never_prints_a_bound_of_zero():
     cell = _gain({"gain": -0.041, "ci_low": -0.082, "ci_high": -0.000106})
     assert cell == "**-4.1 [-8.2, -0.01]**"       # bold: it excludes 0, and the numbers show it
     assert _gain({"gain": 0.02, "ci_low": 0.0, "ci_high": 0.04}) == "+2.0 [+0.0, +4.0]"
+    # equal counts on every seed differ by float rounding alone: that is no gain
+    assert _gain({"gain": -3e-17, "ci_low": -0.064, "ci_high": 0.064}) == "+0.0 [-6.4, +6.4]"
+
+
+def test_accuracy_is_the_exact_fraction():
+    """In float32, 473 of 520 was 0.9096153974533081, and gains of equal counts printed as -2e-06."""
+    from aad.eval.metrics import accuracy
+
+    y = torch.zeros(520, dtype=torch.long)
+    assert accuracy(y, torch.cat([y[:473], y[473:] + 1])) == 473 / 520
 
 
 def test_overwrite_removes_the_earlier_runs_pictures_and_refuses_resume_too(tmp_path):

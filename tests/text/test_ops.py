@@ -140,6 +140,12 @@ def test_a_letter_alone_and_us_are_stopwords_an_ideograph_is_not():
     assert F.synonym_replace("Plan B for us", 1.0, g(), lambda word: ["X"]) == "X B for us"
 
 
+def test_an_acronym_is_a_stopword_a_loud_word_is_not():
+    assert all(is_stopword(w) for w in ["LAX", "JFK", "DM", "TV"])   # "LAX" was "SLACK" by WordNet
+    assert not any(is_stopword(w) for w in ["Lax", "lax", "GREAT", "NEVER"])
+    assert F.synonym_replace("Landed at LAX, GREAT crew", 1.0, g(), lambda word: ["X"]) == "X at LAX, X X"
+
+
 @pytest.mark.parametrize("token", ["pic.twitter.com/AbC12", "bit.ly/2xYz", "news.net", "HTTP://T.CO/abc",
                                    "Https://Example.org/a?b=c", "john@company.net", "&amp;"])
 def test_links_emails_and_entities_are_not_edited(token):
