@@ -5,15 +5,15 @@ from pathlib import Path
 
 import torch
 
-from aad.checks import check_audio, check_images
+from aad.checks import check_audio, check_images, check_int, check_labels
 from aad.serialization import atomic_write
 
 
 def image_grid(images: torch.Tensor, nrow: int, padding: int = 2) -> torch.Tensor:
     """Tile ``[B, C, H, W]`` images into one ``[C, rows*(H+p)+p, nrow*(W+p)+p]`` image, row-major."""
     images = check_images(images, "images").detach().float().cpu()
-    if nrow < 1:
-        raise ValueError(f"nrow must be >= 1, got {nrow}")
+    check_int(nrow, "nrow", low=1)
+    check_int(padding, "padding")
     b, c, h, w = images.shape
     rows = -(-b // nrow)
     grid = torch.ones(c, rows * (h + padding) + padding, nrow * (w + padding) + padding)
@@ -29,6 +29,7 @@ def save_image_grid(images: torch.Tensor, path: str | Path, nrow: int, padding: 
     each pixel enlarged ``upscale`` times."""
     from PIL import Image
 
+    check_int(upscale, "upscale", low=1)
     grid = image_grid(images, nrow, padding)
     if grid.shape[0] not in (1, 3):
         raise ValueError(f"images must have 1 or 3 channels to be saved as PNG, got {grid.shape[0]}")
@@ -44,7 +45,10 @@ def save_image_grid(images: torch.Tensor, path: str | Path, nrow: int, padding: 
 def log_spectrogram(wave: torch.Tensor, n_fft: int = 512) -> torch.Tensor:
     """Log-magnitude spectrograms ``[B, F, frames]`` of ``[B, T]`` waves, scaled to [0, 1]."""
     window = torch.hann_window(n_fft, device=wave.device)
-    spec = torch.stft(wave, n_fft, hop_length=n_fft // 4, window=window, return_complex=True).abs()
+    # a clip shorter than half a window cannot be mirrored at its ends: it is padded with silence
+    pad_mode = "reflect" if wave.shape[-1] > n_fft // 2 else "constant"
+    spec = torch.stft(wave, n_fft, hop_length=n_fft // 4, window=window, pad_mode=pad_mode,
+                      return_complex=True).abs()
     db = 20 * torch.log10(spec + 1e-5)
     db = db.clamp(min=db.amax(dim=(1, 2), keepdim=True) - 80)
     low, high = db.amin(dim=(1, 2), keepdim=True), db.amax(dim=(1, 2), keepdim=True)
@@ -92,7 +96,7 @@ def _class_rows(tiles: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, int
 def save_samples(x, y: torch.Tensor, modality: str, out: Path, classes, sample_rate=None) -> list[Path]:
     """Write generated samples: one grid row per requested class (images, spectrograms), WAVs, texts."""
     out = Path(out)
-    y = y.cpu()
+    y = check_labels(y, len(x), len(classes)).cpu()
     names = [f"{i:03d}_{classes[int(label)]}" for i, label in enumerate(y.tolist())]
     if modality == "image":
         tiles, per_row = _class_rows(x.detach().float().cpu(), y)

@@ -13,9 +13,6 @@ Accuracy: duration vs T / rate and dominant frequency of a stretched 440 Hz tone
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import random
 import statistics
 import sys
@@ -30,8 +27,8 @@ from audiomentations import TimeStretch as AmTimeStretch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from aad.audio import functional as F
+from benchmarks.common import machine_info, markdown_table, results_name, write_results
 
-RESULTS = Path(__file__).parent / "results"
 SR = 16000
 
 
@@ -152,13 +149,6 @@ def accuracy() -> list[dict]:
     return rows
 
 
-def table(rows: list[dict], columns: list[str]) -> str:
-    cell = lambda v: f"{v:.4g}" if isinstance(v, float) else str(v)
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join(cell(r.get(c, "")) for c in columns) + " |" for r in rows]
-    return "\n".join(lines)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
@@ -166,28 +156,22 @@ def main() -> None:
     repeats = 3 if args.quick else 9
     speed, pitch = stretch_throughput(repeats), pitch_throughput(repeats)
     acc = accuracy()
-    machine = {"cpu_count": os.cpu_count(), "torch": torch.__version__, "python": platform.python_version(),
-               "librosa": librosa.__version__, "load_avg_1m": os.getloadavg()[0]}
+    machine = machine_info(librosa=librosa.__version__)
+    timing = ["op", "torch_threads", "wall_s", "cpu_s", "clips_per_s_wall"]
     markdown = "\n\n".join([
         "# Time stretch: 64 clips x 1 s at 16 kHz, rates U[0.8, 1.25], CPU",
         f"Machine: {machine}. Median of repeats after warmup; CPU = process time (robust on a shared box).",
-        table(speed, ["op", "torch_threads", "wall_s", "cpu_s", "clips_per_s_wall", "speedup_vs_librosa_cpu",
-                      "speedup_vs_am_signalsmith_cpu", "speedup_vs_am_librosa_cpu", "speedup_vs_librosa_wall",
-                      "speedup_vs_am_signalsmith_wall"]),
+        markdown_table(speed, [*timing, "speedup_vs_librosa_cpu", "speedup_vs_am_signalsmith_cpu",
+                               "speedup_vs_am_librosa_cpu", "speedup_vs_librosa_wall", "speedup_vs_am_signalsmith_wall"]),
         "# Pitch shift: 64 clips x 1 s at 16 kHz, semitones U[-4, 4], CPU",
-        table(pitch, ["op", "torch_threads", "wall_s", "cpu_s", "clips_per_s_wall", "speedup_vs_librosa_cpu",
-                      "speedup_vs_am_signalsmith_cpu", "speedup_vs_tam_cpu", "speedup_vs_librosa_wall",
-                      "speedup_vs_tam_wall"]),
+        markdown_table(pitch, [*timing, "speedup_vs_librosa_cpu", "speedup_vs_am_signalsmith_cpu",
+                               "speedup_vs_tam_cpu", "speedup_vs_librosa_wall", "speedup_vs_tam_wall"]),
         "# Accuracy on a 440 Hz tone (target: length within 1% of T / rate, frequency within 1%)",
-        table(acc, ["rate", "semitones", "expected_len", "aad_len", "librosa_len", "aad_len_err",
-                    "expected_freq_hz", "aad_freq_hz", "librosa_freq_hz", "aad_freq_err"]),
+        markdown_table(acc, ["rate", "semitones", "expected_len", "aad_len", "librosa_len", "aad_len_err",
+                             "expected_freq_hz", "aad_freq_hz", "librosa_freq_hz", "aad_freq_err"]),
     ])
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    name = "bench_audio_quick" if args.quick else "bench_audio"
-    (RESULTS / f"{name}.json").write_text(json.dumps(
-        {"benchmark": name, "machine": machine, "throughput": speed, "pitch_throughput": pitch,
-         "accuracy": acc}, indent=2) + "\n")
-    (RESULTS / f"{name}.md").write_text(markdown + "\n")
+    write_results(results_name("bench_audio", args.quick), markdown, machine=machine, throughput=speed, pitch_throughput=pitch,
+                  accuracy=acc)
     print(markdown)
 
 

@@ -14,9 +14,6 @@
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -29,8 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import aad.data
 from aad.audio import SpectrogramGAN
 from aad.audio.spectrogram import MelImage
-
-RESULTS = Path(__file__).parent / "results"
+from benchmarks.common import RESULTS, machine_info, results_name, write_results
 
 
 class DigitCNN(nn.Module):
@@ -159,7 +155,8 @@ def main() -> None:
     gen_time = time.time() - t0
     fake_p = judge.probabilities(fake)
     label_acc = float((fake_p.argmax(1) == y).float().mean())
-    names = save_examples(RESULTS / f"bench_audio_gan{args.tag}", gan, data.classes)
+    name = results_name(f"bench_audio_gan{args.tag}", args.quick)
+    names = save_examples(RESULTS / name, gan, data.classes)
     # the ceiling: real test clips through the same log-mel image -> Griffin-Lim path, then judged
     roundtrip = gan.mel_image().to_wave(gan.to_images(test.x), gan.mel_mean_, gan.mel_std_, gan.clip_length)
     roundtrip_acc = float((judge.probabilities(roundtrip).argmax(1) == test.y).float().mean())
@@ -171,20 +168,17 @@ def main() -> None:
            "inception_score_real_test": inception_score(real_p), "train_clips": len(train), "test_clips": len(test)}
     per_class = {data.classes[c]: float((fake_p.argmax(1)[y == c] == c).float().mean())
                  for c in range(data.num_classes)}
-    machine = {"cpu_count": os.cpu_count(), "torch": torch.__version__, "python": platform.python_version(),
-               "load_avg_1m": os.getloadavg()[0]}
+    machine = machine_info()
     lines = ["# SpectrogramGAN on spoken-digits (CPU)", "",
              f"Machine: {machine}. Target: label accuracy >= 0.70 after <= 15 CPU-minutes of fit.", "",
              "| metric | value |", "|---|---|"]
     lines += [f"| {k} | {v:.4g} |" if isinstance(v, float) else f"| {k} | {v} |" for k, v in row.items()]
     lines += ["", "Label accuracy per class: " + ", ".join(f"{k} {v:.2f}" for k, v in per_class.items()),
-              "", "Examples: `bench_audio_gan/generated_spectrograms.png` and WAVs " + ", ".join(names[:4]) + ", ..."]
+              "", f"Examples: `{name}/generated_spectrograms.png` and WAVs " + ", ".join(names[:4]) + ", ..."]
     markdown = "\n".join(lines)
-    name = ("bench_audio_gan_quick" if args.quick else "bench_audio_gan") + args.tag
-    (RESULTS / f"{name}.json").write_text(json.dumps(
-        {"benchmark": name, "machine": machine, "rows": [row], "per_class_label_accuracy": per_class,
-         "diffaugment": list(gan.diffaugment), "history": gan.history_[-20:], "wavs": names}, indent=2) + "\n")
-    (RESULTS / f"{name}.md").write_text(markdown + "\n")
+    write_results(name, markdown, machine=machine, rows=[row],
+                  per_class_label_accuracy=per_class, diffaugment=list(gan.diffaugment),
+                  history=gan.history_[-20:], wavs=names)
     print(markdown)
 
 

@@ -29,7 +29,7 @@ from aad.eval.generative import frechet_distance, precision_recall
 from aad.image import ConditionalGAN
 from aad.image.classifier import extract_features, predict_proba, train_classifier
 from aad.image.dcgan import dcgan_sample, train_dcgan
-from benchmarks.common import markdown_table, write_results
+from benchmarks.common import markdown_table, results_name, write_results
 
 PER_CLASS = 500
 
@@ -167,9 +167,8 @@ def main(argv=None):
           "features of a SmallCNN trained on the real train split (1,000 generated vs 1,000 real).\n\n"
           + markdown_table(rows, cols))
     print(md)
-    name = f"{args.name}_quick" if args.quick else args.name   # a smoke run keeps the recording
-    write_results(name, rows, md, {"seconds": seconds, "dcgan_cpu_seconds": dcgan_cpu_seconds,
-                                   "threads": args.threads, "cas_epochs": args.cas_epochs})
+    write_results(results_name(args.name, args.quick), md, rows=rows, seconds=seconds, dcgan_cpu_seconds=dcgan_cpu_seconds,
+                  threads=args.threads, cas_epochs=args.cas_epochs)
 
 
 if __name__ == "__main__":

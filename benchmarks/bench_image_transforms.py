@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from aad.gan import GANConfig, build_networks, sample
 from aad.image import ConditionalGAN, ElasticDistortion, RandomAffine, RandomErasing
 from aad.image.albumentations_adapter import albumentations
-from benchmarks.common import markdown_table, timeit, write_results
+from benchmarks.common import markdown_table, results_name, timeit, write_results
 
 AFFINE = {"degrees": (-15.0, 15.0), "translate": 0.1, "scale": (0.9, 1.1), "shear": (-10.0, 10.0)}
 
@@ -87,8 +87,7 @@ def main(argv=None):
           "`aad_speedup`: time of the row / time of the aad transform of its kind (> 1: aad is faster).\n\n"
           + markdown_table(rows))
     print(md)
-    name = "bench_image_transforms_quick" if args.quick else "bench_image_transforms"   # a smoke run keeps the recording
-    write_results(name, rows, md, {"threads": args.threads, "repeats": repeats})
+    write_results(results_name("bench_image_transforms", args.quick), md, rows=rows, threads=args.threads, repeats=repeats)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -23,9 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from aad.data import load
 from aad.text import MaskedLMReplace, Nlpaug
 from aad.text.nlpaug_adapter import contextual_word_embs_aug
-from benchmarks.common import machine_info, timeit
+from benchmarks.common import results_name, timeit, write_results
 
-RESULTS = Path(__file__).parent / "results"
 PROBES = ["He drove his [MASK] to work.", "The movie was [MASK] good.", "I [MASK] this song so much!",
           "The weather is [MASK] today.", "She is a [MASK] at the hospital."]
 FRACTION = 0.15
@@ -124,11 +122,7 @@ def main(quick: bool) -> None:
                  f"{label_fit_s:.0f} s (0 if cached)")
     print("\n".join(lines[-6:]), flush=True)
 
-    rows["machine"] = machine_info()
-    RESULTS.mkdir(exist_ok=True)
-    name = "bench_text_quick" if quick else "bench_text"   # a smoke run keeps the recording
-    (RESULTS / f"{name}.json").write_text(json.dumps(rows, indent=2) + "\n")
-    (RESULTS / f"{name}.md").write_text("\n".join(lines) + "\n")
+    write_results(results_name("bench_text", quick), "\n".join(lines), **rows)
 
 
 if __name__ == "__main__":

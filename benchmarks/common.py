@@ -26,19 +26,26 @@ def timeit(fn: Callable[[], object], warmup: int = 2, repeats: int = 7) -> float
     return statistics.median(times)
 
 
-def machine_info() -> dict:
+def machine_info(**versions: str) -> dict:
+    """The machine and library versions a result was measured with; ``versions`` adds the peers'."""
     return {"cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(),
             "torch": torch.__version__, "python": platform.python_version(),
             "platform": platform.platform(), "cuda": torch.cuda.is_available(),
-            "load_avg_1m": os.getloadavg()[0]}   # another job on the machine slows every timing
+            "load_avg_1m": os.getloadavg()[0],   # another job on the machine slows every timing
+            **versions}
 
 
-def write_results(name: str, rows: list[dict], markdown: str, extra: dict | None = None) -> Path:
-    """Write ``results/<name>.json`` (rows + machine info) and ``results/<name>.md``; returns the JSON path."""
+def results_name(name: str, quick: bool) -> str:
+    """What a run's files are named: a smoke run (``--quick``) writes beside the recording, not over it."""
+    return f"{name}_quick" if quick else name
+
+
+def write_results(name: str, markdown: str, **payload) -> Path:
+    """Write ``results/<name>.json`` (``payload`` + machine info, unless it brings its own) and
+    ``results/<name>.md``; returns the JSON path."""
     RESULTS.mkdir(parents=True, exist_ok=True)
-    payload = {"benchmark": name, "machine": machine_info(), "rows": rows, **(extra or {})}
     json_path = RESULTS / f"{name}.json"
-    json_path.write_text(json.dumps(payload, indent=2) + "\n")
+    json_path.write_text(json.dumps({"benchmark": name, "machine": machine_info(), **payload}, indent=2) + "\n")
     (RESULTS / f"{name}.md").write_text(markdown.rstrip() + "\n")
     return json_path
 

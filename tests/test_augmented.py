@@ -49,6 +49,12 @@ def test_augment_collate_batches_and_keeps_labels():
     assert torch.equal(ds.x, torch.full((16, 1, 4, 4), 0.5)), "the dataset is not modified"
 
 
+def test_plain_dataset_refuses_what_is_not_an_aad_dataset():
+    ds = tiny_dataset()
+    with pytest.raises(TypeError, match="data must be an aad.data.Dataset, got TensorDataset"):
+        PlainDataset(torch.utils.data.TensorDataset(ds.x, ds.y))   # failed when iterated, in a worker
+
+
 def test_unseeded_loader_falls_back_to_the_augmenters_seed():
     plain = lambda aug: epoch(DataLoader(PlainDataset(tiny_dataset()), batch_size=8,
                                          collate_fn=AugmentCollate(aug)))

@@ -56,6 +56,27 @@ def test_save_samples_audio_writes_readable_wavs(tmp_path):
     assert paths[0].name == "spectrograms.png"
 
 
+def test_clips_shorter_than_half_a_window_get_a_spectrogram(tmp_path):
+    """A 200-sample clip (legal: check_audio takes one sample) crashed inside torch.stft, after the WAVs."""
+    paths = save_samples(torch.rand(2, 200) - 0.5, torch.tensor([0, 1]), "audio", tmp_path, ("a", "b"), 16000)
+    assert paths[0].name == "spectrograms.png" and paths[0].is_file()
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda out: image_grid(torch.rand(2, 1, 4, 4), nrow=2.0), "nrow must be an int >= 1"),
+    (lambda out: image_grid(torch.rand(2, 1, 4, 4), nrow=2, padding=-1), "padding must be an int >= 0"),
+    (lambda out: save_image_grid(torch.rand(2, 1, 4, 4), out / "g.png", 2, upscale=1.5), "upscale must be an int"),
+    (lambda out: save_samples(torch.rand(3, 1, 4, 4), torch.tensor([0, 1]), "image", out, ("a", "b")),
+     "y has 2 labels for a batch of 3"),
+    (lambda out: save_samples(torch.rand(2, 1, 4, 4), torch.tensor([0, 2]), "image", out, ("a", "b")),
+     r"labels must be in \[0, 1\]"),
+])
+def test_export_names_a_bad_argument(tmp_path, call, match):
+    with pytest.raises(ValueError, match=match):
+        call(tmp_path)
+    assert not any(tmp_path.iterdir()), "nothing is written before the check"
+
+
 def test_silence_stays_silent(tmp_path):
     [path] = save_wavs(torch.zeros(1, 800), ["quiet"], tmp_path, 16000)
     assert not soundfile.read(path)[0].any()

@@ -90,6 +90,8 @@ class PlainDataset(TorchDataset):
     """``(x_i, y_i)`` pairs of an aad Dataset, for use with ``AugmentCollate``."""
 
     def __init__(self, data: Dataset):
+        if not isinstance(data, Dataset):   # or iterating fails later, inside a worker
+            raise TypeError(f"data must be an aad.data.Dataset, got {type(data).__name__}")
         self.data = data
 
     def __len__(self) -> int:

@@ -255,6 +255,8 @@ def _read_audio(files: list[Path], sample_rate: int, clip_seconds: float) -> tor
     check_int(sample_rate, "sample_rate", 1)   # Hz, whole samples per second
     check_in_range(clip_seconds, "clip_seconds", 0, None, low_inclusive=False)
     length = round(clip_seconds * sample_rate)
+    if length < 1:
+        raise ValueError(f"clip_seconds must hold at least one sample at {sample_rate} Hz, got {clip_seconds}")
     clips = []
     for f in files:
         audio, rate = soundfile.read(f, dtype="float64", always_2d=True)  # [T, channels]

@@ -67,6 +67,8 @@ class Albumentations(Augmenter):
         if result.shape != image.shape:
             raise ValueError(f"transform must keep each image's shape {image.shape} (H, W, C), "
                              f"got {result.shape}: crops and resizes cannot augment a batch")
+        if result.dtype == np.uint8:   # a FromFloat without its ToFloat: 0..255, not 0..1
+            result = result / np.float32(255)
         return np.clip(result, 0.0, 1.0, dtype=np.float32)
 
     def _fresh_transform(self):

@@ -66,7 +66,7 @@ def elastic_displacement(shape, alpha: Tensor, sigma: float, g: torch.Generator)
     """A smooth random displacement field ``[B, H, W, 2]`` in pixels (Simard et al. 2003).
 
     White noise in [-1, 1] blurred by a Gaussian of ``sigma`` pixels, rescaled so each sample's
-    largest displacement is ``alpha[i]`` pixels.
+    largest displacement along x or y is ``alpha[i]`` pixels (a diagonal one may reach sqrt(2) times that).
     """
     b, h, w = shape
     field = torch.rand(b * 2, h, w, generator=g) * 2 - 1

@@ -254,3 +254,5 @@ def test_audio_rate_and_length_are_named(tmp_path):
         from_folder(tmp_path, sample_rate=16000.5)
     with pytest.raises(ValueError, match="clip_seconds must be > 0, got 0"):
         from_folder(tmp_path, clip_seconds=0)
+    with pytest.raises(ValueError, match="clip_seconds must hold at least one sample at 8000 Hz"):
+        from_folder(tmp_path, sample_rate=8000, clip_seconds=1e-5)   # gave clips of 0 samples

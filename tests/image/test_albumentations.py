@@ -38,6 +38,13 @@ def test_outputs_are_clipped_to_the_unit_range():
     assert out.min() == 0.0 and out.max() <= 1.0
 
 
+def test_eight_bit_output_is_read_as_eight_bit():
+    """A FromFloat without its ToFloat returns 0..255: clipped as it was, every pixel became 0 or 1."""
+    x = torch.linspace(0.25, 0.75, 16).view(1, 1, 4, 4)
+    out = Albumentations(A.FromFloat(max_value=255, p=1.0))(x)
+    assert torch.allclose(out, x, atol=1 / 255)
+
+
 def test_the_transform_passed_in_is_not_touched():
     transform = A.Affine(rotate=(-30, 30), p=1.0)
     transform.set_random_seed(7)
