@@ -111,11 +111,13 @@ def check_class_indices(y: Tensor, name: str = "y") -> Tensor:
 
 
 def check_int(value, name: str, low: int = 0, high: int | None = None) -> int:
-    """Raise ValueError unless ``value`` is an int (a bool is not), ``>= low`` and, given, ``<= high``."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < low or (high is not None and value > high):
+    """``value`` as an int, or ValueError unless it is an integer (a numpy one too; a bool is not),
+    ``>= low`` and, given, ``<= high``."""
+    if (isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low
+            or (high is not None and value > high)):
         bounds = f">= {low}" if high is None else f"in [{low}, {high}]"
         raise ValueError(f"{name} must be an int {bounds}, got {value!r}")
-    return value
+    return int(value)
 
 
 def check_bool(value, name: str) -> bool:
@@ -142,9 +144,9 @@ def check_int_list(values, name: str, low: int = 0) -> list[int]:
     if not values:
         raise ValueError(f"{name} must not be empty")
     for value in values:
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
             raise ValueError(f"{name} must hold ints >= {low}, got {value!r} in {values}")
-    return check_distinct(values, name)
+    return check_distinct([int(value) for value in values], name)   # np.arange(3) gives numpy ints
 
 
 def check_device(device, name: str = "device") -> torch.device:

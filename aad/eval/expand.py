@@ -159,10 +159,23 @@ def expand_part(augmenter: Augmenter, x, y: Tensor, need: Tensor, g: torch.Gener
     for i in range(0, len(labels), CHUNK):
         part_y = labels[i:i + CHUNK]
         if augmenter.generative:
-            outs.append(augmenter.generate(part_y, rng=g))
+            out = augmenter.generate(part_y, rng=g)
         else:
-            outs.append(augmenter.augment(take(x, source[i:i + CHUNK]), part_y, rng=g))
+            out = augmenter.augment(take(x, source[i:i + CHUNK]), part_y, rng=g)
+        outs.append(_one_per_label(augmenter, out, len(part_y), x))
     return _concat(outs), labels, source
+
+
+def _one_per_label(augmenter: Augmenter, out, n: int, like):
+    """``out`` as a batch like the real ``like``, checked to hold one sample per label: a surplus would
+    shift every later label onto another sample. Clips of their own lengths (``keep_length=False``)
+    are cropped or padded to the real length, as the downstream model takes one length."""
+    if isinstance(like, Tensor) and isinstance(out, (list, tuple)):
+        out = torch.stack([match_shape(clip[None], like)[0] for clip in out]) if len(out) else like[:0]
+    if len(out) != n:
+        raise ValueError(f"{type(augmenter).__name__} returned {len(out)} samples for {n} "
+                         f"{'labels' if augmenter.generative else 'inputs'}: the harness needs one per sample")
+    return out
 
 
 def expand(parts: list[Augmenter], x, y: Tensor, num_classes: int, factor: int, balance: bool, seed: int,

@@ -184,7 +184,11 @@ def check_arguments(data, augmenters: dict, *, shots, seeds, factor, protocol, m
     shots, seeds = check_int_list(shots, option("shots"), 1), check_int_list(seeds, option("seeds"), 0)
     if max(seeds) >= 2**63:   # seeds torch generators, with room for the offsets derived from it
         raise ValueError(f"{option('seeds')} must be ints below 2**63, got {max(seeds)}")
-    smallest = int(train.class_counts().min())
+    counts = train.class_counts()
+    if not int(counts.min()):
+        empty = [train.classes[c] for c in range(train.num_classes) if not counts[c]]
+        raise ValueError(f"data: classes {empty} have no training samples: k-shot subsets need every class")
+    smallest = int(counts.min())
     if max(shots) > smallest:
         raise ValueError(f"{option('shots')} must be ints in [1, {smallest}] (the smallest class of the "
                          f"{train.name or 'training'} split), got {max(shots)}")
@@ -195,10 +199,28 @@ def check_arguments(data, augmenters: dict, *, shots, seeds, factor, protocol, m
         if isinstance(minority, bool) or not isinstance(minority, int) or not 1 <= minority < min(shots):
             raise ValueError(f"{option('minority')} must be an int in [1, {min(shots) - 1}] (fewer than "
                              f"shots), got {minority!r}")
+    if isinstance(models, str):   # a string would be read letter by letter
+        raise TypeError(f"{option('models')} must be a list of model names, got {models!r}")
     models = check_distinct(models or MODELS[modality][:1], option("models"))
     for model in models:
         make_model(modality, model, 1)  # validates the name early
     return train, test, arms, shots, seeds, models
+
+
+def plan_rows(train: Dataset, n_test: int, arms: dict[str, Arm], shots: list[int], seeds: list[int],
+              models: list[str], *, factor, protocol, minority, repeats, quick, steps) -> tuple:
+    """What a run will do: (subsets, step budgets, each arm's settings, and the rows it will write by
+    ``KEY`` with the settings each is made with, for resume to compare)."""
+    name = train.name or "data"
+    subsets = {(k, seed): draw_subset(train, k, seed, protocol, minority) for k in shots for seed in seeds}
+    budget = {ks: steps or train_steps(len(subset), quick) for ks, subset in subsets.items()}
+    settings = {a: {"factor": factor, "balance": arm.balance, "n_test": n_test, "arm_config": arm_config(arm),
+                    "repeats": repeats, "quick": quick,   # quick: the judge of the sample metrics
+                    **({"minority": minority} if protocol == "imbalance" else {})}
+                for a, arm in arms.items()}
+    planned = {(name, m, protocol, a, k, seed): {**settings[a], "steps": budget[k, seed]}
+               for m in models for a in arms for k, seed in subsets}
+    return subsets, budget, settings, planned
 
 
 def evaluate(data, augmenters: dict, *, shots=(10,), seeds=(0, 1, 2), factor: int = 4,
@@ -223,14 +245,9 @@ def evaluate(data, augmenters: dict, *, shots=(10,), seeds=(0, 1, 2), factor: in
         data, augmenters, shots=shots, seeds=seeds, factor=factor, protocol=protocol, minority=minority,
         models=models, test_size=test_size, steps=steps, device=device, repeats=repeats)
     modality, name = train.modality, train.name or "data"
-    subsets = {(k, seed): draw_subset(train, k, seed, protocol, minority) for k in shots for seed in seeds}
-    budget = {ks: steps or train_steps(len(subset), quick) for ks, subset in subsets.items()}
-    settings = {a: {"factor": factor, "balance": arm.balance, "n_test": len(test), "arm_config": arm_config(arm),
-                    "repeats": repeats, "quick": quick,   # quick: the judge of the sample metrics
-                    **({"minority": minority} if protocol == "imbalance" else {})}
-                for a, arm in arms.items()}
-    planned = {(name, m, protocol, a, k, seed): {**settings[a], "steps": budget[k, seed]}
-               for m in models for a in arms for k, seed in subsets}
+    subsets, budget, settings, planned = plan_rows(train, len(test), arms, shots, seeds, models, factor=factor,
+                                                   protocol=protocol, minority=minority, repeats=repeats,
+                                                   quick=quick, steps=steps)
 
     rows_path = None if out is None else prepare_out(out, resume, overwrite) / "rows.jsonl"
     previous = load_rows(rows_path) if rows_path is not None else []

@@ -108,9 +108,9 @@ def run(args) -> int:
     import torch
 
     from aad.checks import check_int
-    from aad.eval.harness import check_arguments, evaluate
+    from aad.eval.harness import check_arguments, evaluate, plan_rows
     from aad.eval.report import Report
-    from aad.eval.runs import prepare_out
+    from aad.eval.runs import check_resumable, prepare_out
 
     if args.threads is not None:
         torch.set_num_threads(check_int(args.threads, "--threads", 1))
@@ -121,15 +121,20 @@ def run(args) -> int:
                 "steps": args.steps, "device": args.device, "repeats": args.repeats}
     plan = _plan(args)
     names = _augmenter_names(plan, args.augmenters)
-    jobs = []   # every argument is checked here, before prepare_out makes or clears the folder
+    jobs, planned = [], {}   # every argument is checked here, before prepare_out makes or clears the folder
     for modality, dataset in plan:
         if modality not in names:
             continue
         data = _load(dataset)
         augmenters, skipped = build_presets(modality, args.quick, names[modality], classes=data.classes)
         models = _models(args, modality, list(names))
-        check_arguments(data, augmenters, models=models, **settings, option=_option)
+        train, test, arms, shots, seeds, models = check_arguments(data, augmenters, models=models, **settings,
+                                                                  option=_option)
+        planned.update(plan_rows(train, len(test), arms, shots, seeds, models, quick=args.quick,
+                                 **{k: settings[k] for k in ("factor", "protocol", "minority", "repeats", "steps")})[3])
         jobs.append((modality, data, augmenters, skipped, models))
+    if args.resume:   # rows of other settings would stop the run at their dataset, after the others ran
+        check_resumable(Path(args.out) / "rows.jsonl", planned)
     out = prepare_out(args.out, resume=args.resume, overwrite=args.overwrite)
     if not args.quick:
         runs = len(jobs) * len(settings["shots"]) * len(settings["seeds"])

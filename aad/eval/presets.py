@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from aad.checks import check_bool
+
 MODALITIES = ("image", "text", "audio")
 DEFAULT_DATASETS = {"image": "mnist", "text": "tweets", "audio": "spoken-digits"}
 
@@ -22,6 +24,11 @@ class Arm:
 
     parts: list = field(default_factory=list)
     balance: bool = False
+
+    def __post_init__(self):
+        if not isinstance(self.parts, (list, tuple)):
+            raise TypeError(f"Arm parts must be a list of augmenters, got {type(self.parts).__name__}")
+        check_bool(self.balance, "Arm balance")
 
 
 def make(module: str, name: str, **params) -> Any:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,7 +13,9 @@ import torch
 from aad.eval.metrics import mean_std, paired_ci
 
 GROUP = ("modality", "dataset", "model", "protocol", "shots")
-SETTINGS = ("factor", "steps", "n_test", "repeats")   # rows of other run settings are never pooled
+# rows of other run settings are never pooled (quick: the judge of the sample metrics)
+SETTINGS = ("factor", "steps", "n_test", "repeats", "quick", "minority")
+ARM = ("augmenter", "arm_config", "balance")   # an arm: its name and what it runs
 # settings an older version did not record, with the value its rows were made with
 RECORDED_LATER = {"repeats": 1}
 SCORES = ("accuracy", "macro_f1", "balanced_accuracy")
@@ -51,16 +53,22 @@ class Report:
     def summary(self) -> list[dict]:
         """One entry per (modality, dataset, model, protocol, shots, run settings, augmenter): mean/std
         over seeds of every metric, and for the scores the paired gain over "none" with a 95%
-        t-interval. Runs of other settings (``Report.extend``) are kept apart, not pooled as seeds."""
-        groups: dict[tuple, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
+        t-interval. Runs of other settings (``Report.extend``) are kept apart, not pooled as seeds, and so
+        are arms of one name with other parameters (named with their ``arm_config`` then); of two rows of
+        one seed, the later counts."""
+        groups: dict[tuple, dict[tuple, dict[int, dict]]] = defaultdict(lambda: defaultdict(dict))
         for row in self.rows:
-            groups[_group_key(row)][row["augmenter"]].append(row)
+            groups[_group_key(row)][tuple(row.get(k) for k in ARM)][row["seed"]] = row
         out = []
         for key, by_arm in groups.items():
-            control = {r["seed"]: r for r in by_arm.get("none", []) if "error" not in r}
-            for arm, rows in by_arm.items():
+            control = {seed: r for (name, *_), rows in by_arm.items() if name == "none"
+                       for seed, r in rows.items() if "error" not in r}
+            names = Counter(name for name, *_ in by_arm)
+            for (arm, config, _), by_seed in by_arm.items():
+                rows = list(by_seed.values())
                 ok = [r for r in rows if "error" not in r]
-                entry = {**dict(zip(GROUP + SETTINGS, key)), "augmenter": arm, "n_seeds": len(ok),
+                label = arm if names[arm] == 1 else f"{arm} ({config})"
+                entry = {**dict(zip(GROUP + SETTINGS, key)), "augmenter": label, "n_seeds": len(ok),
                          "errors": sorted({r["error"] for r in rows if "error" in r})}
                 for metric in SCORES + SAMPLE_METRICS:
                     values = [r[metric] for r in ok if r.get(metric) is not None]
@@ -171,10 +179,13 @@ def _table(group: dict, entries: list[dict]) -> list[str]:
 def settings_text(group: dict) -> str:
     """", factor 4, 1000 steps, 500 test samples" (and ", 3 trainings per seed" when more than one);
     a setting the rows do not record is left out."""
-    words = {"factor": "factor {}", "steps": "{} steps", "n_test": "{} test samples"}
+    words = {"factor": "factor {}", "steps": "{} steps", "n_test": "{} test samples",
+             "minority": "{} samples per cut class"}
     parts = [text.format(group[k]) for k, text in words.items() if group.get(k) is not None]
     if (group.get("repeats") or 1) > 1:
         parts.append(f"{group['repeats']} trainings per seed")
+    if group.get("quick"):
+        parts.append("quick")
     return "".join(", " + part for part in parts)
 
 

@@ -56,6 +56,15 @@ def prepare_out(out: str | Path, resume: bool = False, overwrite: bool = False) 
     return out
 
 
+def check_resumable(rows_path: Path, planned: dict) -> None:
+    """Before any work: the rows an earlier run left in ``rows_path`` that this run would keep must
+    have been made with its settings (read only: the folder is not touched)."""
+    if rows_path.is_file():
+        rows = [r for r in read_rows(rows_path.read_text())
+                if not r.get("error") and tuple(r.get(k) for k in KEY) in planned]
+        check_same_settings(rows, planned, rows_path)
+
+
 def check_same_settings(rows: list[dict], planned: dict, rows_path) -> None:
     """Refuse to resume rows made with other settings: mixed in, they would pass for this run's.
     A field an older version did not record is compared as its known value (``RECORDED_LATER``),

@@ -220,6 +220,26 @@ def test_a_crashing_augmenter_is_recorded_and_others_run(tmp_path):
     assert "boom" in (tmp_path / "report.md").read_text()
 
 
+class TwoPerInput(Jitter):
+    def _augment(self, x, y, g):
+        return torch.cat([x, x.flip(-1)])
+
+
+def test_an_augmenter_that_returns_more_samples_than_inputs_is_an_error_row():
+    """Recorded as a result, it trained on labels shifted onto other samples."""
+    report = evaluate(image_dataset(), {"two": TwoPerInput()}, shots=[3], seeds=[0], factor=2, **FAST)
+    [row] = [r for r in report.rows if r["augmenter"] == "two"]
+    assert row["error"] == "ValueError: TwoPerInput returned 36 samples for 18 inputs: the harness needs one per sample"
+
+
+def test_clips_of_their_own_lengths_are_fitted_to_the_real_length():
+    from aad.audio import TimeStretch
+
+    data = audio_dataset(t=1600)
+    x, y, _ = expand([TimeStretch(keep_length=False, seed=0)], data.x, data.y, 2, factor=1, balance=False, seed=0)
+    assert x.shape == data.x.shape and len(y) == len(data.y)
+
+
 class Flaky(Jitter):
     """Fails while ``failing`` is set (a transient error: out of memory, a download)."""
 
@@ -374,10 +394,32 @@ def test_imbalance_protocol_and_balancing():
     ({"seeds": [0.5]}, ValueError, "seeds must hold ints >= 0"),
     ({"shots": [True]}, ValueError, "shots must hold ints >= 1"),
     ({"protocol": "imbalance", "shots": [1]}, ValueError, "shots must be >= 2 under protocol 'imbalance'"),
+    ({"models": "cnn"}, TypeError, "models must be a list of model names, got 'cnn'"),   # was read as 'c', 'n'
 ])
 def test_bad_arguments(kwargs, error, match):
     with pytest.raises(error, match=match):
         evaluate(image_dataset(), {}, **{**FAST, **kwargs})
+
+
+def test_numpy_seeds_and_shots_are_their_values():
+    import numpy as np
+
+    report = evaluate(image_dataset(), {}, **{**FAST, "shots": np.array([3]), "seeds": np.arange(1)})
+    assert [(r["shots"], r["seed"]) for r in report.rows] == [(3, 0)]
+    assert all(type(r["seed"]) is int for r in report.rows)   # rows stay JSON
+
+
+def test_a_class_without_training_samples_is_named():
+    train, test = image_dataset().split(0.3, seed=0)
+    with pytest.raises(ValueError, match=r"classes \['c2'\] have no training samples"):   # was "[1, 0]"
+        evaluate((train.subset(train.y != 2), test), {}, **FAST)
+
+
+def test_an_arm_takes_a_list_of_parts_and_a_bool():
+    with pytest.raises(TypeError, match="Arm parts must be a list of augmenters, got Jitter"):
+        Arm(Jitter())
+    with pytest.raises(TypeError, match="Arm balance must be True or False, got 'no'"):
+        Arm([Jitter()], balance="no")
 
 
 def test_factor_0_is_refused_unless_every_arm_balances():

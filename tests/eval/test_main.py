@@ -5,7 +5,7 @@ import pytest
 
 from aad.eval import main as cli
 from aad.eval.presets import PRESETS, build_presets
-from tests.eval.helpers import Broken, ClassMeans, Jitter, image_dataset
+from tests.eval.helpers import AudioGain, Broken, ClassMeans, Jitter, audio_dataset, image_dataset
 
 
 @pytest.fixture
@@ -139,3 +139,17 @@ def test_augmenters_of_one_modality_run_that_modality_only(monkeypatch, tmp_path
     with pytest.raises(ValueError, match=r"--models \['resnet'\] are models of no modality that runs"):
         cli.run(parse("--augmenters", "jitter", "--models", "resnet", "--out", str(tmp_path / "b")))
     assert not (tmp_path / "b").exists()
+
+
+def test_resume_compares_the_settings_of_every_dataset_before_running_any(monkeypatch, tmp_path):
+    """The audio rows of another factor used to stop the run only at audio, after images had run."""
+    monkeypatch.setattr(cli, "_load", lambda name: audio_dataset() if name == "spoken-digits" else image_dataset())
+    monkeypatch.setitem(PRESETS, "image", {"none": lambda q: None, "jitter": lambda q: Jitter()})
+    monkeypatch.setitem(PRESETS, "audio", {"none": lambda q: None, "gain": lambda q: AudioGain()})
+    out = tmp_path / "run"
+    run = ("--shots", "3", "--seeds", "0", "--steps", "5", "--quick", "--out", str(out), "--no-progress")
+    assert cli.run(parse("--augmenters", "gain", "--factor", "2", *run)) == 0
+    before = (out / "rows.jsonl").read_text()
+    with pytest.raises(ValueError, match="holds rows made with other settings \\(factor 2, now 4"):
+        cli.run(parse("--augmenters", "jitter", "gain", "--factor", "4", "--resume", *run))
+    assert (out / "rows.jsonl").read_text() == before, "no image row was run first"

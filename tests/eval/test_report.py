@@ -25,6 +25,26 @@ def test_runs_of_other_settings_are_not_pooled_as_seeds():
                       "## image / d — model `cnn`, kshot, 10 shots, factor 20, 1000 steps, 500 test samples"]
 
 
+def test_runs_of_another_minority_or_judge_are_not_pooled_either():
+    cut = lambda minority: run_rows(4, [0.01, 0.03], protocol="imbalance", minority=minority)
+    report = Report(rows=cut(1) + cut(3) + run_rows(4, [0.02, 0.02], quick=True))
+    affine = [e for e in report.summary() if e["augmenter"] == "affine"]
+    assert sorted((e["protocol"], e["minority"], e["quick"], e["n_seeds"]) for e in affine) == [
+        ("imbalance", 1, None, 2), ("imbalance", 3, None, 2), ("kshot", None, True, 2)]
+    assert "1000 steps, 500 test samples, 1 samples per cut class" in report.to_markdown()
+    assert "1000 steps, 500 test samples, quick" in report.to_markdown()
+
+
+def test_an_arm_of_one_name_with_other_parameters_is_kept_apart():
+    rows = run_rows(4, [0.01, 0.03], arm_config="aaa") + run_rows(4, [0.05, 0.07], arm_config="bbb")
+    for row in rows:   # the control is the same arm in both runs
+        row["arm_config"] = "none" if row["augmenter"] == "none" else row["arm_config"]
+    entries = {e["augmenter"]: e for e in Report(rows=rows).summary()}
+    assert sorted(entries) == ["affine (aaa)", "affine (bbb)", "none"]
+    assert round(100 * entries["affine (bbb)"]["gain_accuracy"]["gain"], 6) == 6.0
+    assert entries["none"]["n_seeds"] == 2, "a seed run twice is one seed, the later row"
+
+
 def test_a_title_says_the_trainings_per_seed_when_more_than_one():
     report = Report(rows=run_rows(4, [0.01, 0.03], repeats=3))
     assert "factor 4, 1000 steps, 500 test samples, 3 trainings per seed" in report.to_markdown()
