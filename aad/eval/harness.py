@@ -26,7 +26,7 @@ from aad.eval.metrics import classification_scores
 from aad.eval.models import AudioCNN, Downstream, ImageCNN, MiniLMProbe, SentenceEncoder, TextBag
 from aad.eval.presets import MODELS, Arm
 from aad.eval.report import Report
-from aad.eval.runs import KEY, check_same_settings, drop_redone_errors, load_rows, prepare_out
+from aad.eval.runs import KEY, check_same_settings, drop_redone_errors, kept_rows, load_rows, prepare_out
 from aad.seeding import derive_seed, make_generator
 
 PROTOCOLS = ("kshot", "imbalance")
@@ -251,7 +251,7 @@ def evaluate(data, augmenters: dict, *, shots=(10,), seeds=(0, 1, 2), factor: in
 
     rows_path = None if out is None else prepare_out(out, resume, overwrite) / "rows.jsonl"
     previous = load_rows(rows_path) if rows_path is not None else []
-    rows = [r for r in previous if not r.get("error") and tuple(r.get(k) for k in KEY) in planned]
+    rows = kept_rows(previous, planned)
     check_same_settings(rows, planned, rows_path)
     if rows_path is not None:
         drop_redone_errors(rows_path, previous, planned)

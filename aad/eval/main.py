@@ -130,10 +130,12 @@ def run(args) -> int:
         models = _models(args, modality, list(names))
         train, test, arms, shots, seeds, models = check_arguments(data, augmenters, models=models, **settings,
                                                                   option=_option)
-        planned.update(plan_rows(train, len(test), arms, shots, seeds, models, quick=args.quick,
-                                 **{k: settings[k] for k in ("factor", "protocol", "minority", "repeats", "steps")})[3])
+        if args.resume:   # rows of other settings would stop the run at their dataset, after the others ran
+            planned.update(plan_rows(train, len(test), arms, shots, seeds, models, quick=args.quick,
+                                     **{k: settings[k] for k in ("factor", "protocol", "minority", "repeats",
+                                                                 "steps")})[3])
         jobs.append((modality, data, augmenters, skipped, models))
-    if args.resume:   # rows of other settings would stop the run at their dataset, after the others ran
+    if args.resume:
         check_resumable(Path(args.out) / "rows.jsonl", planned)
     out = prepare_out(args.out, resume=args.resume, overwrite=args.overwrite)
     if not args.quick:

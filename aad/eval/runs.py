@@ -56,13 +56,16 @@ def prepare_out(out: str | Path, resume: bool = False, overwrite: bool = False) 
     return out
 
 
+def kept_rows(rows: list[dict], planned: dict) -> list[dict]:
+    """The rows of an earlier run that this run keeps: its planned keys, without errors (redone)."""
+    return [r for r in rows if not r.get("error") and tuple(r.get(k) for k in KEY) in planned]
+
+
 def check_resumable(rows_path: Path, planned: dict) -> None:
     """Before any work: the rows an earlier run left in ``rows_path`` that this run would keep must
     have been made with its settings (read only: the folder is not touched)."""
     if rows_path.is_file():
-        rows = [r for r in read_rows(rows_path.read_text())
-                if not r.get("error") and tuple(r.get(k) for k in KEY) in planned]
-        check_same_settings(rows, planned, rows_path)
+        check_same_settings(kept_rows(read_rows(rows_path.read_text()), planned), planned, rows_path)
 
 
 def check_same_settings(rows: list[dict], planned: dict, rows_path) -> None:
