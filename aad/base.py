@@ -24,6 +24,7 @@ from aad.seeding import as_generator, derive_seed, generator_from_state, generat
 REGISTRY: dict[str, type[Augmenter]] = {}
 # Modules ``load`` may import to find a saved class: the package's own, never a name from the file.
 _LOADABLE_MODULES = ("aad", "aad.image", "aad.text", "aad.audio")
+WEIGHTS = "model.safetensors"   # beside config.json in a saved folder
 
 
 class NotFittedError(RuntimeError):
@@ -173,15 +174,17 @@ class Augmenter:
         path = Path(path)
         meta, tensors = self._get_state() if self.is_fitted() else ({}, {})
         config = {**self.to_config(), "fitted": self.is_fitted() and self.learned, "state": meta}
-        weights = path / "model.safetensors"
-        # the config names its weights file by a fresh tag: if a re-save stops between the two
-        # writes, load refuses the mix instead of reading the old config with the new weights
+        weights = path / WEIGHTS
+        # the config names its weights file by a fresh tag, and the weights file carries the config:
+        # a re-save cut short between the two writes loads as the new save, never as a mix of both
         tag = uuid.uuid4().hex if tensors else None
+        config = {**config, "weights": bool(tensors), "weights_tag": tag}
         if tensors:
-            serialization.save_state(weights, tensors, tag=tag)
-        else:  # an older save's weights must not be loaded as this one's
+            serialization.save_state(weights, tensors, tag=tag, config=config)
+            serialization.write_json(path / "config.json", config)
+        else:  # config first: cut short before the unlink, this save loads and ignores the old weights
+            serialization.write_json(path / "config.json", config)
             weights.unlink(missing_ok=True)
-        serialization.write_json(path / "config.json", {**config, "weights": bool(tensors), "weights_tag": tag})
 
     @classmethod
     def load(cls, path: str | Path, **overrides) -> Augmenter:
@@ -193,7 +196,7 @@ class Augmenter:
         if not isinstance(obj, cls):
             raise TypeError(f"{path} holds a {type(obj).__name__}, not a {cls.__name__}")
         if config.get("fitted"):
-            weights = path / "model.safetensors"
+            weights = path / WEIGHTS
             if config.get("weights") and not weights.is_file():
                 raise FileNotFoundError(f"{weights} is missing: {path} was saved fitted, with its weights there")
             tag = config.get("weights_tag")   # saves before the tag have none
@@ -218,6 +221,19 @@ def resolve_class(name: str) -> type[Augmenter]:
 
 
 def _read_config(path: Path) -> dict:
+    """The config of the save in folder ``path``: its ``config.json``, checked to be one ``save`` wrote,
+    or the newer config its weights file carries."""
+    config = _read_config_json(path)
+    if not config.get("weights"):
+        return config
+    tag, carried = serialization.read_config(path / WEIGHTS)
+    # weights are written first: a tag other than config.json's means a re-save stopped between its writes
+    if tag != config.get("weights_tag") and _is_config(carried) and carried.get("weights_tag") == tag:
+        return carried
+    return config
+
+
+def _read_config_json(path: Path) -> dict:
     """The ``config.json`` in folder ``path``, checked to be one ``save`` wrote."""
     file = path / "config.json"
     if not file.is_file():

@@ -109,14 +109,30 @@ def unflatten_state(skeleton: Any, tensors: dict[str, torch.Tensor]) -> Any:
     return skeleton
 
 
-def save_state(path: str | Path, state: Any, tag: str | None = None) -> None:
+def save_state(path: str | Path, state: Any, tag: str | None = None, config: dict | None = None) -> None:
     """Write a nested state to one safetensors file (skeleton in its metadata), atomically.
-    ``tag`` is stored beside it, for a config written next to the file to name the file it belongs to."""
+    ``tag`` is stored beside it, for a config written next to the file to name the file it belongs to;
+    ``config``, a JSON dict, is stored too (read it back with ``read_config``)."""
     skeleton, tensors = flatten_state(state)
     # safetensors refuses tensors that share memory; cloning is cheap at our model sizes.
     tensors = {k: v.clone() for k, v in tensors.items()}
-    metadata = {"skeleton": json.dumps(skeleton), **({"tag": tag} if tag is not None else {})}
+    metadata = {"skeleton": json.dumps(skeleton), **({"tag": tag} if tag is not None else {}),
+                **({"config": json.dumps(config)} if config is not None else {})}
     atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata=metadata))
+
+
+def read_config(path: str | Path) -> tuple[str | None, dict | None]:
+    """The (tag, config) a ``save_state`` file carries; (None, None) for a file that carries none or
+    cannot be read (``load_state`` says what is wrong with it)."""
+    from safetensors import SafetensorError, safe_open
+
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            metadata = f.metadata() or {}
+        config = json.loads(metadata["config"]) if "config" in metadata else None
+    except (SafetensorError, OSError, TypeError, json.JSONDecodeError):
+        return None, None
+    return metadata.get("tag"), config
 
 
 def load_state(path: str | Path, device: str | torch.device = "cpu", tag: str | None = None) -> Any:

@@ -4,8 +4,10 @@ import re
 
 import pytest
 import torch
+from safetensors import safe_open
+from safetensors.torch import load_file, save_file
 
-from aad import Compose, Identity, OneOf, Sometimes
+from aad import Compose, Identity, OneOf, Sometimes, serialization
 from aad.base import Augmenter, NotFittedError
 from aad.checks import check_audio, check_images, check_labels, check_texts
 from tests.cases import image_batch
@@ -255,12 +257,39 @@ def test_oneof_weights_that_are_no_numbers_are_named():
             OneOf([AddNoise(), Identity()], weights=weights).augment(image_batch()[0])
 
 
-def test_a_save_interrupted_between_its_files_is_refused_on_load(tmp_path):
+def _save_cut_short_after_the_weights(augmenter, path, monkeypatch):
+    """``augmenter.save(path)`` stopped (a kill, a full disk) before it wrote config.json."""
+    def stop(*args):
+        raise KeyboardInterrupt
+    with monkeypatch.context() as m:
+        m.setattr(serialization, "write_json", stop)
+        with pytest.raises(KeyboardInterrupt):
+            augmenter.save(path)
+
+
+def test_a_resave_cut_short_between_its_files_loads_as_the_new_save(tmp_path, monkeypatch):
+    x, y = image_batch(6)
+    Memorizer(noise=0.1).fit(x, y).save(tmp_path)
+    new = Memorizer(noise=0.2).fit(x[:4], y[:4])
+    _save_cut_short_after_the_weights(new, tmp_path, monkeypatch)
+    loaded = Augmenter.load(tmp_path)   # the weights carry their config: the new save, whole
+    assert loaded.noise == 0.2 and torch.equal(loaded.generate(y[:4], rng=1), new.generate(y[:4], rng=1))
+    # a fitted save over an unfitted one, cut short: the unfitted save stands, the new weights unread
+    Memorizer(noise=0.3).save(tmp_path)
+    _save_cut_short_after_the_weights(new, tmp_path, monkeypatch)
+    assert not Augmenter.load(tmp_path).is_fitted() and Augmenter.load(tmp_path).noise == 0.3
+
+
+def test_a_mix_of_two_saves_without_the_carried_config_is_refused(tmp_path):
     x, y = image_batch(6)
     Memorizer(noise=0.1).fit(x, y).save(tmp_path)
     old_config = (tmp_path / "config.json").read_text()
     Memorizer(noise=0.2).fit(x[:4], y[:4]).save(tmp_path)   # new weights (2 classes) ...
     (tmp_path / "config.json").write_text(old_config)        # ... but the old config: stopped in between
+    weights = tmp_path / "model.safetensors"
+    with safe_open(str(weights), framework="pt") as f:      # as saves before the carried config wrote it
+        metadata = {k: v for k, v in f.metadata().items() if k != "config"}
+    save_file(load_file(weights), weights, metadata=metadata)
     with pytest.raises(ValueError, match="belongs to another save than the config.json"):
         Augmenter.load(tmp_path)
 
