@@ -28,7 +28,8 @@ def from_folder(path: str | Path, modality: str | None = None, image_size: int |
     """Load ``path/<class>/**/<file>``; class names are the subfolder names.
 
     Each class folder is read recursively, files in sorted path order; hidden files and folders
-    (``.name``) and ``__MACOSX`` are skipped, and a class folder without files is an error. Class
+    (``.name``) and ``__MACOSX`` are skipped, linked folders followed (each folder read once, so a
+    link loop ends), and a class folder without files is an error. Class
     names are Unicode-normalised to NFC and sorted numerically when all are integers ("2" < "10"),
     else alphabetically.
     Images become float32 ``[N, C, H, W]`` in [0, 1] (C = 3 if any image has colour, else 1; gray
@@ -161,8 +162,13 @@ def _class_folders(root: Path) -> dict[str, Path]:
 def _class_files(folders: list[Path]) -> tuple[list[Path], torch.Tensor]:
     files, labels = [], []
     for index, folder in enumerate(folders):
-        found = []
+        found, seen = [], set()
         for parent, dirs, names in os.walk(folder, followlinks=True):  # recursive, like ImageFolder
+            real = os.path.realpath(parent)
+            if real in seen:   # a link back up the tree (or a second link to one folder): read it once
+                dirs[:] = []
+                continue
+            seen.add(real)
             dirs[:] = [d for d in dirs if not _hidden(d)]
             found += [Path(parent, n) for n in names if not n.startswith(".")]
         if not found:

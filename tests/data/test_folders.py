@@ -185,6 +185,18 @@ def test_class_folders_are_read_recursively_in_sorted_order(tmp_path):
     assert (data.x[:, 0, 0, 0] * 255).round().tolist() == [20, 10, 50]  # cat/2019/a, cat/b, dog/d
 
 
+def test_linked_folders_are_followed_and_a_link_loop_read_once(tmp_path):
+    write_image(tmp_path / "cat" / "a.png", np.full((2, 2), 10))
+    write_image(tmp_path / "elsewhere" / "b.png", np.full((2, 2), 20))
+    os.symlink(tmp_path / "elsewhere", tmp_path / "cat" / "more")
+    os.symlink(tmp_path / "cat", tmp_path / "cat" / "loop")   # walked, it read a.png ~40 times
+    os.symlink(tmp_path / "elsewhere", tmp_path / "cat" / "again")
+    write_image(tmp_path / "dog" / "d.png", np.full((2, 2), 50))
+    data = from_folder(tmp_path, modality="image")
+    cat = (data.x[data.y == data.classes.index("cat"), 0, 0, 0] * 255).round().tolist()
+    assert sorted(cat) == [10, 20]
+
+
 def test_empty_class_folder_is_an_error_and_macosx_is_skipped(tmp_path):
     write_image(tmp_path / "cat" / "a.png", np.zeros((2, 2)))
     write_image(tmp_path / "dog" / "b.png", np.zeros((2, 2)))
