@@ -169,11 +169,7 @@ def run_fit(args) -> int:
         raise ValueError(f"--dataset {dataset.name} is {dataset.modality}, not {args.modality}")
     train, _ = dataset.split()   # the split `aad evaluate` uses: its test half stays unseen
     if args.shots is not None:
-        smallest = int(train.class_counts().min())
-        if not 1 <= args.shots <= smallest:
-            raise ValueError(f"--shots must be in [1, {smallest}] (the smallest class of {dataset.name}'s "
-                             f"training split), got {args.shots}")
-        train = train.kshot(args.shots, seed=args.seed)
+        train = train.kshot(train.check_shots(args.shots, "--shots"), seed=args.seed)
     cls = resolve_augmenter_class(args.augmenter or default_class, args.modality)
     params = {"seed": args.seed, **parse_params(args.param)}
     augmenter = with_label_names(build_augmenter(cls, params), dataset.classes)

@@ -111,15 +111,21 @@ class Dataset:
 
     def kshot(self, k: int, seed: int = 0) -> Dataset:
         """``k`` samples of every class, drawn without replacement."""
+        k = self.check_shots(k)
+        return self.subsample_classes({c: k for c in range(self.num_classes)}, seed=seed)
+
+    def check_shots(self, k, name: str = "k") -> int:
+        """``k`` as an int, checked to be a k-shot size every class can give; errors name ``name``."""
         counts = self.class_counts()
         empty = [self.classes[c] for c in range(self.num_classes) if counts[c] == 0]
         if empty:
-            raise ValueError(f"k-shot needs samples of every class; classes {empty} have none")
+            raise ValueError(f"k-shot needs samples of every class of {self.name or 'the data'}; "
+                             f"classes {empty} have none")
         if isinstance(k, bool) or not isinstance(k, Integral) or not 1 <= k <= int(counts.min()):
             smallest = self.classes[int(counts.argmin())]
-            raise ValueError(f"k must be an int in [1, {int(counts.min())}] (the size of the smallest class, "
-                             f"{smallest!r}), got {k!r}")
-        return self.subsample_classes({c: k for c in range(self.num_classes)}, seed=seed)
+            raise ValueError(f"{name} must be an int in [1, {int(counts.min())}] (the size of the smallest "
+                             f"class of {self.name or 'the data'}, {smallest!r}), got {k!r}")
+        return int(k)
 
     def subsample_classes(self, counts: Mapping[int | str, int] | int, seed: int = 0) -> Dataset:
         """Keep at most ``counts[c]`` samples of class ``c`` (by index or name); others are kept whole.

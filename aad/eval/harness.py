@@ -184,14 +184,7 @@ def check_arguments(data, augmenters: dict, *, shots, seeds, factor, protocol, m
     shots, seeds = check_int_list(shots, option("shots"), 1), check_int_list(seeds, option("seeds"), 0)
     if max(seeds) >= 2**63:   # seeds torch generators, with room for the offsets derived from it
         raise ValueError(f"{option('seeds')} must be ints below 2**63, got {max(seeds)}")
-    counts = train.class_counts()
-    if not int(counts.min()):
-        empty = [train.classes[c] for c in range(train.num_classes) if not counts[c]]
-        raise ValueError(f"data: classes {empty} have no training samples: k-shot subsets need every class")
-    smallest = int(counts.min())
-    if max(shots) > smallest:
-        raise ValueError(f"{option('shots')} must be ints in [1, {smallest}] (the smallest class of the "
-                         f"{train.name or 'training'} split), got {max(shots)}")
+    train.check_shots(max(shots), option("shots"))
     if protocol == "imbalance":
         if min(shots) < 2:
             raise ValueError(f"{option('shots')} must be >= 2 under protocol 'imbalance' (cut classes keep "

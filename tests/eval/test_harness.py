@@ -411,7 +411,7 @@ def test_numpy_seeds_and_shots_are_their_values():
 
 def test_a_class_without_training_samples_is_named():
     train, test = image_dataset().split(0.3, seed=0)
-    with pytest.raises(ValueError, match=r"classes \['c2'\] have no training samples"):   # was "[1, 0]"
+    with pytest.raises(ValueError, match=r"classes \['c2'\] have none"):   # was "[1, 0]"
         evaluate((train.subset(train.y != 2), test), {}, **FAST)
 
 
