@@ -104,6 +104,7 @@ IMAGE = {
     "gan": _image_gan,
     "gan+affine": lambda quick: Arm([_affine(quick), _image_gan(quick)]),
     "gan+affine+elastic": lambda quick: Arm([_affine_elastic(quick), _image_gan(quick)]),
+    "gan+affine+shear+aspect+elastic": lambda quick: Arm([_shape_affine_elastic(quick), _image_gan(quick)]),
 }
 
 
