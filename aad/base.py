@@ -173,12 +173,12 @@ class Augmenter:
         """Write ``config.json`` (+ ``model.safetensors`` for fitted state) into folder ``path``."""
         path = Path(path)
         meta, tensors = self._get_state() if self.is_fitted() else ({}, {})
-        config = {**self.to_config(), "fitted": self.is_fitted() and self.learned, "state": meta}
-        weights = path / WEIGHTS
         # the config names its weights file by a fresh tag, and the weights file carries the config:
         # a re-save cut short between the two writes loads as the new save, never as a mix of both
         tag = uuid.uuid4().hex if tensors else None
-        config = {**config, "weights": bool(tensors), "weights_tag": tag}
+        config = {**self.to_config(), "fitted": self.is_fitted() and self.learned, "state": meta,
+                  "weights": bool(tensors), "weights_tag": tag}
+        weights = path / WEIGHTS
         if tensors:
             serialization.save_state(weights, tensors, tag=tag, config=config)
             serialization.write_json(path / "config.json", config)

@@ -28,10 +28,10 @@ def from_folder(path: str | Path, modality: str | None = None, image_size: int |
     """Load ``path/<class>/**/<file>``; class names are the subfolder names.
 
     Each class folder is read recursively, files in sorted path order; hidden files and folders
-    (``.name``) and ``__MACOSX`` are skipped, linked folders followed (each folder read once, so a
-    link loop ends), and a class folder without files is an error. Class
-    names are Unicode-normalised to NFC and sorted numerically when all are integers ("2" < "10"),
-    else alphabetically.
+    (``.name``) and ``__MACOSX`` are skipped, linked folders are followed (each folder read once, so
+    a link loop ends), and a class folder without files is an error. Class names are
+    Unicode-normalised to NFC and sorted numerically when all are integers ("2" < "10"), else
+    alphabetically.
     Images become float32 ``[N, C, H, W]`` in [0, 1] (C = 3 if any image has colour, else 1; gray
     with alpha and gray palettes count as gray), upright per their EXIF orientation, resized to
     ``image_size`` (int or (H, W), pixels) when given; otherwise all images must share one size.
