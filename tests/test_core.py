@@ -182,6 +182,48 @@ def test_sometimes_probability_edges():
         Sometimes(AddNoise(), p=1.5).augment(x)
 
 
+class ScaleShift(Augmenter):
+    """Test-only, deterministic: ``x * scale + shift``, so a composition's output can be pinned."""
+
+    modality = "image"
+
+    def __init__(self, scale: float = 1.0, shift: float = 0.0, seed=None):
+        self.scale = scale
+        self.shift = shift
+        self.seed = seed
+
+    def _augment(self, x, y, g):
+        return x * self.scale + self.shift
+
+
+def test_compose_applies_every_child_in_order():
+    x = image_batch()[0] * 0.4   # every step stays in [0, 1], where images must be
+    assert torch.allclose(Compose([ScaleShift(shift=0.1), ScaleShift(scale=2.0)]).augment(x), (x + 0.1) * 2)
+    assert torch.allclose(Compose([ScaleShift(scale=2.0), ScaleShift(shift=0.1)]).augment(x), x * 2 + 0.1)
+
+
+def test_compose_passes_generated_samples_through_the_rest():
+    x, y = image_batch()
+    pipeline = Compose([Memorizer(noise=0.0), ScaleShift(scale=2.0)]).fit(x, y)
+    assert torch.allclose(pipeline.generate(y, rng=0), pipeline.augmenters[0].means_[y] * 2)
+
+
+def test_identity_returns_a_copy_of_its_input():
+    x, _ = image_batch()
+    out = Identity().augment(x)
+    assert torch.equal(out, x) and out.data_ptr() != x.data_ptr()
+    texts = ["a b", "c"]
+    assert Identity(modality="text").augment(texts) == texts
+
+
+def test_sometimes_changes_about_p_of_the_samples_and_leaves_the_rest_alone():
+    x = torch.rand(200, 1, 4, 4) / 2
+    out = Sometimes(ScaleShift(shift=0.5), p=0.5, seed=0).augment(x)
+    changed = (out != x).flatten(1).any(1)
+    assert 60 < int(changed.sum()) < 140
+    assert torch.allclose(out[changed], x[changed] + 0.5) and torch.equal(out[~changed], x[~changed])
+
+
 def test_composition_children_draw_from_its_stream():
     x, _ = image_batch()
     a = Compose([AddNoise(seed=1)], seed=0).augment(x)

@@ -8,7 +8,7 @@ import torch
 
 import aad
 from aad import Compose, Identity
-from aad.eval import Arm, Report, evaluate
+from aad.eval import Arm, Report, evaluate, harness
 from aad.eval.expand import FitCache, class_needs, expand
 from aad.eval.harness import arm_config, judge_reference
 from aad.eval.runs import prepare_out
@@ -174,6 +174,27 @@ def test_evaluate_rows_metrics_and_gain(tmp_path):
     assert summary["jitter"]["n_seeds"] == 2
     lines = (tmp_path / "run" / "rows.jsonl").read_text().splitlines()
     assert len(lines) == 8
+
+
+def test_the_downstream_model_trains_on_the_real_subset_plus_the_new_samples(monkeypatch):
+    trained = []   # (x, y) of every downstream fit, in order: "none", then "jitter"
+    make_model = harness.make_model
+
+    def recording(*args, **kwargs):
+        model = make_model(*args, **kwargs)
+        fit = model.fit
+        model.fit = lambda x, y, *a, **kw: (trained.append((x.clone(), y.clone())), fit(x, y, *a, **kw))[1]
+        return model
+
+    monkeypatch.setattr(harness, "make_model", recording)
+    report = evaluate(image_dataset(), {"jitter": Jitter()}, shots=[3], seeds=[0], factor=2,
+                      generative_metrics=False, **FAST)
+    (real_x, real_y), (x, y) = trained
+    assert [r["n_real"] for r in report.rows] == [len(real_x)] * 2
+    assert len(x) == len(real_x) * 3 == len(real_x) + report.rows[1]["n_new"]
+    assert torch.equal(x[:len(real_x)], real_x) and torch.equal(y[:len(real_y)], real_y)
+    assert torch.equal(y.bincount(), 3 * real_y.bincount())   # new samples keep their source's label
+    assert not torch.equal(x[len(real_x):2 * len(real_x)], real_x)   # and are jittered copies
 
 
 def test_evaluate_is_deterministic():
