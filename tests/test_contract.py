@@ -116,11 +116,11 @@ class TestContract:
 
     def test_save_load_gives_same_output(self, case, tmp_path):
         a, x, y = ready(case)
-        try:
-            a.save(tmp_path / "aug")
-        except TypeError as e:  # an adapter around a foreign object may refuse, but must say so
-            assert "cannot be saved" in str(e)
+        if "unsaveable" in case.tags:   # an adapter around a foreign object may refuse, but must say so
+            with pytest.raises(TypeError, match="cannot be saved"):
+                a.save(tmp_path / "aug")
             return
+        a.save(tmp_path / "aug")
         b = Augmenter.load(tmp_path / "aug")
         assert type(b) is type(a)
         assert same(a.augment(x, y, rng=3), b.augment(x, y, rng=3), case.tolerance)

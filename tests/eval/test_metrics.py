@@ -1,4 +1,5 @@
 import math
+import statistics
 
 import pytest
 import torch
@@ -30,7 +31,10 @@ def test_paired_ci_uses_the_pairing():
     treatment = [0.52, 0.73, 0.92]  # about +2 points on each; unpaired stds would swamp it
     ci = paired_ci(treatment, control)
     assert ci["gain"] == pytest.approx(0.02 + 0.01 / 3)
-    assert 0 < ci["ci_low"] < ci["gain"] < ci["ci_high"] < 0.05
+    t_975_2 = 4.302652729911275   # Student's t, 97.5% quantile, 2 degrees of freedom
+    half = t_975_2 * statistics.stdev([0.02, 0.03, 0.02]) / math.sqrt(3)
+    assert (ci["ci_low"], ci["ci_high"]) == pytest.approx((ci["gain"] - half, ci["gain"] + half), rel=1e-6)
+    assert 0 < ci["ci_low"]   # unpaired, the stds of 0.2 would put it far below 0
     noisy = paired_ci([0.6, 0.5, 0.7], [0.5, 0.6, 0.5])
     assert noisy["ci_low"] < 0 < noisy["ci_high"]
     assert math.isnan(paired_ci([0.6], [0.5])["ci_low"])
