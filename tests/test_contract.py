@@ -102,6 +102,8 @@ class TestContract:
         if isinstance(x, torch.Tensor):
             assert out.shape == x.shape and out.dtype == x.dtype and out.device == x.device
             assert torch.isfinite(out).all()
+            if out.dim() == 4:   # images stay in [0, 1]
+                assert 0 <= out.min() and out.max() <= 1
         else:
             assert all(isinstance(t, str) for t in out)
 

@@ -10,6 +10,7 @@ from aad.image import (
     RandomErasing,
     RandomHorizontalFlip,
     RandomMorphology,
+    RandomVerticalFlip,
 )
 from aad.image import functional as Fn
 
@@ -127,6 +128,28 @@ def test_probability_selects_samples():
     assert torch.equal(RandomHorizontalFlip(p=1.0, seed=0)(x), x.flip(-1))
     flipped = (RandomHorizontalFlip(p=0.5, seed=0)(x) != x).flatten(1).any(1).float().mean()
     assert 0.25 < flipped < 0.75
+
+
+def test_vertical_flip_turns_images_upside_down():
+    x = torch.rand(4, 1, 5, 6)
+    assert torch.equal(RandomVerticalFlip(p=1.0, seed=0)(x), x.flip(-2))
+
+
+def test_brightness_scales_and_contrast_stretches_about_the_mean_within_0_1():
+    x = torch.rand(4, 3, 5, 5) * 0.8 + 0.1
+    assert torch.allclose(RandomBrightnessContrast(brightness=(2, 2), contrast=(1, 1), seed=0)(x),
+                          (2 * x).clamp(0, 1))
+    mean = x.mean(dim=(1, 2, 3), keepdim=True)
+    assert torch.allclose(RandomBrightnessContrast(brightness=(1, 1), contrast=(0.5, 0.5), seed=0)(x),
+                          (x - mean) * 0.5 + mean)
+
+
+def test_gaussian_noise_has_the_drawn_std_and_stays_in_0_1():
+    x = torch.full((2, 1, 64, 64), 0.5)
+    out = GaussianNoise(std=(0.1, 0.1), seed=0)(x)
+    assert (out - x).std().item() == pytest.approx(0.1, rel=0.05)
+    loud = GaussianNoise(std=(2.0, 2.0), seed=0)(x)
+    assert loud.min() == 0 and loud.max() == 1
 
 
 @pytest.mark.parametrize("augmenter, name", [(RandomAffine(degrees=(10, -10)), "degrees"),
