@@ -229,6 +229,15 @@ def test_fill_mask_and_save_load_keep_the_fitted_model(tmp_path):
     assert loaded._num_classes() == 2
 
 
+@pytest.mark.parametrize("fraction, count", [(0.3, 3), (0.5, 5), (0.04, 1), (1.0, 10)])
+def test_fraction_sets_how_many_words_are_replaced(tmp_path, fraction, count):
+    text = "movie food restaurant weather city house dog cat car film"   # ten replaceable words
+    augmenter = make(tmp_path, fraction=fraction, temperature=0, top_k=1)
+    with favouring(augmenter, "happy"):
+        out = augmenter.augment([text], rng=0)[0]
+    assert out.split().count("happy") == count   # round(fraction * 10), at least one
+
+
 @pytest.mark.parametrize("model, favourite, text", [
     (tiny_mlm_dir(), "movie", "the movie"),
     (tiny_mlm_dir(), "movie", "the Movíe"),  # uncased: read as 'movie'

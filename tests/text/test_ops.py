@@ -10,7 +10,7 @@ import torch
 from aad.data import load
 from aad.text import RandomDelete, RandomInsert, RandomSwap, SynonymReplace
 from aad.text import functional as F
-from aad.text.wordnet import find_wordnet
+from aad.text.wordnet import find_wordnet, wordnet
 from aad.text.words import STOPWORDS, WORD, is_stopword, word_spans
 
 TEXT = "The Movie was  really good,\tand the actors were GREAT !"
@@ -111,6 +111,13 @@ def test_synonym_replace_uses_wordnet_and_keeps_case_and_punctuation():
     assert words[1][0].isupper()
 
 
+@pytest.mark.parametrize("fraction, count", [(0.3, 3), (0.5, 5), (0.04, 1), (1.0, 10)])
+def test_synonym_replace_edits_the_fraction_of_candidate_words(fraction, count):
+    text = "alpha bravo charlie delta echo foxtrot golf hotel india juliet"
+    out = F.synonym_replace(text, fraction, g(), lambda word: ["X"])
+    assert out.split().count("X") == count   # round(fraction * 10), at least one
+
+
 def test_urls_handles_and_hashtags_are_not_edited():
     text = "@united lost my bag again, see http://t.co/co2Movie #DeflateGate"
     kept = ["@united", "http://t.co/co2Movie", "#DeflateGate"]
@@ -166,8 +173,19 @@ def test_stopwords_are_words():
 
 @needs_wordnet
 def test_synonym_insert_adds_a_synonym():
-    out = RandomInsert(0.1, seed=0).augment(["movie car"])[0]
-    assert len(out.split()) > 2
+    synonyms = wordnet().synonyms("movie") + wordnet().synonyms("car")
+    for seed in range(5):
+        words = RandomInsert(0.1, seed=seed).augment(["movie car"])[0].split()
+        words.remove("movie")
+        words.remove("car")
+        assert " ".join(words) in synonyms   # one insert (of two words): a synonym of one of them
+
+
+@needs_wordnet
+def test_synonym_replace_picks_a_wordnet_synonym():
+    for word in ("movie", "car", "happy"):
+        for seed in range(3):
+            assert SynonymReplace(1.0, seed=seed).augment([word])[0] in wordnet().synonyms(word)
 
 
 @needs_wordnet
