@@ -6,6 +6,7 @@ import pytest
 import torch
 from torch.utils.data import DataLoader
 
+from aad import Identity
 from aad.data.augmented import AugmentCollate, AugmentedDataset, PlainDataset
 from aad.data.dataset import Dataset
 from tests.cases.core import AddNoise
@@ -77,6 +78,23 @@ def test_augment_collate_accepts_int_and_0d_tensor_labels():
     for labels in ([0, 1, 1, 0], [torch.tensor(c) for c in (0, 1, 1, 0)]):
         out, y = AugmentCollate(AddNoise(0.5), seed=0)(list(zip(x, labels)))
         assert out.shape == (4, 1, 4, 4) and y.dtype == torch.int64 and y.tolist() == [0, 1, 1, 0]
+
+
+def test_items_are_their_own_samples_images_and_texts():
+    x = torch.linspace(0, 1, 6).view(6, 1, 1, 1).expand(6, 1, 2, 2).clone()   # every sample distinct
+    images = Dataset(x=x, y=torch.arange(6) % 3, classes=("a", "b", "c"), modality="image", name="ramp")
+    texts = Dataset(x=["one", "two", "three", "four"], y=torch.tensor([0, 1, 0, 1]), classes=("a", "b"),
+                    modality="text", name="words")
+    for data in (images, texts):
+        on_the_fly = AugmentedDataset(data, Identity(), seed=0)
+        for i in range(len(data)):
+            x_i, y_i = on_the_fly[i]
+            assert (torch.equal(x_i, data.x[i]) if data.modality == "image" else x_i == data.x[i])
+            assert int(y_i) == int(data.y[i])
+        batch_x, batch_y = next(iter(DataLoader(PlainDataset(data), batch_size=4,
+                                                collate_fn=AugmentCollate(Identity(), seed=0))))
+        assert torch.equal(batch_y, data.y[:4])
+        assert torch.equal(batch_x, data.x[:4]) if data.modality == "image" else batch_x == data.x[:4]
 
 
 def test_augmented_dataset_negative_index_and_end():
