@@ -30,6 +30,9 @@ def test_mix_controls_the_replaced_fraction():
     assert torch.equal(gan.augment(x, y), x)
     gan.set_params(mix=1.0)
     assert (gan.augment(x, y) != x).flatten(1).any(1).all()
+    x, y = image_batch(b=200)
+    replaced = (tiny(mix=0.5).fit(x, y).augment(x, y) != x).flatten(1).any(1)
+    assert 60 < int(replaced.sum()) < 140   # about half, drawn per sample
 
 
 def test_quality_filter_redraws_rejected_samples():
@@ -39,6 +42,21 @@ def test_quality_filter_redraws_rejected_samples():
     labels = torch.tensor([0, 1, 2])
     assert strict.filter_ is not None and strict.generate(labels, rng=1).shape == (3, 1, 12, 12)
     assert not torch.equal(strict.generate(labels, rng=1), plain.generate(labels, rng=1))
+
+
+def test_quality_filter_keeps_samples_that_pass_and_redraws_the_rest():
+    x, y = image_batch(b=12)
+    gan = tiny(quality_threshold=0.5, max_tries=3).fit(x, y)
+    labels = torch.arange(3).repeat(10)
+    first = gan.set_params(quality_threshold=None).generate(labels, rng=1)   # the filter's first draw
+    confidence = lambda images: predict_proba(gan.filter_, images).gather(1, labels[:, None]).squeeze(1)
+    threshold = float(confidence(first).median())
+    kept = confidence(first) >= threshold
+    out = gan.set_params(quality_threshold=threshold).generate(labels, rng=1)
+    assert kept.any() and (~kept).any()
+    assert torch.equal(out[kept], first[kept])                                   # passed: kept as drawn
+    assert (out[~kept] != first[~kept]).flatten(1).any(1).all()                  # failed: redrawn
+    assert confidence(out).mean() > confidence(first).mean()
 
 
 def test_the_quality_filter_can_be_switched_off_after_fit(tmp_path):
