@@ -2,6 +2,7 @@ import pytest
 import torch
 
 from aad.balance import balance, shortfall, top_up
+from tests.eval.helpers import ClassMeans
 
 
 def fake_images(labels):
@@ -38,9 +39,21 @@ def test_top_up_returns_only_new_samples_with_their_labels():
 
 
 def test_balance_appends_and_every_class_reaches_target():
-    x, y = torch.zeros(5, 1, 4, 4), torch.tensor([0, 0, 0, 1, 2])
+    x, y = torch.rand(5, 1, 4, 4), torch.tensor([0, 0, 0, 1, 2])
     x_all, y_all = balance(x, y, fake_images, target=4)
     assert torch.bincount(y_all).tolist() == [4, 4, 4] and len(x_all) == 12
+    assert torch.equal(x_all[:5], x) and torch.equal(y_all[:5], y)        # the data first, as it was
+    assert torch.allclose(x_all[5:, 0, 0, 0], y_all[5:].float() / 10)      # each new sample by its label
+
+
+def test_balance_with_a_fitted_generator_draws_from_rng():
+    x, y = torch.rand(7, 1, 4, 4), torch.tensor([0, 0, 0, 0, 1, 2, 2])
+    generator = ClassMeans(noise=0.1).fit(x, y)
+    x_all, y_all = balance(x, y, generator, rng=3)
+    assert torch.bincount(y_all).tolist() == [4, 4, 4]
+    assert torch.equal(x_all[7:], generator.generate(y_all[7:], rng=3))
+    assert torch.equal(balance(x, y, generator, rng=3)[0], x_all)
+    assert not torch.equal(balance(x, y, generator, rng=4)[0], x_all)
 
 
 def test_balance_works_for_text_lists():
