@@ -97,12 +97,13 @@ def test_a_float_setting_given_as_an_int_resumes_its_checkpoint(tmp_path):
     assert tiny(steps=4, lr_decay_from=1.0, checkpoint_dir=str(tmp_path / "b")).fit(x, y).steps_done_ == 4
 
 
-def test_save_load_round_trip_with_filter(tmp_path):
+def test_the_filter_is_saved_with_the_generator(tmp_path):
     x, y = image_batch()
     gan = tiny(quality_threshold=0.5).fit(x, y)
     gan.save(tmp_path / "gan")
     loaded = Augmenter.load(tmp_path / "gan")
-    assert torch.allclose(gan.generate(y, rng=4), loaded.generate(y, rng=4), atol=1e-6)
+    saved, fitted = loaded.filter_.state_dict(), gan.filter_.state_dict()
+    assert saved.keys() == fitted.keys() and all(torch.equal(saved[k], fitted[k]) for k in saved)
 
 
 def test_a_composition_fitted_on_a_gpu_loads_onto_the_cpu(tmp_path):
