@@ -38,8 +38,10 @@ def test_resume_continues_exactly(tmp_path):
     resumed, step, state = make_problem()
     TrainLoop(state, steps=30, checkpoint_dir=tmp_path, checkpoint_every=10, progress=False).run(step)
     resumed, step, state = make_problem()  # a fresh process: everything comes from the checkpoint
-    done = TrainLoop(state, steps=60, checkpoint_dir=tmp_path, checkpoint_every=10, progress=False).run(step)
-    assert done == 60
+    calls = []
+    done = TrainLoop(state, steps=60, checkpoint_dir=tmp_path, checkpoint_every=10, progress=False).run(
+        lambda i: calls.append(i) or step(i))
+    assert done == 60 and calls == list(range(30, 60))   # not started over: that too ends where straight does
     for a, b in zip(straight.parameters(), resumed.parameters()):
         assert torch.allclose(a, b)
 

@@ -2,6 +2,7 @@
 import pytest
 import torch
 
+import aad.gan
 from aad import Augmenter, NotFittedError
 from aad.audio import SpectrogramGAN
 from aad.audio.spectrogram import MelImage
@@ -67,13 +68,17 @@ def test_mel_inversion_keeps_a_tone_pitch():
     assert dominant_frequency(back[0]) == pytest.approx(440.0, rel=0.03)
 
 
-def test_checkpoint_and_resume(tmp_path):
+def test_checkpoint_and_resume(tmp_path, monkeypatch):
     x, y = audio_batch()
     tiny(steps=3, checkpoint_dir=str(tmp_path)).fit(x, y)
     assert (tmp_path / "checkpoint.safetensors").is_file()
+    steps = []   # a training step ends with the EMA update
+    update_ema = aad.gan.update_ema
+    monkeypatch.setattr(aad.gan, "update_ema", lambda *a: steps.append(1) or update_ema(*a))
     resumed = tiny(steps=3, checkpoint_dir=str(tmp_path))
     resumed.fit(x, y)   # nothing left to do: resumes at step 3 and stops
-    assert resumed.steps_done_ == 3
+    assert resumed.steps_done_ == 3 and steps == []
+    monkeypatch.undo()
     fresh = tiny(steps=3).fit(x, y)
     assert torch.allclose(resumed.generate(y, rng=1), fresh.generate(y, rng=1), atol=1e-5)
 
