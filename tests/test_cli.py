@@ -5,6 +5,7 @@ import pytest
 import torch
 
 import aad
+import aad.export
 from aad.cli import main, parse_params, resolve_augmenter_class
 
 
@@ -163,6 +164,28 @@ def test_a_fit_may_checkpoint_into_its_own_out_folder(tmp_path):
     out = tmp_path / "gan"
     assert main([*tiny_gan_argv(out), "--param", f"checkpoint_dir={json.dumps(str(out / 'ckpt'))}"]) == 0
     assert (out / "model.safetensors").is_file() and (out / "ckpt" / "checkpoint.safetensors").is_file()
+
+
+def test_generate_draws_per_class_samples_of_the_labels_asked(tmp_path, monkeypatch):
+    from aad.image import ConditionalGAN
+
+    x = torch.rand(8, 1, 8, 8)
+    ConditionalGAN(steps=1, progress=False, g_width=4, d_width=4, seed=0).fit(x, torch.arange(8) % 4) \
+        .save(tmp_path / "gan")
+    drawn = []
+    save_samples = aad.export.save_samples
+    monkeypatch.setattr(aad.export, "save_samples", lambda x, y, *a, **kw: drawn.append((x, y)) or
+                        save_samples(x, y, *a, **kw))
+    assert main(["generate", str(tmp_path / "gan"), "--per-class", "3", "--labels", "1,3",
+                 "--out", str(tmp_path / "g")]) == 0
+    [(images, labels)] = drawn
+    assert labels.tolist() == [1, 1, 1, 3, 3, 3] and images.shape == (6, 1, 8, 8)
+
+
+def test_datasets_lists_the_packaged_datasets(capsys):
+    assert main(["datasets"]) == 0
+    listing = capsys.readouterr().out
+    assert all(name in listing for name in ("mnist", "tweets", "spoken-digits", "fashion-mnist"))
 
 
 def test_generate_draws_the_classes_a_model_saved_from_python_has_seen(tmp_path):
