@@ -8,7 +8,7 @@ from numbers import Integral, Real
 import torch
 from torch import Tensor
 
-from aad.checks import check_distinct, check_str_list, require_tensor
+from aad.checks import check_audio, check_distinct, check_images, check_int, check_str_list, require_tensor
 from aad.seeding import check_seed
 
 
@@ -37,6 +37,8 @@ class Dataset:
             raise ValueError(f"modality must be one of {MODALITIES}, got {self.modality!r}")
         object.__setattr__(self, "classes", tuple(check_distinct(check_str_list(self.classes, "classes"), "classes")))
         _check_samples(self.x, self.modality)
+        if self.sample_rate is not None:
+            object.__setattr__(self, "sample_rate", check_int(self.sample_rate, "sample_rate", 1))
         object.__setattr__(self, "y", _as_index_tensor(self.y, "y"))
         if self.groups is not None:
             object.__setattr__(self, "groups", _as_index_tensor(self.groups, "groups"))
@@ -70,9 +72,16 @@ class Dataset:
 
     def subset(self, indices: Tensor | Sequence[int] | Sequence[bool]) -> Dataset:
         """The samples at ``indices`` (in that order), or where a bool mask of length N is True."""
-        idx = torch.as_tensor(indices)
+        try:
+            idx = torch.as_tensor(indices)
+        except (TypeError, ValueError, RuntimeError):
+            raise TypeError(f"indices must be integers or a bool mask, got {indices!r:.80}") from None
+        if idx.numel() == 0:   # [] comes out as float32
+            idx = idx.long()
         if idx.is_floating_point() or idx.is_complex():   # long() would truncate 1.9 to sample 1
             raise TypeError(f"indices must be integers or a bool mask, got {idx.dtype}")
+        if idx.dim() != 1:
+            raise ValueError(f"indices must be 1-D, got shape {list(idx.shape)}")
         if idx.dtype == torch.bool:
             if idx.shape != (len(self),):
                 raise ValueError(f"a bool mask must have shape [{len(self)}] (one entry per sample), "
@@ -80,6 +89,9 @@ class Dataset:
             idx = torch.nonzero(idx).flatten()
         else:
             idx = idx.long()
+            if len(idx) and not (-len(self) <= int(idx.min()) and int(idx.max()) < len(self)):
+                raise IndexError(f"indices must be in [{-len(self)}, {len(self) - 1}] ({len(self)} samples), "
+                                 f"got {int(idx.min())} .. {int(idx.max())}")
         x = self.x[idx] if isinstance(self.x, Tensor) else [self.x[i] for i in idx.tolist()]
         pick = lambda t: None if t is None else t[idx]
         return replace(self, x=x, y=self.y[idx], groups=pick(self.groups), is_test=pick(self.is_test))
@@ -205,6 +217,8 @@ def _check_samples(x, modality: str) -> None:
         require_tensor(x, "x", f" for {modality} data")
         if x.dim() != dims:
             raise ValueError(f"x must be {modality} samples {layout} ({dims}-D), got shape {list(x.shape)}")
+        if len(x):   # what every augmenter and model expects: a 0-255 or NaN batch would train on garbage
+            check_images(x) if modality == "image" else check_audio(x)
 
 
 def _as_index_tensor(values, name: str) -> Tensor:

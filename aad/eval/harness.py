@@ -18,7 +18,7 @@ import torch
 from tqdm.auto import tqdm
 
 from aad.base import Augmenter
-from aad.checks import check_device, check_distinct, check_int, check_int_list
+from aad.checks import check_bool, check_device, check_distinct, check_int, check_int_list
 from aad.data.dataset import Dataset
 from aad.eval import generative as gm
 from aad.eval.expand import FitCache, config_key, describe, expand, join, match_shape
@@ -79,6 +79,8 @@ def _normalize_arms(augmenters: dict, modality: str) -> dict[str, Arm]:
         raise TypeError(f"augmenters must be a dict name -> Augmenter | Arm | None, got {type(augmenters).__name__}")
     arms = {"none": Arm()}
     for name, value in augmenters.items():
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"augmenters must be named by non-empty strings (a row's name), got {name!r}")
         arm = value if isinstance(value, Arm) else Arm([] if value is None else [value])
         if name == "none" and (arm.parts or arm.balance):   # every gain is measured against it
             raise ValueError("augmenters['none'] is the control (real samples only): give None or leave it out")
@@ -102,6 +104,12 @@ def _split(data, test_size: int | None) -> tuple[Dataset, Dataset]:
             raise ValueError(f"data: the train and test sets must share modality and classes (label i means "
                              f"the same class in both), got {train.modality} {list(train.classes)} and "
                              f"{test.modality} {list(test.classes)}")
+        if train.modality == "image" and len(test) and train.x.shape[1:] != test.x.shape[1:]:
+            raise ValueError(f"data: the train and test images must have one shape, got "
+                             f"{list(train.x.shape[1:])} and {list(test.x.shape[1:])}")
+        if train.sample_rate != test.sample_rate:
+            raise ValueError(f"data: the train and test clips must share a sample rate, got "
+                             f"{train.sample_rate} and {test.sample_rate}")
     else:
         raise TypeError(f"data must be an aad.data.Dataset or a (train, test) pair, got {type(data).__name__}")
     if train.modality not in MODELS:
@@ -234,6 +242,12 @@ def evaluate(data, augmenters: dict, *, shots=(10,), seeds=(0, 1, 2), factor: in
     are their mean (with 100 digits, the init alone moves mnist accuracy by about two points).
     Returns a ``Report``; with ``out`` rows are also appended to ``out/rows.jsonl`` as they finish.
     """
+    flags = {"quick": quick, "resume": resume, "overwrite": overwrite, "generative_metrics": generative_metrics,
+             "progress": progress}
+    for flag, value in flags.items():   # overwrite="no" is truthy: it would delete an earlier run
+        check_bool(value, flag)
+    if skipped is not None and not isinstance(skipped, dict):
+        raise TypeError(f"skipped must be a dict (augmenter name -> why), got {type(skipped).__name__}")
     train, test, arms, shots, seeds, models = check_arguments(
         data, augmenters, shots=shots, seeds=seeds, factor=factor, protocol=protocol, minority=minority,
         models=models, test_size=test_size, steps=steps, device=device, repeats=repeats)

@@ -102,8 +102,32 @@ def test_modality_and_class_names_are_checked(fields, error, match):
     assert Dataset(x=torch.zeros(1, 4), y=[0], classes=["a"], modality="audio").classes == ("a",)
 
 
+@pytest.mark.parametrize("x, error, match", [
+    ((torch.rand(3, 1, 4, 4) * 255).byte(), TypeError, r"x must be a float tensor .* x.float\(\) / 255"),
+    (torch.rand(3, 1, 4, 4) * 255, ValueError, r"x values must be in \[0, 1\]"),
+    (torch.full((3, 1, 4, 4), float("nan")), ValueError, "x contains NaN"),
+])
+def test_images_must_be_what_augmenters_take(x, error, match):
+    with pytest.raises(error, match=match):   # a model trained on them scored as if they were fine
+        Dataset(x=x, y=[0, 1, 0], classes=("a", "b"), modality="image")
+
+
+@pytest.mark.parametrize("sample_rate", ["16k", -1, 0, 16000.5])
+def test_sample_rate_must_be_a_positive_int(sample_rate):
+    with pytest.raises(ValueError, match="sample_rate must be an int >= 1"):
+        Dataset(x=torch.zeros(2, 8), y=[0, 1], classes=("a", "b"), modality="audio", sample_rate=sample_rate)
+
+
+def test_an_empty_subset_is_an_empty_dataset():
+    empty = make().subset([])
+    assert len(empty) == 0 and tuple(empty.x.shape[1:]) == tuple(make().x.shape[1:])
+
+
 @pytest.mark.parametrize("call, error, match", [
     (lambda d: d.subset([0.7, 1.9]), TypeError, "indices must be integers"),   # was samples 0 and 1
+    (lambda d: d.subset([0, 20]), IndexError, r"indices must be in \[-20, 19\] \(20 samples\), got 0 .. 20"),
+    (lambda d: d.subset(None), TypeError, "indices must be integers or a bool mask, got None"),
+    (lambda d: d.subset(3), ValueError, "indices must be 1-D"),
     (lambda d: d.kshot(2.5), ValueError, "k must be an int"),
     (lambda d: d.subsample_classes(1.5), TypeError, "counts must be an int or a mapping"),
     (lambda d: d.split("0.5"), ValueError, "test_fraction must be a number"),

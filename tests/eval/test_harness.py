@@ -422,6 +422,25 @@ def test_bad_arguments(kwargs, error, match):
         evaluate(image_dataset(), {}, **{**FAST, **kwargs})
 
 
+@pytest.mark.parametrize("flag", ["quick", "resume", "overwrite", "generative_metrics", "progress"])
+def test_flags_must_be_bools(tmp_path, flag):
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "rows.jsonl").write_text("")
+    with pytest.raises(TypeError, match=f"{flag} must be True or False, got 'no'"):   # "no" is truthy
+        evaluate(image_dataset(), {}, out=tmp_path / "run", **{**FAST, flag: "no"})
+    assert (tmp_path / "run" / "rows.jsonl").is_file(), "an earlier run is left alone"
+
+
+def test_augmenter_names_and_a_train_test_pair_are_checked():
+    with pytest.raises(TypeError, match="augmenters must be named by non-empty strings.*got 1"):
+        evaluate(image_dataset(), {1: Jitter()}, **FAST)
+    train, test = image_dataset().split(0.3, seed=0)
+    wider = type(test)(x=torch.nn.functional.pad(test.x, (0, 1)), y=test.y, classes=test.classes, modality="image")
+    with pytest.raises(ValueError, match=r"train and test images must have one shape, got \[1, 8, 8\] and "
+                                         r"\[1, 8, 9\]"):
+        evaluate((train, wider), {}, **FAST)
+
+
 def test_numpy_seeds_and_shots_are_their_values():
     import numpy as np
 
