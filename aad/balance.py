@@ -4,6 +4,8 @@ Modality-neutral: works for tensors (images ``[B, C, H, W]``, audio ``[B, T]``) 
 """
 from __future__ import annotations
 
+from numbers import Integral
+
 import torch
 from torch import Tensor
 
@@ -29,7 +31,7 @@ def shortfall(y, target: int | None = None, num_classes: int | None = None) -> T
     classes = torch.arange(k) if num_classes is not None else counts.nonzero().squeeze(1)
     if target is None:
         target = int(counts.max())
-    if isinstance(target, bool) or not isinstance(target, int) or target < 0:
+    if isinstance(target, bool) or not isinstance(target, Integral) or target < 0:
         raise ValueError(f"target must be a non-negative int (samples per class), got {target!r}")
     need = (target - counts[classes]).clamp_min(0)
     return classes.repeat_interleave(need)
@@ -51,6 +53,9 @@ def top_up(x, y, generator, target: int | None = None, *, num_classes: int | Non
         ``(x_new, y_new)``: only the generated samples and their labels (empty when balanced);
         use ``balance`` for the data with them appended.
     """
+    if not isinstance(x, (Tensor, list, tuple)):   # a numpy batch would become a list of mixed types
+        raise TypeError(f"x must be a tensor or a list (of texts or clips), got {type(x).__name__}; "
+                        f"convert numpy data with torch.from_numpy(x)")
     y = check_labels(y)
     if len(x) != len(y):  # the appended labels would no longer line up with their samples
         raise ValueError(f"x and y must have the same length: x has {len(x)} samples, y has {len(y)} labels")
@@ -61,20 +66,30 @@ def top_up(x, y, generator, target: int | None = None, *, num_classes: int | Non
         x_new = generator.generate(labels, rng=rng)
     else:
         x_new = generator(labels)
-    if len(x_new) != len(labels):
-        raise ValueError(f"generator returned {len(x_new)} samples for {len(labels)} requested labels")
+    _check_generated(x, x_new, len(labels))
     return x_new, labels
+
+
+def _check_generated(x, x_new, n: int) -> None:
+    """``x_new`` must be ``n`` samples that can stand beside ``x``'s."""
+    if isinstance(x, Tensor):
+        if not isinstance(x_new, Tensor):
+            raise TypeError(f"generator returned {type(x_new).__name__} for a tensor x: samples must be a tensor")
+        if x_new.shape[1:] != x.shape[1:]:
+            raise ValueError(f"generator returned samples of shape {list(x_new.shape[1:])}, but x holds "
+                             f"{list(x.shape[1:])}: fit it on data like x")
+    elif not isinstance(x_new, (list, tuple)):
+        raise TypeError(f"generator returned {type(x_new).__name__} for x, a list: samples must be a list too")
+    elif len(x) and any(type(sample) is not type(x[0]) for sample in x_new):
+        kinds = sorted({type(sample).__name__ for sample in x_new})
+        raise TypeError(f"generator returned samples of type {kinds} for x, a list of {type(x[0]).__name__}")
+    if len(x_new) != n:
+        raise ValueError(f"generator returned {len(x_new)} samples for {n} requested labels")
 
 
 def balance(x, y, generator, target: int | None = None, *, num_classes: int | None = None, rng=None):
     """``x``, ``y`` with ``top_up``'s new samples appended (tensors concatenated, lists extended)."""
     x_new, y_new = top_up(x, y, generator, target, num_classes=num_classes, rng=rng)
     y = check_labels(y)
-    if isinstance(x, Tensor):
-        x_all = torch.cat([x, x_new.to(x.device, x.dtype)])
-    elif not isinstance(x, (list, tuple)):   # a numpy batch would become a list of mixed types
-        raise TypeError(f"x must be a tensor or a list (of texts or clips), got {type(x).__name__}; "
-                        f"convert numpy data with torch.from_numpy(x)")
-    else:
-        x_all = list(x) + list(x_new)
+    x_all = torch.cat([x, x_new.to(x.device, x.dtype)]) if isinstance(x, Tensor) else list(x) + list(x_new)
     return x_all, torch.cat([y, y_new.to(y.device)])

@@ -87,9 +87,10 @@ def check_batch(x, modality: str, name: str = "x"):
 def check_labels(y, n: int | None = None, num_classes: int | None = None, name: str = "y") -> Tensor:
     """Class indices as int64 ``[B]``; a list of ints is accepted (and copied)."""
     if isinstance(y, (list, tuple)):
-        if not all(isinstance(v, int) and not isinstance(v, bool) for v in y):
-            raise TypeError(f"{name} must contain ints")
-        y = torch.tensor(y, dtype=torch.long)
+        for i, v in enumerate(y):
+            if isinstance(v, bool) or not isinstance(v, numbers.Integral):
+                raise TypeError(f"{name} must contain ints, got {name}[{i}] = {v!r}")
+        y = torch.tensor([int(v) for v in y], dtype=torch.long)
     y = require_tensor(y, name)
     if y.dtype.is_floating_point or y.dtype == torch.bool or y.dtype.is_complex:
         raise TypeError(f"{name} must be an integer tensor (int64), got {y.dtype}")

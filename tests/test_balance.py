@@ -99,3 +99,15 @@ def test_numpy_images_are_named_not_mixed_into_a_list():
 def test_an_already_balanced_tuple_of_texts_gives_a_list():
     x_new, _ = top_up(("a", "b"), torch.tensor([0, 1]), lambda labels: [])
     assert x_new == []
+
+
+@pytest.mark.parametrize("x, generator, error, match", [
+    (torch.rand(3, 1, 5, 5), fake_images, ValueError, r"samples of shape \[1, 4, 4\], but x holds \[1, 5, 5\]"),
+    (torch.rand(3, 1, 4, 4), lambda labels: [str(c) for c in labels], TypeError, "list for a tensor x"),
+    (torch.rand(3, 1, 4, 4), lambda labels: None, TypeError, "NoneType for a tensor x"),
+    (["a", "b", "c"], fake_images, TypeError, "Tensor for x, a list"),
+    (["a", "b", "c"], lambda labels: list(fake_images(labels)), TypeError, r"\['Tensor'\] for x, a list of str"),
+])
+def test_generated_samples_must_match_x(x, generator, error, match):
+    with pytest.raises(error, match=match):   # concatenating failed deep in torch, or mixed texts with images
+        balance(x, torch.tensor([0, 0, 1]), generator)

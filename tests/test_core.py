@@ -396,3 +396,25 @@ def test_a_numpy_integer_seed_is_its_value():
     assert torch.equal(AddNoise(seed=np.int64(3)).augment(batch), AddNoise(seed=3).augment(batch))
     assert derive_seed(np.uint32(3), "fit") == derive_seed(3, "fit")   # the fit stream too
     assert derive_seed(True) != derive_seed(1)   # a bool keeps its own stream, as before
+
+
+def test_numpy_integer_settings_and_labels_are_their_values():
+    """Sizes and labels taken from NumPy (np.arange, a pandas column) used to be refused, while
+    check_int took them: "hop must be an int ..., got np.int64(128)"."""
+    import numpy as np
+
+    from aad.audio import SpecAugment, TimeStretch
+    from aad.balance import shortfall
+    from aad.image import RandomMorphology
+
+    clips, images = torch.randn(2, 4000) * 0.1, image_batch(3)[0]
+    assert torch.equal(TimeStretch(n_fft=np.int64(512), hop=np.int64(128), seed=0).augment(clips),
+                       TimeStretch(n_fft=512, hop=128, seed=0).augment(clips))
+    assert torch.equal(SpecAugment(freq_masks=np.int64(2), seed=0).augment(clips),
+                       SpecAugment(freq_masks=2, seed=0).augment(clips))
+    assert torch.equal(RandomMorphology(kernel=np.int64(3), seed=0).augment(images),
+                       RandomMorphology(kernel=3, seed=0).augment(images))
+    assert shortfall(torch.tensor([0, 0, 1]), target=np.int64(3)).tolist() == [0, 1, 1]
+    assert check_labels(list(np.array([0, 2, 1]))).tolist() == [0, 2, 1]
+    with pytest.raises(TypeError, match=r"y must contain ints, got y\[1\] = 1.0"):
+        check_labels([0, 1.0])

@@ -8,6 +8,7 @@ and SpecAugment's time warp are all one vectorized call over the whole batch.
 from __future__ import annotations
 
 import functools
+from numbers import Integral
 
 import torch
 from torch import Tensor
@@ -178,7 +179,7 @@ def check_stft(n_fft, hop) -> None:
     """Integer sizes whose frames overlap by at least half: the inverse divides by the summed
     squared windows, which nears zero between frames that overlap less, and the output explodes."""
     check_int(n_fft, "n_fft", 16, 16384)
-    if isinstance(hop, bool) or not isinstance(hop, int) or not 1 <= hop <= n_fft // 2:
+    if isinstance(hop, bool) or not isinstance(hop, Integral) or not 1 <= hop <= n_fft // 2:
         raise ValueError(f"hop must be an int in [1, n_fft // 2 = {n_fft // 2}] (frames overlapping by at "
                          f"least half), got {hop!r}")
 

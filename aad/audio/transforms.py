@@ -6,6 +6,7 @@ results do not depend on the device) and calls the matching kernel in ``aad.audi
 from __future__ import annotations
 
 import math
+from numbers import Integral
 
 import torch
 from torch import Tensor
@@ -21,10 +22,10 @@ def uniform(low: float, high: float, n: int, g: torch.Generator) -> Tensor:
 
 
 def check_sample_rate(sample_rate, name: str = "sample_rate") -> int:
-    if isinstance(sample_rate, bool) or not isinstance(sample_rate, int):
+    if isinstance(sample_rate, bool) or not isinstance(sample_rate, Integral):
         raise TypeError(f"{name} must be an int number of samples per second, got {sample_rate!r}")
     check_in_range(sample_rate, name, 1000, 192_000)
-    return sample_rate
+    return int(sample_rate)
 
 
 class _WaveAugmenter(Augmenter):
@@ -179,7 +180,7 @@ class SpecAugment(_StftAugmenter):
         check_sample_rate(self.sample_rate)
         for name in ("freq_masks", "time_masks"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 16:
+            if isinstance(value, bool) or not isinstance(value, Integral) or not 0 <= value <= 16:
                 raise ValueError(f"{name} must be an int in [0, 16], got {value!r}")
         check_in_range(self.max_freq_width, "max_freq_width", 0.0, 1.0)
         check_in_range(self.max_time_width, "max_time_width", 0.0, 1.0)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from numbers import Integral
 
 import torch
 from torch import Tensor
@@ -240,7 +241,7 @@ class RandomMorphology(ImageTransform):
         super()._check_params()
         check_pair(self.strength, "strength", -1, 1)
         kernel = self.kernel
-        if isinstance(kernel, bool) or not isinstance(kernel, int) or kernel < 1 or kernel % 2 == 0:
+        if isinstance(kernel, bool) or not isinstance(kernel, Integral) or kernel < 1 or kernel % 2 == 0:
             raise ValueError(f"kernel must be an odd positive int, got {self.kernel!r}")
 
     def make_params(self, n, shape, g):
