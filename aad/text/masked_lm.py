@@ -11,6 +11,7 @@ from aad.checks import check_bool, check_device, check_in_range, check_int, chec
 from aad.text.adapt import AdaptSettings, adapt_cached
 from aad.text.corpus import general_corpus
 from aad.text.lm import (
+    check_model,
     default_model,
     fixed_init,
     load_masked_lm,
@@ -104,7 +105,7 @@ class MaskedLMReplace(Augmenter):
         fit_seed = int(torch.randint(0, 2**62, (), generator=self.fit_generator()))
         settings = AdaptSettings(steps=self.fit_steps, seconds=self.fit_seconds, lr=self.fit_lr,
                                  head_lr=20 * self.fit_lr, batch_size=min(32, len(x)),
-                                 max_length=min(self._window(model, tokenizer, prefixes), 64), seed=fit_seed)
+                                 max_length=self._window(model, tokenizer, prefixes, cap=64), seed=fit_seed)
         if self.fit_steps > 0:
             model, _ = adapt_cached(base, model, tokenizer, x, prefixes, settings, self.cache_dir,
                                     self.progress, self.device)
@@ -118,17 +119,22 @@ class MaskedLMReplace(Augmenter):
             raise ValueError(f"label_names has {len(names)} names but labels go up to {n_classes - 1}")
         return [names[k] for k in y.tolist()]
 
-    def _window(self, model, tokenizer, prefixes: list[str] | None) -> int:
-        """Tokens read per text: ``max_length``, capped by what the model reads. Refused when it leaves
-        no room for a word after the special tokens and the longest label prefix (a tokenizer asked
-        for less than those ignores the limit, or fails)."""
+    def _window(self, model, tokenizer, prefixes: list[str] | None, cap: int | None = None) -> int:
+        """Tokens read per text: ``max_length``, capped by what the model reads (and ``cap``). Refused
+        when it leaves no room for a word after the special tokens and the longest label prefix (a
+        tokenizer asked for less than those ignores the limit, or fails)."""
         longest = max((len(tokenizer.tokenize(p)) for p in set(prefixes)), default=0) if prefixes else 0
         room = tokenizer.num_special_tokens_to_add(pair=bool(prefixes)) + longest + 1
         if self.max_length < room:
             raise ValueError(f"max_length must be >= {room} for this model{' and label prefix' if prefixes else ''} "
                              f"(its special tokens{', the longest label prefix' if prefixes else ''} and one word), "
                              f"got {self.max_length}")
-        return min(self.max_length, max_tokens(model, tokenizer))
+        window = min(self.max_length, max_tokens(model, tokenizer), cap or self.max_length)
+        if window < room:   # only a long label name gets here: max_length itself has room
+            raise ValueError(f"label_names: the longest label prefix takes {longest} tokens, which leaves no room "
+                             f"for a word in the {window} tokens this model reads{' while fitting' if cap else ''}: "
+                             f"shorten the names")
+        return window
 
     def _num_classes(self) -> int | None:
         return getattr(self, "n_classes_", None)
@@ -165,6 +171,8 @@ class MaskedLMReplace(Augmenter):
                                     f"load it where that model is and save it again") from e
 
     def _validate(self) -> None:
+        if self.model is not None:
+            check_model(self.model)
         check_in_range(self.fraction, "fraction", 0, 1)
         check_in_range(self.temperature, "temperature", 0)
         for name in ("top_k", "batch_size", "max_length"):
@@ -294,7 +302,10 @@ class MaskedLMReplace(Augmenter):
         """The model's raw top-``k`` tokens for each mask token in ``text`` (a sanity check), e.g.
         ``fill_mask("He drove his [MASK] to work.")`` -> ``[["car", ...]]``."""
         self._check_fitted()
+        if not isinstance(text, str):
+            raise TypeError(f"text must be a str with [MASK] in it, got {type(text).__name__}")
         model, tokenizer = self._lm()
+        check_int(k, "k", 1, len(tokenizer))
         batch = tokenizer([text.replace("[MASK]", tokenizer.mask_token)], return_tensors="pt", truncation=True,
                           max_length=max_tokens(model, tokenizer))
         positions = batch["input_ids"] == tokenizer.mask_token_id

@@ -434,3 +434,28 @@ def test_a_max_length_with_no_room_for_a_word_is_refused(tmp_path):
     assert greedy(tiny_mlm_dir(), max_length=3).augment(TEXTS[:1], rng=0) == TEXTS[:1]
     words, out = TEXTS[0].split(), greedy(tiny_mlm_dir(), max_length=4).augment(TEXTS[:1], rng=0)[0].split()
     assert out[1] != words[1] and out[:1] + out[2:] == words[:1] + words[2:]
+
+
+@pytest.mark.parametrize("model, error, match", [
+    (3, TypeError, "model must be a Hugging Face model name or a folder"),   # went to the hub, offline
+    ("./typo_folder", FileNotFoundError, "model folder './typo_folder' does not exist"),
+    ("/no/such/folder", FileNotFoundError, "model folder '/no/such/folder' does not exist"),
+])
+def test_a_model_that_is_no_name_or_folder_is_named(model, error, match):
+    with pytest.raises(error, match=match):
+        MaskedLMReplace(model=model, progress=False).fit(TEXTS)
+
+
+def test_a_label_name_too_long_for_the_window_is_named(tmp_path):
+    # the tokenizer failed: "Sequence to truncate too short to respect the provided max_length"
+    augmenter = make(tmp_path, label_names=["good " * 62, "bad"], fit_steps=2)
+    with pytest.raises(ValueError, match="label_names: the longest label prefix takes 62 tokens"):
+        augmenter.fit(TEXTS[:2], torch.tensor([0, 1]))
+
+
+def test_fill_mask_names_a_bad_text_or_k(tmp_path):
+    augmenter = make(tmp_path, fit_steps=0).fit(TEXTS)
+    with pytest.raises(TypeError, match="text must be a str"):
+        augmenter.fill_mask(["the [MASK] was good"])
+    with pytest.raises(ValueError, match=r"k must be an int in \[1, "):
+        augmenter.fill_mask("the [MASK] was good", k=10**6)
