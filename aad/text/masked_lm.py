@@ -90,6 +90,8 @@ class MaskedLMReplace(Augmenter):
     # ---- fit ----------------------------------------------------------------------------------
     def _fit(self, x: list[str], y: torch.Tensor | None) -> None:
         self._validate()
+        if self.model is not None:   # only where it is loaded: a fitted save needs nothing from it
+            check_model(self.model)
         base = self.model or default_model()
         model, tokenizer, has_head = load_masked_lm(base, self.device)
         if not has_head and self.pretrain_steps > 0:
@@ -148,6 +150,8 @@ class MaskedLMReplace(Augmenter):
         # keyed by the parameters it was loaded with: set_params(model=...) must load the new model
         key = (self.model, str(self.device))
         if getattr(self, "_base", None) is None or self._base[0] != key:
+            if self.model is not None:
+                check_model(self.model)
             model, tokenizer, has_head = load_masked_lm(self.model or default_model(), self.device)
             if not has_head:
                 raise NotFittedError(f"{self.model or 'the packaged MiniLM encoder'} has no masked-LM head: "
@@ -171,8 +175,6 @@ class MaskedLMReplace(Augmenter):
                                     f"load it where that model is and save it again") from e
 
     def _validate(self) -> None:
-        if self.model is not None:
-            check_model(self.model)
         check_in_range(self.fraction, "fraction", 0, 1)
         check_in_range(self.temperature, "temperature", 0)
         for name in ("top_k", "batch_size", "max_length"):
