@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections import Counter
 from collections.abc import Iterable, Sequence
 
 import torch
@@ -131,9 +132,9 @@ def check_bool(value, name: str) -> bool:
 def check_distinct(values: Sequence, name: str) -> list:
     """Raise ValueError if ``values`` repeats an item (a repeated seed is not an independent result)."""
     values = list(values)
-    repeated = sorted({v for v in values if values.count(v) > 1}, key=str)
+    repeated = sorted((v for v, n in Counter(values).items() if n > 1), key=str)
     if repeated:
-        raise ValueError(f"{name} must not repeat values, got {repeated} more than once in {values}")
+        raise ValueError(f"{name} must not repeat values, got {repeated[:10]} more than once")
     return values
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import torch
 
-from aad.checks import check_audio, check_images, check_int, check_labels
+from aad.checks import check_audio, check_distinct, check_images, check_int, check_labels, check_str_list
 from aad.serialization import atomic_write
 
 
@@ -66,6 +66,8 @@ def save_wavs(waves: torch.Tensor, names: list[str], folder: Path, sample_rate: 
     import soundfile
 
     waves = check_audio(waves, "waves").detach().float().cpu()
+    sample_rate = check_int(sample_rate, "sample_rate", 1)
+    names = check_distinct(check_str_list(names, "names"), "names")   # a repeated name overwrote a clip
     if len(names) != len(waves):
         raise ValueError(f"names must give one name per clip ({len(waves)}), got {len(names)}")
     bad = [name for name in names if not name or "/" in name or "\\" in name]
@@ -96,6 +98,8 @@ def _class_rows(tiles: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, int
 def save_samples(x, y: torch.Tensor, modality: str, out: Path, classes, sample_rate=None) -> list[Path]:
     """Write generated samples: one grid row per requested class (images, spectrograms), WAVs, texts."""
     out = Path(out)
+    if modality not in ("image", "audio", "text"):
+        raise ValueError(f"modality must be 'image', 'audio' or 'text', got {modality!r}")
     y = check_labels(y, len(x), len(classes)).cpu()
     names = [f"{i:03d}_{classes[int(label)]}" for i, label in enumerate(y.tolist())]
     if modality == "image":
@@ -117,6 +121,11 @@ def save_samples(x, y: torch.Tensor, modality: str, out: Path, classes, sample_r
 def save_before_after(before, after, out: Path) -> list[Path]:
     """Originals of an aad ``Dataset`` beside their augmented versions (first row before, second after)."""
     out = Path(out)
+    if len(after) != len(before):
+        raise ValueError(f"after must hold one sample per original ({len(before)}), got {len(after)}")
+    if before.modality != "text" and after.shape[1:] != before.x.shape[1:]:
+        raise ValueError(f"after must hold samples of the originals' shape {list(before.x.shape[1:])}, "
+                         f"got {list(after.shape[1:])}")
     if before.modality == "image":
         pair = torch.cat([before.x, after])
         return [save_image_grid(pair, out / "before_after.png", nrow=len(before))]

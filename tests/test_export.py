@@ -70,9 +70,18 @@ def test_clips_shorter_than_half_a_window_get_a_spectrogram(tmp_path):
      "y has 2 labels for a batch of 3"),
     (lambda out: save_samples(torch.rand(2, 1, 4, 4), torch.tensor([0, 2]), "image", out, ("a", "b")),
      r"labels must be in \[0, 1\]"),
+    (lambda out: save_samples(torch.rand(2, 1, 4, 4), torch.tensor([0, 1]), "images", out, ("a", "b")),
+     "modality must be 'image', 'audio' or 'text', got 'images'"),   # wrote tensor reprs to samples.txt
+    (lambda out: save_wavs(torch.zeros(2, 800), ["a", "a"], out, 16000), r"names must not repeat values, got \['a'\]"),
+    (lambda out: save_wavs(torch.zeros(1, 800), ["a"], out, 0), "sample_rate must be an int >= 1"),
+    (lambda out: save_wavs(torch.zeros(1, 800), ["a"], out, 16000.5), "sample_rate must be an int >= 1"),
+    (lambda out: save_before_after(Dataset(x=torch.rand(2, 1, 4, 4), y=[0, 1], classes=("a", "b"), modality="image"),
+                                   torch.rand(2, 1, 5, 5), out), r"after must hold samples of the originals' shape"),
+    (lambda out: save_before_after(Dataset(x=["x", "y"], y=[0, 1], classes=("a", "b"), modality="text"),
+                                   ["only one"], out), r"after must hold one sample per original \(2\), got 1"),
 ])
 def test_export_names_a_bad_argument(tmp_path, call, match):
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises((ValueError, TypeError), match=match):
         call(tmp_path)
     assert not any(tmp_path.iterdir()), "nothing is written before the check"
 
