@@ -129,3 +129,9 @@ def test_spawned_worker_after_indexing_in_the_main_process():
     data[0], data.augmenter.augment(torch.rand(1, 1, 4, 4))
     loader = DataLoader(data, batch_size=8, num_workers=1, multiprocessing_context="spawn")
     assert epoch(loader).shape == (16, 1, 4, 4)
+
+
+def test_an_augmenter_of_another_modality_is_refused_up_front():
+    texts = Dataset(x=["a", "b"], y=torch.tensor([0, 1]), classes=("a", "b"), modality="text", name="words")
+    with pytest.raises(ValueError, match=r"augmenter AddNoise is for image data, but the data \(words\) is text"):
+        AugmentedDataset(texts, AddNoise(0.5))

@@ -57,6 +57,10 @@ class AugmentedDataset(TorchDataset):
         if not isinstance(data, Dataset):
             raise TypeError(f"data must be an aad.data.Dataset, got {type(data).__name__}")
         _check_augmenter(augmenter)
+        if augmenter.modality not in (None, data.modality):   # else the first item fails, in a worker
+            named = f" ({data.name})" if data.name else ""
+            raise ValueError(f"augmenter {type(augmenter).__name__} is for {augmenter.modality} data, but the "
+                             f"data{named} is {data.modality}")
         self.data, self.augmenter = data, augmenter
         self._streams = _WorkerStreams(seed)
 
