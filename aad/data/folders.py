@@ -81,12 +81,16 @@ def from_csv(path: str | Path, text_col: str, label_col: str, name: str | None =
                 delimiter = _sniff_delimiter(f.read(SNIFF_BYTES), (text_col, label_col))
                 f.seek(0)
             reader = csv.DictReader(f, delimiter=delimiter)
-            columns = reader.fieldnames or []
-            for arg, col in (("text_col", text_col), ("label_col", label_col)):
-                if col not in columns:
-                    raise ValueError(f"{arg}={col!r} is not a column of {path.name} (read with "
-                                     f"delimiter={delimiter!r}); columns: {columns}")
-            rows = _text_rows(reader, text_col, label_col, path)
+            try:
+                columns = reader.fieldnames or []
+                for arg, col in (("text_col", text_col), ("label_col", label_col)):
+                    if col not in columns:
+                        raise ValueError(f"{arg}={col!r} is not a column of {path.name} (read with "
+                                         f"delimiter={delimiter!r}); columns: {columns}")
+                rows = _text_rows(reader, text_col, label_col, path)
+            except csv.Error as err:   # most often a quote left open: the rest of the file is one field
+                raise ValueError(f"{str(path)!r} line {reader.line_num}: {err} (is a quote left open "
+                                 f"there?)") from err
     except UnicodeDecodeError as err:
         # Still a UnicodeDecodeError (a ValueError) for callers that catch it, now naming the file.
         reason = (f"{err.reason} (file {str(path)!r} is not {encoding!r}; "

@@ -104,6 +104,13 @@ def test_csv_errors_name_the_argument(tmp_path):
         from_csv(tmp_path / "nope.csv", text_col="text", label_col="label")
 
 
+def test_csv_with_a_quote_left_open_names_the_line(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text('text,label\nfine,a\n"open quote,b\n' + "word " * 30000 + "\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"t.csv' line \d+: field larger than field limit .* quote left open"):
+        from_csv(path, text_col="text", label_col="label")
+
+
 def test_csv_row_with_more_fields_than_the_header_is_an_error(tmp_path):
     path = tmp_path / "reviews.csv"
     path.write_text("text,label\ngreat film,pos\nslow, but fine,pos\nawful,neg\n")
