@@ -31,6 +31,12 @@ class Report:
     samples: dict[tuple, dict] = field(default_factory=dict)  # (dataset, augmenter) -> a few examples
     meta: dict = field(default_factory=dict)
 
+    def __post_init__(self):
+        for i, row in enumerate(self.rows):   # a summary of other dicts failed on KeyError 'seed'
+            if not isinstance(row, dict) or not {"augmenter", "seed"} <= row.keys():
+                raise ValueError(f"rows[{i}] is not a row evaluate writes (a dict with 'augmenter' and 'seed'), "
+                                 f"got {row!r:.100}")
+
     # ---- building ---------------------------------------------------------------------------------
     def extend(self, other: Report) -> Report:
         self.rows += other.rows
@@ -99,7 +105,10 @@ class Report:
 
     @classmethod
     def from_rows_file(cls, path: str | Path) -> Report:
-        return cls(rows=read_rows(Path(path).read_text()))
+        try:
+            return cls(rows=read_rows(Path(path).read_text()))
+        except ValueError as e:
+            raise ValueError(f"{path} is not a rows.jsonl of aad evaluate: {e}") from None
 
 
     def to_markdown(self, figures: list[str] | None = None) -> str:

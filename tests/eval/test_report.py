@@ -1,3 +1,4 @@
+import pytest
 import torch
 
 from aad.eval import Report
@@ -68,3 +69,12 @@ def test_arms_whose_names_share_a_slug_get_a_figure_each(tmp_path):
     names = save_figures(report, tmp_path)
     assert names == ["samples_d_gan-affine.png", "samples_d_gan-affine-2.png"]
     assert all((tmp_path / name).is_file() for name in names)
+
+
+def test_rows_that_evaluate_did_not_write_are_named(tmp_path):
+    with pytest.raises(ValueError, match=r"rows\[0\] is not a row evaluate writes .* got \{\}"):
+        Report(rows=[{}])   # its summary failed on KeyError 'seed'
+    other = tmp_path / "log.jsonl"
+    other.write_text('{"epoch": 1, "loss": 0.5}\n')
+    with pytest.raises(ValueError, match="log.jsonl is not a rows.jsonl of aad evaluate: rows\\[0\\]"):
+        Report.from_rows_file(other)
