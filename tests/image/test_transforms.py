@@ -157,6 +157,8 @@ def test_gaussian_noise_has_the_drawn_std_and_stays_in_0_1():
                                              (RandomAffine(aspect=(0, 2)), "aspect"),
                                              (RandomErasing(area=(0.1, 2)), "area"),
                                              (ElasticDistortion(sigma=0), "sigma"),
+                                             (ElasticDistortion(sigma=1e-30), "sigma"),   # NaN images
+                                             (ElasticDistortion(sigma=1e6), "sigma"),     # 9 s, 1.4 GB
                                              (RandomMorphology(strength=(0, 2)), "strength"),
                                              (RandomMorphology(kernel=2), "kernel"),
                                              (GaussianNoise(p=1.5), "p")])
