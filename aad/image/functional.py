@@ -5,9 +5,31 @@ gets its own rotation, box or noise level in one call. Parameters are drawn else
 """
 from __future__ import annotations
 
+from numbers import Integral, Real
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+
+from aad.checks import require_tensor
+
+
+def _images(images) -> Tensor:
+    """``images`` checked for layout and dtype only: a value scan would cost as much as a cheap kernel."""
+    require_tensor(images, "images")
+    if images.dim() != 4 or not images.is_floating_point():
+        raise ValueError(f"images must be a float batch [B, C, H, W], got {images.dtype} of shape "
+                         f"{list(images.shape)} (integer images: x.float() / 255)")
+    return images
+
+
+def _per_image(values, images: Tensor, name: str, shape: tuple = ()) -> Tensor:
+    """``values`` as a tensor of shape ``[B, *shape]``: one entry per image."""
+    values = torch.as_tensor(values)
+    if tuple(values.shape) != (len(images), *shape):
+        raise ValueError(f"{name} must have shape {[len(images), *shape]} (one entry per image), "
+                         f"got {list(values.shape)}")
+    return values
 
 
 def affine_matrices(angle: Tensor, translate: Tensor, scale: Tensor, shear: Tensor, size,
@@ -40,7 +62,8 @@ def affine_matrices(angle: Tensor, translate: Tensor, scale: Tensor, shear: Tens
 
 def affine(images: Tensor, matrices: Tensor, fill: float = 0.0, mode: str = "bilinear") -> Tensor:
     """Warp each image by its ``[2, 3]`` matrix (see ``affine_matrices``); outside pixels get ``fill``."""
-    work = _working(images)
+    work = _working(_images(images))
+    matrices = _per_image(matrices, images, "matrices", (2, 3))
     grid = affine_grid(matrices.to(work.device, work.dtype), images.shape[2:])
     return _sample(work, grid, fill, mode).to(images.dtype)
 
@@ -82,6 +105,10 @@ def gaussian_blur_matrix(n: int, sigma: float) -> Tensor:
     Blurring as two small matrix products is 10-20 times faster on a CPU than a one-channel
     convolution with the same kernel, even for 512x512 fields.
     """
+    if isinstance(n, bool) or not isinstance(n, Integral) or n < 1:
+        raise ValueError(f"n must be an int >= 1, got {n!r}")
+    if isinstance(sigma, bool) or not isinstance(sigma, Real) or not 0.1 <= sigma <= 1000:   # 1e-30: NaN
+        raise ValueError(f"sigma must be a number in [0.1, 1000] (pixels), got {sigma!r}")
     radius = max(1, int(3 * sigma))
     t = torch.arange(-radius, radius + 1, dtype=torch.float32)
     kernel = torch.exp(-t ** 2 / (2 * sigma ** 2))
@@ -92,7 +119,8 @@ def gaussian_blur_matrix(n: int, sigma: float) -> Tensor:
 
 def elastic(images: Tensor, displacement: Tensor, fill: float = 0.0, mode: str = "bilinear") -> Tensor:
     """Move each pixel by ``displacement`` ``[B, H, W, 2]`` (x, y in pixels): output(p) = input(p + d)."""
-    _, _, h, w = images.shape
+    _, _, h, w = _images(images).shape
+    displacement = _per_image(displacement, images, "displacement", (h, w, 2))
     work = _working(images)
     identity = torch.stack(pixel_centres(h, w, work), dim=-1)               # [H, W, 2] as (x, y)
     scale = torch.tensor([2 / w, 2 / h], device=work.device, dtype=work.dtype)
@@ -118,7 +146,7 @@ def _sample(images: Tensor, grid: Tensor, fill: float, mode: str) -> Tensor:
 
 def flip(images: Tensor, horizontal: bool = True) -> Tensor:
     """Mirror every image left-right (or top-bottom)."""
-    return images.flip(-1 if horizontal else -2)
+    return _images(images).flip(-1 if horizontal else -2)
 
 
 def erase(images: Tensor, boxes: Tensor, values: Tensor | float = 0.0) -> Tensor:
@@ -126,8 +154,8 @@ def erase(images: Tensor, boxes: Tensor, values: Tensor | float = 0.0) -> Tensor
 
     ``values``: a float, or a tensor broadcastable to ``images`` (e.g. noise of the same shape).
     """
-    _, _, h, w = images.shape
-    boxes = boxes.to(images.device)
+    _, _, h, w = _images(images).shape
+    boxes = _per_image(boxes, images, "boxes", (4,)).to(images.device)
     top, left, height, width = (boxes[:, i, None, None] for i in range(4))
     rows = torch.arange(h, device=images.device)[None, :, None]
     cols = torch.arange(w, device=images.device)[None, None, :]
@@ -138,25 +166,30 @@ def erase(images: Tensor, boxes: Tensor, values: Tensor | float = 0.0) -> Tensor
 
 def gaussian_noise(images: Tensor, std: Tensor, noise: Tensor) -> Tensor:
     """Add ``std[i] * noise`` (``noise`` standard normal, same shape) and clip to [0, 1]."""
-    std = std.to(images.device, images.dtype).view(-1, 1, 1, 1)
+    std = _per_image(std, _images(images), "std").to(images.device, images.dtype).view(-1, 1, 1, 1)
+    noise = _per_image(noise, images, "noise", tuple(images.shape[1:]))
     return (images + std * noise.to(images.device, images.dtype)).clamp(0, 1)
 
 
 def adjust_brightness(images: Tensor, factor: Tensor) -> Tensor:
     """Multiply intensities by ``factor[i]`` (1 keeps the image, 0 gives black), clipped to [0, 1]."""
+    factor = _per_image(factor, _images(images), "factor")
     return (images * factor.to(images.device, images.dtype).view(-1, 1, 1, 1)).clamp(0, 1)
 
 
 def adjust_contrast(images: Tensor, factor: Tensor) -> Tensor:
     """Scale deviations from each image's mean grey level by ``factor[i]`` (0 gives flat grey)."""
+    factor = _per_image(factor, _images(images), "factor").to(images.device, images.dtype).view(-1, 1, 1, 1)
     mean = images.mean(dim=(1, 2, 3), keepdim=True)
-    factor = factor.to(images.device, images.dtype).view(-1, 1, 1, 1)
     return ((images - mean) * factor + mean).clamp(0, 1)
 
 
 def morphology(images: Tensor, strength: Tensor, kernel: int = 3) -> Tensor:
     """Grey-level dilation (``strength[i] > 0``) or erosion (``< 0``) with a ``kernel`` x ``kernel`` square,
     blended with the input by ``|strength[i]|`` in [0, 1]: thicker or thinner bright strokes, by degrees."""
+    if isinstance(kernel, bool) or not isinstance(kernel, Integral) or kernel < 1 or kernel % 2 == 0:
+        raise ValueError(f"kernel must be an odd positive int, got {kernel!r}")
+    strength = _per_image(strength, _images(images), "strength")
     pad = kernel // 2
     dilated = F.max_pool2d(images, kernel, stride=1, padding=pad)
     eroded = -F.max_pool2d(-images, kernel, stride=1, padding=pad)

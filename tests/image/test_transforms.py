@@ -90,6 +90,26 @@ def test_gaussian_blur_matrix_is_the_padded_convolution(sigma):
     assert torch.allclose(torch.ones(16) @ blur, torch.ones(16))       # a constant stays constant
 
 
+@pytest.mark.parametrize("call, match", [
+    (lambda x: Fn.morphology(x, torch.ones(2), 2), "kernel must be an odd positive int, got 2"),
+    (lambda x: Fn.morphology(x, torch.ones(3)), r"strength must have shape \[2\] \(one entry per image\)"),
+    (lambda x: Fn.adjust_brightness(x, torch.ones(3)), r"factor must have shape \[2\]"),
+    (lambda x: Fn.adjust_contrast(x, 1.0), r"factor must have shape \[2\]"),
+    (lambda x: Fn.affine((x * 255).byte(), torch.eye(2, 3).expand(2, 2, 3)), "images must be a float batch"),
+    (lambda x: Fn.affine(x[0], torch.eye(2, 3).expand(2, 2, 3)), r"images must be a float batch .* \[1, 8, 8\]"),
+    (lambda x: Fn.affine(x, torch.eye(2, 3)), r"matrices must have shape \[2, 2, 3\]"),
+    (lambda x: Fn.elastic(x, torch.zeros(2, 8, 8)), r"displacement must have shape \[2, 8, 8, 2\]"),
+    (lambda x: Fn.erase(x, torch.zeros(2, 3)), r"boxes must have shape \[2, 4\]"),
+    (lambda x: Fn.gaussian_noise(x, torch.ones(2), torch.ones(8, 8)), r"noise must have shape \[2, 1, 8, 8\]"),
+    (lambda x: Fn.gaussian_blur_matrix(8, 0), r"sigma must be a number in \[0.1, 1000\]"),   # gave NaN
+])
+def test_kernels_name_a_bad_argument(call, match):
+    with pytest.raises(ValueError, match=match):   # they failed deep in torch, or silently made NaN
+        call(torch.rand(2, 1, 8, 8))
+    assert torch.allclose(Fn.adjust_brightness(torch.full((2, 1, 2, 2), 0.5), [1.0, 2.0])[:, 0, 0, 0],
+                          torch.tensor([0.5, 1.0]))   # a list is one value per image too
+
+
 def test_morphology_thickens_and_thins_strokes_by_degrees():
     x = torch.zeros(3, 1, 7, 7)
     x[:, :, 3, 1:6] = 1.0                                               # a one-pixel horizontal stroke
