@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 import torch
 
 from aad import serialization
-from aad.checks import check_batch, check_class_indices, check_labels
+from aad.checks import check_batch, check_class_indices, check_labels, check_path
 from aad.seeding import as_generator, derive_seed, generator_from_state, generator_state, make_generator
 
 # Every Augmenter subclass, by "module:qualname"; ``load`` only builds classes found here.
@@ -171,7 +171,7 @@ class Augmenter:
 
     def save(self, path: str | Path) -> None:
         """Write ``config.json`` (+ ``model.safetensors`` for fitted state) into folder ``path``."""
-        path = Path(path)
+        path = check_path(path, "path")
         meta, tensors = self._get_state() if self.is_fitted() else ({}, {})
         # the config names its weights file by a fresh tag, and the weights file carries the config:
         # a re-save cut short between the two writes loads as the new save, never as a mix of both
@@ -190,7 +190,7 @@ class Augmenter:
     def load(cls, path: str | Path, **overrides) -> Augmenter:
         """Rebuild a saved augmenter; ``overrides`` replace saved parameters (e.g. ``device="cpu"``) in
         every augmenter of the saved tree that takes them, a composition's children included."""
-        path = Path(path)
+        path = check_path(path, "path")
         config = _read_config(path)
         obj = from_config(config, **overrides)
         if not isinstance(obj, cls):

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 import torch
 from torch import Tensor
@@ -127,6 +129,13 @@ def check_bool(value, name: str) -> bool:
     if not isinstance(value, bool):
         raise TypeError(f"{name} must be True or False, got {value!r}")
     return value
+
+
+def check_path(value, name: str) -> Path:
+    """A file or folder path, a non-empty str or an ``os.PathLike``, as a Path."""
+    if isinstance(value, os.PathLike) or (isinstance(value, str) and value):
+        return Path(value)
+    raise TypeError(f"{name} must be a path (a str or pathlib.Path), got {value!r:.80}")
 
 
 def check_distinct(values: Sequence, name: str) -> list:

@@ -15,6 +15,7 @@ import torch
 from tqdm.auto import tqdm
 
 from aad import serialization
+from aad.checks import check_path
 
 
 class Stateful(Protocol):
@@ -86,7 +87,9 @@ class TrainLoop:
 
     @property
     def checkpoint_path(self) -> Path | None:
-        return None if self.checkpoint_dir is None else Path(self.checkpoint_dir) / "checkpoint.safetensors"
+        if self.checkpoint_dir is None:
+            return None
+        return check_path(self.checkpoint_dir, "checkpoint_dir") / "checkpoint.safetensors"
 
     def run(self, step: Callable[[int], dict[str, float]]) -> int:
         """Train; returns the number of steps completed in total (resumed ones included)."""

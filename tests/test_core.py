@@ -418,3 +418,24 @@ def test_numpy_integer_settings_and_labels_are_their_values():
     assert check_labels(list(np.array([0, 2, 1]))).tolist() == [0, 2, 1]
     with pytest.raises(TypeError, match=r"y must contain ints, got y\[1\] = 1.0"):
         check_labels([0, 1.0])
+
+
+def test_paths_that_are_no_paths_are_named(tmp_path):
+    """They failed in pathlib: "expected str, bytes or os.PathLike object, not int", naming nothing."""
+    from aad.data import from_csv, from_folder
+    from aad.image import ConditionalGAN
+    from aad.text import SynonymReplace
+
+    calls = [
+        (lambda: Augmenter.load(None), "path"),
+        (lambda: Identity().save(3), "path"),
+        (lambda: from_folder(None), "path"),
+        (lambda: from_csv(3, text_col="t", label_col="l"), "path"),
+        (lambda: ConditionalGAN(checkpoint_dir=5, steps=1, progress=False).fit(*image_batch(4)), "checkpoint_dir"),
+        (lambda: SynonymReplace(wordnet_dir=5).augment(["a good movie"]), "wordnet_dir"),
+    ]
+    for call, name in calls:
+        with pytest.raises(TypeError, match=rf"^{name} must be a path \(a str or pathlib.Path\), got"):
+            call()
+    Identity().save(tmp_path / "i")
+    assert isinstance(Augmenter.load(str(tmp_path / "i")), Identity)   # a str is a path

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from aad.checks import check_in_range, check_int
+from aad.checks import check_in_range, check_int, check_path
 from aad.data.dataset import Dataset
 from aad.data.speech import fit_length, resample
 
@@ -43,7 +43,7 @@ def from_folder(path: str | Path, modality: str | None = None, image_size: int |
     ``modality`` ("image" or "audio") is inferred from the file suffixes when None.
     """
     size = _check_image_size(image_size)
-    root = Path(path)
+    root = check_path(path, "path")
     if not root.is_dir():
         raise FileNotFoundError(f"path {str(root)!r} is not a folder")
     folders = _class_folders(root)
@@ -72,7 +72,7 @@ def from_csv(path: str | Path, text_col: str, label_col: str, name: str | None =
     ``delimiter`` None sniffs ",", ";" or tab from the first 8 KB (preferring one whose header holds
     both columns), falling back to ",".
     """
-    path = Path(path)
+    path = check_path(path, "path")
     if not path.is_file():
         raise FileNotFoundError(f"path {str(path)!r} is not a file")
     try:

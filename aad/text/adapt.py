@@ -16,6 +16,7 @@ from pathlib import Path
 
 import torch
 
+from aad.checks import check_path
 from aad.seeding import make_generator
 from aad.text.lm import fixed_init, head_parameters, masked_logits, model_id, quiet_transformers, transformers
 from aad.training import GeneratorState, TrainLoop
@@ -34,8 +35,8 @@ class AdaptSettings:
 
 
 def cache_root(cache_dir: str | None = None) -> Path:
-    if cache_dir:
-        return Path(cache_dir)
+    if cache_dir is not None:
+        return check_path(cache_dir, "cache_dir")
     if os.environ.get("AAD_CACHE"):
         return Path(os.environ["AAD_CACHE"]) / "mlm"
     return Path.home() / ".cache" / "aad" / "mlm"

@@ -14,6 +14,8 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
+from aad.checks import check_path
+
 POS_FILES = {"n": "noun", "v": "verb", "a": "adj", "r": "adv"}
 # Morphy's suffix rules (WordNet's morph.c, as NLTK applies them): (inflected ending, lemma ending).
 SUFFIX_RULES = {
@@ -35,6 +37,8 @@ INSTALL_HINT = ("WordNet 3.0 was not found. Install Debian's WordNet database "
 
 def find_wordnet(wordnet_dir: str | None = None) -> Path:
     """The WordNet database folder: ``wordnet_dir``, else $WORDNET_DIR, else /usr/share/wordnet."""
+    if wordnet_dir is not None:
+        check_path(wordnet_dir, "wordnet_dir")
     candidates = [wordnet_dir] if wordnet_dir else [os.environ.get("WORDNET_DIR"), *DEFAULT_DIRS]
     for folder in filter(None, candidates):
         if (Path(folder) / "index.noun").is_file() and (Path(folder) / "data.noun").is_file():
