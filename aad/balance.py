@@ -64,6 +64,9 @@ def top_up(x, y, generator, target: int | None = None, *, num_classes: int | Non
         return (x[:0] if isinstance(x, Tensor) else []), labels
     if hasattr(generator, "generate"):
         x_new = generator.generate(labels, rng=rng)
+    elif rng is not None:   # it would be ignored: the same rng would not give the same samples
+        raise ValueError(f"rng is passed to an Augmenter's generate; generator is a {type(generator).__name__}, "
+                         f"which draws as it likes: seed it yourself and leave rng out")
     else:
         x_new = generator(labels)
     _check_generated(x, x_new, len(labels))

@@ -174,6 +174,7 @@ class OneOf(_Composite):
             raise ValueError(expected) from None
         if w.shape != (n,) or not torch.isfinite(w).all() or (w < 0).any() or w.sum() <= 0:
             raise ValueError(expected)
+        w = w / w.max()   # two weights of 1e308 sum to inf
         return w / w.sum()
 
     def _augment(self, x, y, g):

@@ -111,3 +111,8 @@ def test_an_already_balanced_tuple_of_texts_gives_a_list():
 def test_generated_samples_must_match_x(x, generator, error, match):
     with pytest.raises(error, match=match):   # concatenating failed deep in torch, or mixed texts with images
         balance(x, torch.tensor([0, 0, 1]), generator)
+
+
+def test_rng_for_a_plain_callable_is_refused_not_ignored():
+    with pytest.raises(ValueError, match="rng is passed to an Augmenter's generate; generator is a function"):
+        balance(torch.rand(3, 1, 4, 4), torch.tensor([0, 0, 1]), fake_images, rng=3)

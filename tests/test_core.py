@@ -169,6 +169,12 @@ def test_oneof_choice_is_per_sample():
     assert 60 < int(changed.sum()) < 140  # about half of the samples, not all or none
 
 
+def test_oneof_weights_too_large_to_sum_still_pick_evenly():
+    x = torch.zeros(200, 1, 4, 4)
+    changed = (OneOf([AddNoise(0.5), Identity()], weights=[1e308, 1e308], seed=0).augment(x) != 0).flatten(1).any(1)
+    assert 60 < int(changed.sum()) < 140   # their sum is inf: "invalid multinomial distribution"
+
+
 def test_oneof_weights_validated():
     with pytest.raises(ValueError, match="weights must be 2 non-negative"):
         OneOf([AddNoise(), Identity()], weights=[1, -1]).augment(image_batch()[0])

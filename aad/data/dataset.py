@@ -164,7 +164,7 @@ class Dataset:
         resolved = {}
         for key, n in counts.items():
             c = self.classes.index(key) if isinstance(key, str) and key in self.classes else key
-            if not isinstance(c, Integral) or not 0 <= c < self.num_classes:
+            if isinstance(c, bool) or not isinstance(c, Integral) or not 0 <= c < self.num_classes:
                 raise ValueError(f"counts has unknown class {key!r}; expected one of {self.classes}")
             if not isinstance(n, Integral) or n < 0:
                 raise ValueError(f"counts[{key!r}] must be an integer >= 0, got {n!r}")

@@ -125,6 +125,7 @@ def test_an_empty_subset_is_an_empty_dataset():
 
 @pytest.mark.parametrize("call, error, match", [
     (lambda d: d.subset([0.7, 1.9]), TypeError, "indices must be integers"),   # was samples 0 and 1
+    (lambda d: d.subsample_classes({True: 1}), ValueError, "counts has unknown class True"),   # was class 1
     (lambda d: d.subset([0, 20]), IndexError, r"indices must be in \[-20, 19\] \(20 samples\), got 0 .. 20"),
     (lambda d: d.subset(None), TypeError, "indices must be integers or a bool mask, got None"),
     (lambda d: d.subset(3), ValueError, "indices must be 1-D"),
