@@ -125,6 +125,8 @@ def parse_params(pairs: list[str]) -> dict:
         key, sep, value = pair.partition("=")
         if not sep or not key:
             raise ValueError(f"--param expects KEY=VALUE, got {pair!r}")
+        if key == "seed":   # two ways to seed, one silently winning, would be one too many
+            raise ValueError("--param seed: pass --seed instead")
         try:
             params[key] = json.loads(value)
         except json.JSONDecodeError:

@@ -20,6 +20,8 @@ def test_parse_params_reads_json_values():
         {"steps": 200, "mix": 0.5, "name": "abc", "sizes": [1, 2]}
     with pytest.raises(ValueError, match="KEY=VALUE"):
         parse_params(["steps"])
+    with pytest.raises(ValueError, match="--param seed: pass --seed instead"):   # one of them won silently
+        parse_params(["seed=-1"])
 
 
 def test_resolve_augmenter_class_only_finds_package_classes():
