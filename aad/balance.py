@@ -81,13 +81,17 @@ def _check_generated(x, x_new, n: int) -> None:
         if x_new.shape[1:] != x.shape[1:]:
             raise ValueError(f"generator returned samples of shape {list(x_new.shape[1:])}, but x holds "
                              f"{list(x.shape[1:])}: fit it on data like x")
-    elif not isinstance(x_new, (list, tuple)):
-        raise TypeError(f"generator returned {type(x_new).__name__} for x, a list: samples must be a list too")
-    elif len(x) and any(type(sample) is not type(x[0]) for sample in x_new):
-        kinds = sorted({type(sample).__name__ for sample in x_new})
-        raise TypeError(f"generator returned samples of type {kinds} for x, a list of {type(x[0]).__name__}")
+    elif not isinstance(x_new, (list, tuple, Tensor)):   # a [n, T] batch of clips is a list of clips too
+        raise TypeError(f"generator returned {type(x_new).__name__} for x, a list: samples must be a list")
+    elif len(x) and any(_kind(sample) != _kind(x[0]) for sample in x_new):
+        kinds = sorted({_kind(sample) for sample in x_new})
+        raise TypeError(f"generator returned samples of kind {kinds} for x, a list of {_kind(x[0])}")
     if len(x_new) != n:
         raise ValueError(f"generator returned {len(x_new)} samples for {n} requested labels")
+
+
+def _kind(sample) -> str:
+    return "str" if isinstance(sample, str) else "Tensor" if isinstance(sample, Tensor) else type(sample).__name__
 
 
 def balance(x, y, generator, target: int | None = None, *, num_classes: int | None = None, rng=None):

@@ -173,8 +173,9 @@ class Augmenter:
         """Write ``config.json`` (+ ``model.safetensors`` for fitted state) into folder ``path``."""
         path = check_path(path, "path")
         meta, tensors = self._get_state() if self.is_fitted() else ({}, {})
-        # the config names its weights file by a fresh tag, and the weights file carries the config:
-        # a re-save cut short between the two writes loads as the new save, never as a mix of both
+        # the config names its weights file by a fresh tag, and the weights file carries the config: a
+        # re-save cut short between the two writes loads as one whole save (the new one, or an unfitted
+        # old one), never as a mix of both
         tag = uuid.uuid4().hex if tensors else None
         config = {**self.to_config(), "fitted": self.is_fitted() and self.learned, "state": meta,
                   "weights": bool(tensors), "weights_tag": tag}
@@ -200,7 +201,9 @@ class Augmenter:
             if config.get("weights") and not weights.is_file():
                 raise FileNotFoundError(f"{weights} is missing: {path} was saved fitted, with its weights there")
             tag = config.get("weights_tag")   # saves before the tag have none
-            tensors = serialization.load_state(weights, tag=tag) if weights.is_file() else {}
+            # a legacy save has no "weights" key; one that says False must not read a file left there
+            tensors = serialization.load_state(weights, tag=tag) \
+                if config.get("weights", True) and weights.is_file() else {}
             try:
                 obj._set_state(config.get("state", {}), tensors)
             except KeyError as e:   # a hand-edited or foreign file, not one save wrote

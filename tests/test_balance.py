@@ -105,8 +105,9 @@ def test_an_already_balanced_tuple_of_texts_gives_a_list():
     (torch.rand(3, 1, 5, 5), fake_images, ValueError, r"samples of shape \[1, 4, 4\], but x holds \[1, 5, 5\]"),
     (torch.rand(3, 1, 4, 4), lambda labels: [str(c) for c in labels], TypeError, "list for a tensor x"),
     (torch.rand(3, 1, 4, 4), lambda labels: None, TypeError, "NoneType for a tensor x"),
-    (["a", "b", "c"], fake_images, TypeError, "Tensor for x, a list"),
+    (["a", "b", "c"], fake_images, TypeError, r"kind \['Tensor'\] for x, a list of str"),
     (["a", "b", "c"], lambda labels: list(fake_images(labels)), TypeError, r"\['Tensor'\] for x, a list of str"),
+    (["a", "b", "c"], lambda labels: None, TypeError, "NoneType for x, a list"),
 ])
 def test_generated_samples_must_match_x(x, generator, error, match):
     with pytest.raises(error, match=match):   # concatenating failed deep in torch, or mixed texts with images
@@ -116,3 +117,9 @@ def test_generated_samples_must_match_x(x, generator, error, match):
 def test_rng_for_a_plain_callable_is_refused_not_ignored():
     with pytest.raises(ValueError, match="rng is passed to an Augmenter's generate; generator is a function"):
         balance(torch.rand(3, 1, 4, 4), torch.tensor([0, 0, 1]), fake_images, rng=3)
+
+
+def test_a_batch_of_clips_tops_up_a_list_of_clips():
+    clips = [torch.zeros(5), torch.zeros(7), torch.zeros(6)]   # clips of their own lengths
+    x_all, y_all = balance(clips, torch.tensor([0, 0, 1]), lambda labels: torch.ones(len(labels), 4))
+    assert len(x_all) == 4 and torch.equal(x_all[3], torch.ones(4)) and y_all.tolist() == [0, 0, 1, 1]

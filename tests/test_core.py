@@ -328,6 +328,38 @@ def test_a_resave_cut_short_between_its_files_loads_as_the_new_save(tmp_path, mo
     assert not Augmenter.load(tmp_path).is_fitted() and Augmenter.load(tmp_path).noise == 0.3
 
 
+class JsonState(Augmenter):
+    """Test-only learned augmenter whose fitted state is JSON only: its saves have no weights file."""
+
+    modality = "image"
+    learned = True
+
+    def __init__(self, seed=None):
+        self.seed = seed
+
+    def _fit(self, x, y):
+        self.level_ = float(x.mean())
+
+    def _augment(self, x, y, g):
+        return torch.full_like(x, self.level_)
+
+    def _get_state(self):
+        return {"level": self.level_}, {}
+
+    def _set_state(self, meta, tensors):
+        assert not tensors, f"read weights of another save: {sorted(tensors)}"
+        self.level_ = meta["level"]
+
+
+def test_a_save_without_weights_never_reads_a_weights_file_left_beside_it(tmp_path):
+    x, y = image_batch(6)
+    Memorizer().fit(x, y).save(tmp_path)
+    old_weights = (tmp_path / "model.safetensors").read_bytes()
+    JsonState().fit(x, y).save(tmp_path)
+    (tmp_path / "model.safetensors").write_bytes(old_weights)   # cut short before the old file went
+    assert Augmenter.load(tmp_path).level_ == pytest.approx(float(x.mean()))
+
+
 def test_a_mix_of_two_saves_without_the_carried_config_is_refused(tmp_path):
     x, y = image_batch(6)
     Memorizer(noise=0.1).fit(x, y).save(tmp_path)
@@ -441,7 +473,7 @@ def test_paths_that_are_no_paths_are_named(tmp_path):
         (lambda: SynonymReplace(wordnet_dir=5).augment(["a good movie"]), "wordnet_dir"),
     ]
     for call, name in calls:
-        with pytest.raises(TypeError, match=rf"^{name} must be a path \(a str or pathlib.Path\), got"):
+        with pytest.raises(TypeError, match=rf"^{name} must be a path \(a non-empty str or os.PathLike\), got"):
             call()
     Identity().save(tmp_path / "i")
     assert isinstance(Augmenter.load(str(tmp_path / "i")), Identity)   # a str is a path

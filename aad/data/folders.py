@@ -89,8 +89,9 @@ def from_csv(path: str | Path, text_col: str, label_col: str, name: str | None =
                                          f"delimiter={delimiter!r}); columns: {columns}")
                 rows = _text_rows(reader, text_col, label_col, path)
             except csv.Error as err:   # most often a quote left open: the rest of the file is one field
-                raise ValueError(f"{str(path)!r} line {reader.line_num}: {err} (is a quote left open "
-                                 f"there?)") from err
+                # line_num is the last whole row's end: the faulty record starts on the next line
+                raise ValueError(f"{str(path)!r}, the record from line {reader.line_num + 1}: {err} (is a "
+                                 f"quote left open there?)") from err
     except UnicodeDecodeError as err:
         # Still a UnicodeDecodeError (a ValueError) for callers that catch it, now naming the file.
         reason = (f"{err.reason} (file {str(path)!r} is not {encoding!r}; "

@@ -107,7 +107,7 @@ def _split(data, test_size: int | None) -> tuple[Dataset, Dataset]:
         if train.modality == "image" and len(test) and train.x.shape[1:] != test.x.shape[1:]:
             raise ValueError(f"data: the train and test images must have one shape, got "
                              f"{list(train.x.shape[1:])} and {list(test.x.shape[1:])}")
-        if train.sample_rate != test.sample_rate:
+        if None not in (train.sample_rate, test.sample_rate) and train.sample_rate != test.sample_rate:
             raise ValueError(f"data: the train and test clips must share a sample rate, got "
                              f"{train.sample_rate} and {test.sample_rate}")
     else:

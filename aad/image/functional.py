@@ -14,22 +14,25 @@ from torch import Tensor
 from aad.checks import require_tensor
 
 
-def _images(images) -> Tensor:
-    """``images`` checked for layout and dtype only: a value scan would cost as much as a cheap kernel."""
+def _images(images, floating: bool = True) -> Tensor:
+    """``images`` checked for layout (and float dtype) only: a value scan would cost as much as a cheap
+    kernel."""
     require_tensor(images, "images")
-    if images.dim() != 4 or not images.is_floating_point():
-        raise ValueError(f"images must be a float batch [B, C, H, W], got {images.dtype} of shape "
-                         f"{list(images.shape)} (integer images: x.float() / 255)")
+    if images.dim() != 4:
+        raise ValueError(f"images must be a batch [B, C, H, W], got shape {list(images.shape)}")
+    if floating and not images.is_floating_point():
+        raise TypeError(f"images must be float, got {images.dtype} (integer images: x.float() / 255)")
     return images
 
 
 def _per_image(values, images: Tensor, name: str, shape: tuple = ()) -> Tensor:
-    """``values`` as a tensor of shape ``[B, *shape]``: one entry per image."""
+    """``values`` as a tensor of shape ``[B, *shape]``: one entry per image, or one for all (broadcast)."""
     values = torch.as_tensor(values)
-    if tuple(values.shape) != (len(images), *shape):
-        raise ValueError(f"{name} must have shape {[len(images), *shape]} (one entry per image), "
-                         f"got {list(values.shape)}")
-    return values
+    try:
+        return values.expand(len(images), *shape)
+    except RuntimeError:
+        raise ValueError(f"{name} must have shape {[len(images), *shape]} (one entry per image) or broadcast "
+                         f"to it, got {list(values.shape)}") from None
 
 
 def affine_matrices(angle: Tensor, translate: Tensor, scale: Tensor, shear: Tensor, size,
@@ -146,7 +149,7 @@ def _sample(images: Tensor, grid: Tensor, fill: float, mode: str) -> Tensor:
 
 def flip(images: Tensor, horizontal: bool = True) -> Tensor:
     """Mirror every image left-right (or top-bottom)."""
-    return _images(images).flip(-1 if horizontal else -2)
+    return _images(images, floating=False).flip(-1 if horizontal else -2)
 
 
 def erase(images: Tensor, boxes: Tensor, values: Tensor | float = 0.0) -> Tensor:

@@ -35,7 +35,7 @@ class AdaptSettings:
 
 
 def cache_root(cache_dir: str | None = None) -> Path:
-    if cache_dir is not None:
+    if cache_dir is not None and cache_dir != "":   # "" means the default, as None does
         return check_path(cache_dir, "cache_dir")
     if os.environ.get("AAD_CACHE"):
         return Path(os.environ["AAD_CACHE"]) / "mlm"

@@ -53,11 +53,12 @@ def default_model() -> str:
 def check_model(name, arg: str = "model") -> None:
     """``name`` must be a hub model name or an existing folder. A mistyped folder would be taken for
     a hub name, and fail there with an unrelated message (after a minute of retries when offline)."""
-    if isinstance(name, os.PathLike):
-        name = os.fspath(name)
     if not isinstance(name, str) or not name:
-        raise TypeError(f"{arg} must be a Hugging Face model name or a folder (str), got {name!r}")
-    if name.startswith(("/", ".", "~")) and not Path(name).expanduser().is_dir():   # no hub name starts so
+        hint = f": pass str({name!r})" if isinstance(name, os.PathLike) else ""
+        raise TypeError(f"{arg} must be a Hugging Face model name or a folder (a str), got {name!r}{hint}")
+    if name.startswith("~"):   # transformers would take it for a hub name
+        raise ValueError(f"{arg} {name!r}: expand the ~ first (os.path.expanduser)")
+    if name.startswith(("/", ".")) and not Path(name).is_dir():   # no hub name starts so
         raise FileNotFoundError(f"{arg} folder {name!r} does not exist")
 
 

@@ -37,7 +37,7 @@ INSTALL_HINT = ("WordNet 3.0 was not found. Install Debian's WordNet database "
 
 def find_wordnet(wordnet_dir: str | None = None) -> Path:
     """The WordNet database folder: ``wordnet_dir``, else $WORDNET_DIR, else /usr/share/wordnet."""
-    if wordnet_dir is not None:
+    if wordnet_dir is not None and wordnet_dir != "":   # "" means the default, as None does
         check_path(wordnet_dir, "wordnet_dir")
     candidates = [wordnet_dir] if wordnet_dir else [os.environ.get("WORDNET_DIR"), *DEFAULT_DIRS]
     for folder in filter(None, candidates):

@@ -107,7 +107,8 @@ def test_csv_errors_name_the_argument(tmp_path):
 def test_csv_with_a_quote_left_open_names_the_line(tmp_path):
     path = tmp_path / "t.csv"
     path.write_text('text,label\nfine,a\n"open quote,b\n' + "word " * 30000 + "\n", encoding="utf-8")
-    with pytest.raises(ValueError, match=r"t.csv' line \d+: field larger than field limit .* quote left open"):
+    with pytest.raises(ValueError, match=r"t.csv', the record from line 3: field larger than field limit .* quote "
+                                         r"left open there"):
         from_csv(path, text_col="text", label_col="label")
 
 

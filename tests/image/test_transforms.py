@@ -94,20 +94,28 @@ def test_gaussian_blur_matrix_is_the_padded_convolution(sigma):
     (lambda x: Fn.morphology(x, torch.ones(2), 2), "kernel must be an odd positive int, got 2"),
     (lambda x: Fn.morphology(x, torch.ones(3)), r"strength must have shape \[2\] \(one entry per image\)"),
     (lambda x: Fn.adjust_brightness(x, torch.ones(3)), r"factor must have shape \[2\]"),
-    (lambda x: Fn.adjust_contrast(x, 1.0), r"factor must have shape \[2\]"),
-    (lambda x: Fn.affine((x * 255).byte(), torch.eye(2, 3).expand(2, 2, 3)), "images must be a float batch"),
-    (lambda x: Fn.affine(x[0], torch.eye(2, 3).expand(2, 2, 3)), r"images must be a float batch .* \[1, 8, 8\]"),
-    (lambda x: Fn.affine(x, torch.eye(2, 3)), r"matrices must have shape \[2, 2, 3\]"),
+    (lambda x: Fn.adjust_contrast(x, torch.ones(2, 2)), r"factor must have shape \[2\]"),
+    (lambda x: Fn.affine(x[0], torch.eye(2, 3).expand(2, 2, 3)), r"images must be a batch .* \[1, 8, 8\]"),
+    (lambda x: Fn.affine(x, torch.eye(3, 3)), r"matrices must have shape \[2, 2, 3\]"),
     (lambda x: Fn.elastic(x, torch.zeros(2, 8, 8)), r"displacement must have shape \[2, 8, 8, 2\]"),
     (lambda x: Fn.erase(x, torch.zeros(2, 3)), r"boxes must have shape \[2, 4\]"),
-    (lambda x: Fn.gaussian_noise(x, torch.ones(2), torch.ones(8, 8)), r"noise must have shape \[2, 1, 8, 8\]"),
+    (lambda x: Fn.gaussian_noise(x, torch.ones(2), torch.ones(3, 8)), r"noise must have shape \[2, 1, 8, 8\]"),
     (lambda x: Fn.gaussian_blur_matrix(8, 0), r"sigma must be a number in \[0.1, 1000\]"),   # gave NaN
 ])
 def test_kernels_name_a_bad_argument(call, match):
     with pytest.raises(ValueError, match=match):   # they failed deep in torch, or silently made NaN
         call(torch.rand(2, 1, 8, 8))
-    assert torch.allclose(Fn.adjust_brightness(torch.full((2, 1, 2, 2), 0.5), [1.0, 2.0])[:, 0, 0, 0],
-                          torch.tensor([0.5, 1.0]))   # a list is one value per image too
+
+
+def test_kernels_take_integer_images_where_values_do_not_matter_and_broadcast_parameters():
+    x = torch.full((2, 1, 2, 2), 0.5)
+    with pytest.raises(TypeError, match=r"images must be float, got torch.uint8 .* x.float\(\) / 255"):
+        Fn.affine((x * 255).byte(), torch.eye(2, 3).expand(2, 2, 3))
+    assert torch.equal(Fn.flip((x * 255).byte()), (x * 255).byte())
+    brighter = lambda factor: Fn.adjust_brightness(x, factor)[:, 0, 0, 0].tolist()
+    assert brighter([1.0, 2.0]) == [0.5, 1.0]            # a list: one value per image
+    assert brighter(torch.tensor(2.0)) == [1.0, 1.0]     # one value for all
+    assert Fn.gaussian_noise(x, torch.tensor(0.0), torch.ones(1, 1, 2, 2)).equal(x)
 
 
 def test_morphology_thickens_and_thins_strokes_by_degrees():

@@ -440,6 +440,8 @@ def test_a_max_length_with_no_room_for_a_word_is_refused(tmp_path):
     (3, TypeError, "model must be a Hugging Face model name or a folder"),   # went to the hub, offline
     ("./typo_folder", FileNotFoundError, "model folder './typo_folder' does not exist"),
     ("/no/such/folder", FileNotFoundError, "model folder '/no/such/folder' does not exist"),
+    ("~/models/mlm", ValueError, "expand the ~ first"),   # transformers took it for a hub name
+    (Path("/models/mlm"), TypeError, r"pass str\(PosixPath"),
 ])
 def test_a_model_that_is_no_name_or_folder_is_named(model, error, match):
     with pytest.raises(error, match=match):
