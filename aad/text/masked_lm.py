@@ -132,10 +132,11 @@ class MaskedLMReplace(Augmenter):
                              f"(its special tokens{', the longest label prefix' if prefixes else ''} and one word), "
                              f"got {self.max_length}")
         window = min(self.max_length, max_tokens(model, tokenizer), cap or self.max_length)
-        if window < room:   # only a long label name gets here: max_length itself has room
+        if window < room:   # max_length has room: the model reads too few tokens for the label names
+            where = f"the {window} tokens this model reads{' while fitting' if cap else ''}"
             raise ValueError(f"label_names: the longest label prefix takes {longest} tokens, which leaves no room "
-                             f"for a word in the {window} tokens this model reads{' while fitting' if cap else ''}: "
-                             f"shorten the names")
+                             f"for a word in {where}: shorten the names" if prefixes else
+                             f"model: {where} leave no room for a word after its special tokens")
         return window
 
     def _num_classes(self) -> int | None:
