@@ -65,6 +65,7 @@ def check_model(name, arg: str = "model") -> None:
 def load_masked_lm(name: str, device="cpu"):
     """(model in eval mode, fast tokenizer, has_head). A missing head is initialised as in
     :func:`init_head` so the model is a sensible starting point for fine-tuning."""
+    check_model(name)   # here, where it is loaded: a fitted save needs nothing from it
     tokenizer = load_tokenizer(name)
     with quiet_transformers(), fixed_init():
         model, info = transformers().AutoModelForMaskedLM.from_pretrained(name, output_loading_info=True)

@@ -11,7 +11,6 @@ from aad.checks import check_bool, check_device, check_in_range, check_int, chec
 from aad.text.adapt import AdaptSettings, adapt_cached
 from aad.text.corpus import general_corpus
 from aad.text.lm import (
-    check_model,
     default_model,
     fixed_init,
     load_masked_lm,
@@ -90,8 +89,6 @@ class MaskedLMReplace(Augmenter):
     # ---- fit ----------------------------------------------------------------------------------
     def _fit(self, x: list[str], y: torch.Tensor | None) -> None:
         self._validate()
-        if self.model is not None:   # only where it is loaded: a fitted save needs nothing from it
-            check_model(self.model)
         base = self.model or default_model()
         model, tokenizer, has_head = load_masked_lm(base, self.device)
         if not has_head and self.pretrain_steps > 0:
@@ -151,8 +148,6 @@ class MaskedLMReplace(Augmenter):
         # keyed by the parameters it was loaded with: set_params(model=...) must load the new model
         key = (self.model, str(self.device))
         if getattr(self, "_base", None) is None or self._base[0] != key:
-            if self.model is not None:
-                check_model(self.model)
             model, tokenizer, has_head = load_masked_lm(self.model or default_model(), self.device)
             if not has_head:
                 raise NotFittedError(f"{self.model or 'the packaged MiniLM encoder'} has no masked-LM head: "
