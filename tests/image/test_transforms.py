@@ -213,6 +213,21 @@ def test_non_finite_parameters_are_named(augmenter, words):
         augmenter(torch.rand(2, 1, 8, 8))
 
 
+@pytest.mark.parametrize("augmenter, words", [   # the first four made NaN images: float32 overflows
+    (RandomAffine(scale=(1e39, 1e39)), r"scale\[0\] must be in \[0.01, 100\], got 1e\+39"),
+    (RandomAffine(scale=(1e-40, 1)), r"scale\[0\] must be in \[0.01, 100\]"),
+    (RandomAffine(aspect=(1, 1e39)), r"aspect\[1\] must be in \[0.01, 100\]"),
+    (ElasticDistortion(alpha=(1, 1e39)), r"alpha\[1\] must be in \[0, 1000\]"),
+    (RandomErasing(aspect=(1e-3, 1)), r"aspect\[0\] must be in \[0.01, 100\]"),
+    (GaussianNoise(std=(0, 1e3)), r"std\[1\] must be in \[0, 100\]"),
+    (RandomBrightnessContrast(brightness=(1, 1e39)), r"brightness\[1\] must be in \[0, 100\]"),
+    (RandomBrightnessContrast(contrast=(1, 1e39)), r"contrast\[1\] must be in \[0, 100\]"),
+])
+def test_parameters_beyond_any_use_are_named(augmenter, words):
+    with pytest.raises(ValueError, match=words):
+        augmenter(torch.rand(2, 1, 8, 8))
+
+
 def test_single_number_degrees_and_translate_mean_symmetric_ranges():
     x = torch.rand(4, 1, 8, 8)
     scalar = RandomAffine(degrees=15, translate=0.1, seed=0)(x)
