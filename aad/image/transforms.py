@@ -83,7 +83,8 @@ class RandomAffine(ImageTransform):
         shear: x-shear angle range in degrees, within (-90, 90): slants the image; a positive one
             moves its bottom to the right (the opposite sign to torchvision's ``affine``).
         aspect: width / height stretch range at constant area (1 = unchanged, > 1 widens), each in
-            [0.01, 100], drawn log-uniformly: makes digits and letters narrower or wider, as handwriting varies.
+            [0.01, 100], drawn log-uniformly: makes digits and letters narrower or wider, as
+            handwriting varies.
         fill: value for pixels that come from outside the image, in [0, 1].
         p: probability that a sample is transformed.
     """
@@ -277,8 +278,8 @@ class GaussianNoise(ImageTransform):
 
 
 class RandomBrightnessContrast(ImageTransform):
-    """Multiply brightness and contrast by factors drawn from ``brightness`` and ``contrast`` (1 = unchanged),
-    each within [0, 100]."""
+    """Multiply brightness and contrast by factors drawn from ``brightness`` and ``contrast``
+    (1 = unchanged), each within [0, 100]."""
 
     def __init__(self, brightness=(0.8, 1.2), contrast=(0.8, 1.2), p: float = 1.0, seed: int | None = None):
         self.brightness = brightness
