@@ -92,6 +92,12 @@ def _image_gan(quick):
     return make("aad.image", "ConditionalGAN", progress=False, **(QUICK_GAN["image"] if quick else {}))
 
 
+def _image_gan_on_warps(quick):
+    # The GAN learns from the digits and 20 shape-warped copies of each, then draws varied digits.
+    return make("aad.image", "ConditionalGAN", progress=False, fit_augmenter=_shape_affine_elastic(quick),
+                **(QUICK_GAN["image"] if quick else {}))
+
+
 # The GAN arms share one fit and one set of samples per subset: "gan+X" adds the GAN's samples to X's.
 IMAGE = {
     "none": lambda quick: None,
@@ -105,6 +111,8 @@ IMAGE = {
     "gan+affine": lambda quick: Arm([_affine(quick), _image_gan(quick)]),
     "gan+affine+elastic": lambda quick: Arm([_affine_elastic(quick), _image_gan(quick)]),
     "gan+affine+shear+aspect+elastic": lambda quick: Arm([_shape_affine_elastic(quick), _image_gan(quick)]),
+    "warped-gan+affine+shear+aspect+elastic":
+        lambda quick: Arm([_shape_affine_elastic(quick), _image_gan_on_warps(quick)]),
 }
 
 

@@ -16,7 +16,9 @@ from aad.gan import (
     train_conditional_gan,
 )
 from aad.image.classifier import SmallCNN, predict_proba, train_classifier
+from aad.seeding import derive_seed, make_generator
 from aad.serialization import load_module
+from aad.training import tensor_digest
 
 # No "color": on mnist its brightness shift let the generator draw grey, blotchy backgrounds
 # (without it, after 700 steps at mode-seeking 0.1: Frechet distance 18.8 -> 8.7, CAS 0.49 -> 0.58,
@@ -51,6 +53,15 @@ class ConditionalGAN(Augmenter):
         diffaugment: DiffAugment ops applied to real and fake before the discriminator: a list of
             "translation", "cutout", "color", or a comma-separated string of them ("" for none).
         mix: fraction of samples ``augment`` replaces by generated ones of the same label, in [0, 1].
+        fit_augmenter, fit_copies: a fixed (not learned) image augmenter, e.g. ``Compose([RandomAffine(
+            shear=(-15, 15), aspect=(0.75, 1.33)), ElasticDistortion()])``. When given, the GAN learns
+            from ``x`` plus ``fit_copies`` copies of each image through it (memory: 1 + fit_copies times
+            ``x``), so it draws labeled images as varied as those warps make them, and more. On mnist
+            (10 digits per class, the CNN of ``aad evaluate`` trained on the 100 digits, 2,000 warped
+            copies and 2,000 samples; seeds 3-8), the GAN fitted on 20 such copies per digit added 0.4
+            points to the warps' gain of 4.7, where the GAN fitted on the digits alone added 0.05 on
+            seeds 0-2. The copies are drawn from a stream derived from ``seed`` (without one, from
+            the data, so that a resumed fit learns from the copies it started with).
         quality_threshold: if set (in (0, 1]), ``fit`` also trains a classifier on the real data and
             generated samples it does not assign to their label with at least this probability are
             redrawn, up to ``max_tries`` times (after that the last draw is kept). On 10 mnist digits
@@ -75,6 +86,7 @@ class ConditionalGAN(Augmenter):
                  seconds: float | None = None, batch_size: int = 32, lr: float = 2e-3,
                  lr_decay_from: float = 0.5, ema_decay: float = 0.999, class_weight: float = 1.0,
                  mode_seeking: float = 0.6, diffaugment=IMAGE_DIFFAUGMENT, mix: float = 0.5,
+                 fit_augmenter: Augmenter | None = None, fit_copies: int = 20,
                  quality_threshold: float | None = None, max_tries: int = 5, checkpoint_dir: str | None = None,
                  resume: bool = True, progress: bool = True, device: str = "cpu",
                  seed: int | None = None):
@@ -91,6 +103,8 @@ class ConditionalGAN(Augmenter):
         self.mode_seeking = mode_seeking
         self.diffaugment = diffaugment
         self.mix = mix
+        self.fit_augmenter = fit_augmenter
+        self.fit_copies = fit_copies
         self.quality_threshold = quality_threshold
         self.max_tries = max_tries
         self.checkpoint_dir = checkpoint_dir
@@ -110,6 +124,7 @@ class ConditionalGAN(Augmenter):
         self._check_filter_params()
         self._check_filter_trains(x)   # before the GAN's fit, which it would follow
         x = x.float()  # float64 images (numpy / 255.0): the networks are float32; the caller's x is kept
+        x, y = self._with_copies(x, y)
         num_classes = int(y.max()) + 1
         config = GANConfig(tuple(x.shape[1:]), num_classes, self.z_dim, self.g_width, self.d_width)
         train = TrainConfig.from_params(self.get_params())
@@ -126,6 +141,20 @@ class ConditionalGAN(Augmenter):
             # at least 200 steps: 5 epochs of 100 images are 15 steps at batch 32, which left it at chance
             self.filter_ = train_classifier(x.to(self.device), y.to(self.device), num_classes, g,
                                             batch_size=32, min_steps=200)
+
+    def _with_copies(self, x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
+        """``x`` and ``fit_copies`` copies of it through ``fit_augmenter`` (``x`` alone without one)."""
+        augmenter = self.fit_augmenter
+        if augmenter is None:
+            return x, y
+        if not isinstance(augmenter, Augmenter) or augmenter.modality not in ("image", None) or augmenter.learned:
+            raise TypeError(f"fit_augmenter must be a fixed (not learned) image Augmenter or None, got "
+                            f"{augmenter!r:.120}")
+        copies = check_int(self.fit_copies, "fit_copies", 1)
+        source = tensor_digest(x) if self.seed is None else self.seed
+        g = make_generator(derive_seed(source, type(self).__name__, "fit_copies"))
+        x_rep, y_rep = x.repeat(copies, 1, 1, 1), y.repeat(copies)
+        return torch.cat([x, augmenter.augment(x_rep, y_rep, rng=g).to(x.dtype)]), torch.cat([y, y_rep])
 
     def _check_filter_params(self) -> None:
         # again at every draw: set_params and load(..., quality_threshold=) can change them after fit

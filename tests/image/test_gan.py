@@ -7,8 +7,9 @@ import aad.gan
 from aad import Compose
 from aad.base import Augmenter
 from aad.export import save_samples
-from aad.image import ConditionalGAN, RandomAffine
+from aad.image import ConditionalGAN, ElasticDistortion, RandomAffine
 from aad.image.classifier import predict_proba
+from aad.text import RandomSwap
 from tests.cases import image_batch
 
 
@@ -274,3 +275,69 @@ def test_fits_leave_the_global_cuda_streams_alone(monkeypatch):
     tiny(steps=1, quality_threshold=0.5, max_tries=1).fit(x, y)  # the GAN's networks and its filter
     train_dcgan(digits, torch.Generator().manual_seed(0), steps=1, batch_size=2)
     assert reseeded == [] and torch.equal(torch.random.get_rng_state(), cpu_stream)
+
+
+
+def _data_learned(monkeypatch, gan, x, y):
+    """The images and labels ``gan``'s fit trains its networks on."""
+    seen = {}
+    train = aad.image.gan.train_conditional_gan
+
+    def spy(x, y, *args, **kwargs):
+        seen["x"], seen["y"] = x.clone(), y.clone()
+        return train(x, y, *args, **kwargs)
+    monkeypatch.setattr(aad.image.gan, "train_conditional_gan", spy)
+    gan.fit(x, y)
+    return seen["x"], seen["y"]
+
+
+def test_fit_augmenter_adds_warped_copies_to_what_the_gan_learns_from(monkeypatch):
+    x, y = image_batch(b=6)
+    before = x.clone()
+    warp = RandomAffine(degrees=(20.0, 30.0), translate=(0.0, 0.0), scale=(1.0, 1.0))
+    learned_x, learned_y = _data_learned(monkeypatch, tiny(fit_augmenter=warp, fit_copies=3), x, y)
+    assert learned_x.shape == (24, *x.shape[1:]) and torch.equal(learned_y, y.repeat(4))
+    assert torch.equal(learned_x[:6], x) and torch.equal(x, before)
+    copies = learned_x[6:].view(3, *x.shape)
+    assert not torch.equal(copies[0], copies[1])            # each copy is warped anew
+    for copy in copies:   # rotated by 20-30 degrees: near, never equal to, the digit it came from
+        assert ((copy - x).abs().flatten(1).max(1).values > 0.1).all()
+    assert torch.equal(_data_learned(monkeypatch, tiny(), x, y)[0], x)
+
+
+@pytest.mark.parametrize("seed", [0, None])
+def test_fit_copies_repeat_for_a_seed_and_for_the_same_data_without_one(monkeypatch, seed):
+    """Without a seed the copies still repeat: a resumed fit must learn from those it started with."""
+    x, y = image_batch(b=6)
+    first, second, other = (_data_learned(monkeypatch, tiny(fit_augmenter=RandomAffine(), seed=s), x, y)[0]
+                            for s in (seed, seed, 1))
+    assert torch.equal(first, second) and not torch.equal(first, other)
+
+
+def test_a_seedless_fit_on_warped_copies_resumes_its_checkpoint(tmp_path):
+    x, y = image_batch()
+    tiny(seed=None, steps=2, fit_augmenter=RandomAffine(), checkpoint_dir=str(tmp_path)).fit(x, y)
+    resumed = tiny(seed=None, steps=4, fit_augmenter=RandomAffine(), checkpoint_dir=str(tmp_path)).fit(x, y)
+    assert resumed.steps_done_ == 4
+
+
+def test_fit_augmenter_is_saved_and_loaded_with_the_gan(tmp_path):
+    x, y = image_batch()
+    warp = Compose([RandomAffine(shear=(-15.0, 15.0)), ElasticDistortion()])
+    gan = tiny(fit_augmenter=warp, fit_copies=2).fit(x, y)
+    gan.save(tmp_path / "gan")
+    loaded = Augmenter.load(tmp_path / "gan")
+    assert loaded.fit_augmenter.to_config() == warp.to_config() and loaded.fit_copies == 2
+    assert torch.equal(loaded.generate(y, rng=3), gan.generate(y, rng=3))
+
+
+@pytest.mark.parametrize("params, error, words", [
+    ({"fit_augmenter": ConditionalGAN()}, TypeError, "fit_augmenter must be a fixed"),
+    ({"fit_augmenter": RandomSwap()}, TypeError, "fit_augmenter must be a fixed .* image Augmenter"),
+    ({"fit_augmenter": "affine"}, TypeError, "fit_augmenter"),
+    ({"fit_augmenter": RandomAffine(), "fit_copies": 0}, ValueError, "fit_copies must be an int >= 1"),
+])
+def test_a_wrong_fit_augmenter_or_fit_copies_is_named(params, error, words):
+    x, y = image_batch()
+    with pytest.raises(error, match=words):
+        tiny(**params).fit(x, y)
