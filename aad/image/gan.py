@@ -62,12 +62,13 @@ class ConditionalGAN(Augmenter):
             points to the warps' gain of 4.7, where the GAN fitted on the digits alone added 0.05 on
             seeds 0-2. The copies are drawn from a stream derived from ``seed`` (without one, from
             the data, so that a resumed fit learns from the copies it started with).
-        quality_threshold: if set (in (0, 1]), ``fit`` also trains a classifier on the real data and
-            generated samples it does not assign to their label with at least this probability are
-            redrawn, up to ``max_tries`` times (after that the last draw is kept). On 10 mnist digits
-            per class that classifier scores 0.85-0.92 on held-out digits but gives only about 60% of
-            them 0.9 for their label: at 0.9 the filter keeps samples that look like the training digits.
-            A single image trains it only if it has a side of 3 pixels or more.
+        quality_threshold: if set (in (0, 1]), ``fit`` also trains a classifier on the data the GAN
+            learns from (warped copies included), and generated samples it does not assign to their
+            label with at least this probability are redrawn, up to ``max_tries`` times (after that
+            the last draw is kept). On 10 mnist digits per class that classifier scores 0.85-0.92 on
+            held-out digits but gives only about 60% of them 0.9 for their label: at 0.9 the filter
+            keeps samples that look like the training digits. A single image trains it only if it
+            has a side of 3 pixels or more.
         checkpoint_dir, resume, progress: fit checkpoints (atomic; written every 200 steps and at the
             end, and an interrupted fit saves its last 10-step mark; resumed when present, time budget
             included), tqdm bar. A checkpoint records the data, the settings and the seed it was trained
