@@ -128,10 +128,31 @@ def parse_params(pairs: list[str]) -> dict:
         if key == "seed":   # two ways to seed, one silently winning, would be one too many
             raise ValueError("--param seed: pass --seed instead")
         try:
-            params[key] = json.loads(value)
+            params[key] = nested_augmenters(json.loads(value), f"--param {key}")
         except json.JSONDecodeError:
             params[key] = value
     return params
+
+
+def nested_augmenters(value, name: str):
+    """``value`` with each ``{"class": NAME, "params": {...}}`` in it built into that augmenter, so that
+    ``--param fit_augmenter={"class": "RandomAffine", "params": {"shear": [-15, 15]}}`` passes one."""
+    if isinstance(value, list):
+        return [nested_augmenters(v, f"{name}[{i}]") for i, v in enumerate(value)]
+    if not (isinstance(value, dict) and set(value) == {"class", "params"}):
+        return value
+    if not isinstance(value["class"], str) or not isinstance(value["params"], dict):
+        raise TypeError(f"{name}: an augmenter is {{\"class\": NAME, \"params\": {{...}}}}, got {value!r:.120}")
+    params = {k: nested_augmenters(v, f"{name}.{k}") for k, v in value["params"].items()}
+    try:
+        return build_augmenter(resolve_augmenter_class(value["class"]), params)
+    except ValueError as e:
+        raise ValueError(f"{name}: {e}") from None
+
+
+def _is_augmenter_class(obj) -> bool:
+    from aad.base import Augmenter
+    return isinstance(obj, type) and issubclass(obj, Augmenter) and obj is not Augmenter
 
 
 def resolve_augmenter_class(name: str, modality: str | None = None):
@@ -143,7 +164,7 @@ def resolve_augmenter_class(name: str, modality: str | None = None):
     available = []
     for module in (f"aad.{modality}",) if modality else ("aad", "aad.image", "aad.text", "aad.audio"):
         package = __import__(module, fromlist=["__all__"])
-        exported = [n for n in getattr(package, "__all__", []) if isinstance(getattr(package, n), type)]
+        exported = [n for n in getattr(package, "__all__", []) if _is_augmenter_class(getattr(package, n))]
         if name in exported:
             return getattr(package, name)
         available += exported

@@ -6,6 +6,7 @@ import torch
 
 import aad
 import aad.export
+from aad.base import Augmenter
 from aad.cli import main, parse_params, resolve_augmenter_class
 
 
@@ -54,6 +55,30 @@ def test_fit_generate_augment_round_trip(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "unknown augmenter 'Nothing' for modality image" in err and "'RandomAffine'" in err, "names the choices"
 
+
+
+def test_a_param_may_be_an_augmenter_given_as_its_config(tmp_path):
+    warp = {"class": "Compose", "params": {"augmenters": [
+        {"class": "RandomAffine", "params": {"shear": [-15, 15]}},
+        {"class": "aad.image.transforms:ElasticDistortion", "params": {}}]}}   # as config.json names it
+    model = tmp_path / "gan"
+    assert main(["fit", "image", "--dataset", "digits", "--shots", "2", "--param", "steps=1",
+                 "--param", "progress=false", "--param", "g_width=4", "--param", "d_width=4",
+                 "--param", f"fit_augmenter={json.dumps(warp)}", "--param", "fit_copies=2", "--out", str(model)]) == 0
+    loaded = Augmenter.load(model)
+    assert [type(a).__name__ for a in loaded.fit_augmenter.augmenters] == ["RandomAffine", "ElasticDistortion"]
+    assert loaded.fit_augmenter.augmenters[0].shear == [-15, 15] and loaded.fit_copies == 2
+
+
+@pytest.mark.parametrize("value, match", [
+    ('{"class": "Nothing", "params": {}}', "--param fit_augmenter: unknown augmenter 'Nothing'"),
+    ('{"class": "RandomAffine", "params": {"degree": 3}}', "--param fit_augmenter: RandomAffine has no parameter 'degree'"),
+    ('{"class": ["RandomAffine"], "params": {}}', '--param fit_augmenter: an augmenter is {"class": NAME'),
+])
+def test_a_wrong_augmenter_config_in_a_param_is_named(value, match, tmp_path, capsys):
+    assert main(["fit", "image", "--dataset", "digits", "--shots", "1", "--param", f"fit_augmenter={value}",
+                 "--out", str(tmp_path / "o")]) == 2
+    assert match in capsys.readouterr().err and not (tmp_path / "o").exists()
 
 def test_out_folder_is_refused_then_replaced_without_touching_other_files(tmp_path, capsys):
     out = tmp_path / "a"
