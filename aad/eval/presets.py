@@ -93,7 +93,8 @@ def _image_gan(quick):
 
 
 def _image_gan_on_warps(quick):
-    # The GAN learns from the digits and 20 shape-warped copies of each, then draws varied digits.
+    # The GAN learns from the digits and 20 shape-warped copies of each, then draws varied digits. On
+    # mnist (10 shots) it took 0.7 points from the warps' gain on seeds 0-2 (0.5 on seeds 3-8).
     return make("aad.image", "ConditionalGAN", progress=False, fit_augmenter=_shape_affine_elastic(quick),
                 **(QUICK_GAN["image"] if quick else {}))
 

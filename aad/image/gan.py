@@ -56,12 +56,13 @@ class ConditionalGAN(Augmenter):
         fit_augmenter, fit_copies: a fixed (not learned) image augmenter, e.g. ``Compose([RandomAffine(
             shear=(-15, 15), aspect=(0.75, 1.33)), ElasticDistortion()])``. When given, the GAN learns
             from ``x`` plus ``fit_copies`` copies of each image through it (memory: 1 + fit_copies times
-            ``x``), so it draws labeled images as varied as those warps make them, and more. On mnist
-            (10 digits per class, the CNN of ``aad evaluate`` trained on the 100 digits, 2,000 warped
-            copies and 2,000 samples; seeds 3-8), the GAN fitted on 20 such copies per digit added 0.4
-            points to the warps' gain of 4.7, where the GAN fitted on the digits alone added 0.05 on
-            seeds 0-2. The copies are drawn from a stream derived from ``seed`` (without one, from
-            the data, so that a resumed fit learns from the copies it started with).
+            ``x``), so it draws labeled images as varied as those warps make them. On mnist it did
+            not pay: 10 digits per class, the CNN of ``aad evaluate`` trained on the 100 digits, 2,000
+            copies through those warps and 2,000 samples of the GAN fitted on 20 of them per digit
+            scored 0.7 points below the digits and warped copies alone on seeds 0-2 (0.5 below on
+            seeds 3-8, where a probe had seen 0.4 above; benchmarks/EFFICACY.md). The copies are
+            drawn from a stream derived from ``seed`` (without one, from the data, so that a resumed
+            fit learns from the copies it started with).
         quality_threshold: if set (in (0, 1]), ``fit`` also trains a classifier on the data the GAN
             learns from (warped copies included), and generated samples it does not assign to their
             label with at least this probability are redrawn, up to ``max_tries`` times (after that
