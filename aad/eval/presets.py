@@ -87,16 +87,15 @@ def _albumentations_affine_elastic(quick):
     return make("aad.image", "Albumentations", transform=A.Compose([affine, elastic]))
 
 
-def _image_gan(quick):
+def _image_gan(quick, **params):
     # quick: about 30 s per k-shot fit on 2 cores (fits are cached in DIR/cache); full: the class default.
-    return make("aad.image", "ConditionalGAN", progress=False, **(QUICK_GAN["image"] if quick else {}))
+    return make("aad.image", "ConditionalGAN", progress=False, **params, **(QUICK_GAN["image"] if quick else {}))
 
 
 def _image_gan_on_warps(quick):
     # The GAN learns from the digits and 20 shape-warped copies of each, then draws varied digits. On
     # mnist (10 shots) it took 0.7 points from the warps' gain on seeds 0-2 (0.5 on seeds 3-8).
-    return make("aad.image", "ConditionalGAN", progress=False, fit_augmenter=_shape_affine_elastic(quick),
-                **(QUICK_GAN["image"] if quick else {}))
+    return _image_gan(quick, fit_augmenter=_shape_affine_elastic(quick))
 
 
 # The GAN arms share one fit and one set of samples per subset: "gan+X" adds the GAN's samples to X's.

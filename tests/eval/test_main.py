@@ -95,12 +95,12 @@ def test_presets_skip_what_is_missing_and_refuse_unknown_names(monkeypatch):
         build_presets("audio", quick=True, names=["warp"])
 
 
-
 def test_a_quick_run_leaves_out_the_full_only_arms_unless_named():
     arm = "warped-gan+affine+shear+aspect+elastic"
     assert arm not in build_presets("image", quick=True)[0]
     assert arm in build_presets("image", quick=False)[0]
     assert arm in build_presets("image", quick=True, names=[arm])[0]
+
 
 def test_presets_that_condition_on_labels_get_the_class_names(monkeypatch):
     from aad.text import MaskedLMReplace

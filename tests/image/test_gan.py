@@ -277,7 +277,6 @@ def test_fits_leave_the_global_cuda_streams_alone(monkeypatch):
     assert reseeded == [] and torch.equal(torch.random.get_rng_state(), cpu_stream)
 
 
-
 def _data_learned(monkeypatch, gan, x, y):
     """The images and labels ``gan``'s fit trains its networks on."""
     seen = {}
