@@ -73,3 +73,24 @@ def test_one_of_takes_weights_on_cuda():
     one_of = OneOf([RandomAffine(degrees=10), RandomAffine(degrees=20)], weights=torch.tensor([1.0, 0.0]).cuda())
     out = one_of.augment(x.cuda(), rng=0)
     assert out.device.type == "cuda" and out.shape == x.shape
+
+
+def test_evaluate_fits_a_gan_arm_and_scores_it_on_cuda():
+    from aad.eval import evaluate
+    from aad.eval.presets import Arm, on_device
+    from tests.eval.helpers import image_dataset
+
+    arm = on_device(Arm([RandomAffine(degrees=10), tiny_image_gan(device="cpu")]), "cuda")
+    assert arm.parts[1].device == "cuda"
+    report = evaluate(image_dataset(size=12), {"gan+affine": arm}, shots=[3], seeds=[0], factor=2, steps=5,
+                      device="cuda", progress=False)
+    rows = {r["augmenter"]: r for r in report.rows}
+    assert not any("error" in r for r in rows.values()), [r.get("error") for r in rows.values()]
+    # factor 2 for each of the subset's 9 images, from each of the two parts
+    assert rows["gan+affine"]["n_new"] == 2 * 9 * 2 and 0 <= rows["gan+affine"]["accuracy"] <= 1
+
+
+def test_a_seeded_gan_fit_repeats_on_cuda():
+    x, y = image_batch()
+    first, second = (tiny_image_gan(steps=6).fit(x, y).generate(y, rng=1) for _ in range(2))
+    assert torch.equal(first, second)

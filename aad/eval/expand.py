@@ -169,9 +169,12 @@ def expand_part(augmenter: Augmenter, x, y: Tensor, need: Tensor, g: torch.Gener
 def _one_per_label(augmenter: Augmenter, out, n: int, like):
     """``out`` as a batch like the real ``like``, checked to hold one sample per label: a surplus would
     shift every later label onto another sample. Clips of their own lengths (``keep_length=False``)
-    are cropped or padded to the real length, as the downstream model takes one length."""
+    are cropped or padded to the real length, as the downstream model takes one length. A GAN on the
+    GPU draws there: its samples join the real ones (and the other parts') on their device."""
     if isinstance(like, Tensor) and isinstance(out, (list, tuple)):
         out = torch.stack([match_shape(clip[None], like)[0] for clip in out]) if len(out) else like[:0]
+    if isinstance(like, Tensor) and isinstance(out, Tensor):
+        out = out.to(like.device)
     if len(out) != n:
         raise ValueError(f"{type(augmenter).__name__} returned {len(out)} samples for {n} "
                          f"{'labels' if augmenter.generative else 'inputs'}: the harness needs one per sample")

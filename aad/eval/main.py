@@ -45,7 +45,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--out", required=True, help="output folder (report.json, report.md, PNGs)")
     parser.add_argument("--overwrite", action="store_true", help="start again in an existing --out folder")
     parser.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
-    parser.add_argument("--device", default="cpu", help="torch device for downstream models (cpu, cuda)")
+    parser.add_argument("--device", default="cpu",
+                        help="torch device (cpu, cuda) of the downstream models and the learned augmenters")
     parser.add_argument("--threads", type=int, default=None,
                         help="torch CPU threads (default: torch's, one per core; on 2 cores the masked LM "
                              "and the CNNs train 1.5x faster than on one). Give 1 to run two jobs side by side")
@@ -126,7 +127,8 @@ def run(args) -> int:
         if modality not in names:
             continue
         data = _load(dataset)
-        augmenters, skipped = build_presets(modality, args.quick, names[modality], classes=data.classes)
+        augmenters, skipped = build_presets(modality, args.quick, names[modality], classes=data.classes,
+                                            device=args.device)
         models = _models(args, modality, list(names))
         train, test, arms, shots, seeds, models = check_arguments(data, augmenters, models=models, **settings,
                                                                   option=_option)

@@ -164,9 +164,10 @@ MODELS = {"image": ("cnn",), "text": ("bag", "minilm"), "audio": ("cnn",)}
 
 
 def build_presets(modality: str, quick: bool, names: list[str] | None = None,
-                  classes=None) -> tuple[dict, dict]:
+                  classes=None, device: str = "cpu") -> tuple[dict, dict]:
     """(augmenters by name, {name: reason} for those that could not be built). ``classes``: the
-    dataset's class names, given to augmenters that condition on them (``label_names``)."""
+    dataset's class names, given to augmenters that condition on them (``label_names``); ``device``:
+    where the learned augmenters (GANs, the masked LM) fit and draw."""
     table = PRESETS[modality]
     unknown = sorted(set(names or []) - set(table))
     if unknown:
@@ -174,7 +175,7 @@ def build_presets(modality: str, quick: bool, names: list[str] | None = None,
     built, skipped = {}, {}
     for name in names or [n for n in table if not (quick and n in FULL_ONLY)]:
         try:
-            built[name] = with_label_names(table[name](quick), classes)
+            built[name] = on_device(with_label_names(table[name](quick), classes), device)
         except (ImportError, AttributeError, TypeError) as e:
             skipped[name] = f"{type(e).__name__}: {e}"
     built.setdefault("none", None)
@@ -189,4 +190,14 @@ def with_label_names(augmenter, classes):
     if classes and isinstance(augmenter, Augmenter) and "label_names" in augmenter._param_names() \
             and augmenter.label_names is None:
         augmenter.set_params(label_names=list(classes))
+    return augmenter
+
+
+def on_device(augmenter, device: str):
+    """``augmenter``, or each part of an ``Arm``, set to fit and run on ``device`` where it takes one:
+    ``aad evaluate --device cuda`` is for training the GANs on the GPU, not only the small CNNs."""
+    from aad.base import Augmenter
+    for part in augmenter.parts if isinstance(augmenter, Arm) else [augmenter]:
+        if isinstance(part, Augmenter) and "device" in part._param_names():
+            part.set_params(device=device)
     return augmenter

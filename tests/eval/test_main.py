@@ -4,6 +4,7 @@ import json
 import pytest
 
 from aad.eval import main as cli
+from aad.eval.harness import arm_config
 from aad.eval.presets import PRESETS, build_presets
 from tests.eval.helpers import AudioGain, Broken, ClassMeans, Jitter, audio_dataset, image_dataset
 
@@ -100,6 +101,16 @@ def test_a_quick_run_leaves_out_the_full_only_arms_unless_named():
     assert arm not in build_presets("image", quick=True)[0]
     assert arm in build_presets("image", quick=False)[0]
     assert arm in build_presets("image", quick=True, names=[arm])[0]
+
+
+def test_presets_put_the_learned_augmenters_on_the_device_asked_for():
+    built, _ = build_presets("image", quick=True, names=["gan", "gan+affine", "affine"], device="cuda")
+    gan, (affine, arm_gan) = built["gan"], built["gan+affine"].parts
+    assert gan.device == "cuda" and arm_gan.device == "cuda", "the GANs train where --device says"
+    assert "device" not in affine.get_params() and "device" not in built["affine"].get_params()
+    assert build_presets("text", True, ["mlm-replace"], device="cuda")[0]["mlm-replace"].device == "cuda"
+    on_cpu = build_presets("image", quick=True, names=["gan+affine"])[0]["gan+affine"]
+    assert arm_config(on_cpu) == arm_config(PRESETS["image"]["gan+affine"](True)), "cached fits still match"
 
 
 def test_presets_that_condition_on_labels_get_the_class_names(monkeypatch):

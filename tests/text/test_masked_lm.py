@@ -242,7 +242,7 @@ def test_fraction_sets_how_many_words_are_replaced(tmp_path, fraction, count):
     (tiny_mlm_dir(), "movie", "the movie"),
     (tiny_mlm_dir(), "movie", "the Movíe"),  # uncased: read as 'movie'
     (tiny_roberta_dir(), "Ġmovie", "the movie"),  # byte-level BPE: the candidate is 'Ġmovie'
-])
+], ids=["bert", "bert-accented", "roberta"])
 def test_the_original_word_is_never_its_own_fill_in(model, favourite, text):
     augmenter = greedy(model)
     with favouring(augmenter, favourite):
@@ -343,7 +343,7 @@ def test_a_saved_model_needs_nothing_from_the_model_folder(tmp_path):
         loaded.augment(TEXTS)
 
 
-@pytest.mark.parametrize("model", [tiny_mlm_dir(), tiny_roberta_dir()])
+@pytest.mark.parametrize("model", [tiny_mlm_dir(), tiny_roberta_dir()], ids=["bert", "roberta"])
 def test_max_length_is_capped_by_the_models_positions(model):
     text = "movie good " * 10 + "actors great " * 100  # past the 64 (BERT) and 78 (RoBERTa) tokens they read
     augmenter = MaskedLMReplace(model=model, fraction=1.0, max_length=1024, progress=False)
@@ -384,7 +384,7 @@ def test_head_less_albert_and_electra_must_be_fitted(tmp_path, family):
         MaskedLMReplace(model=str(tmp_path), progress=False).augment(TEXTS)
 
 
-@pytest.mark.parametrize("model", [tiny_mlm_dir(), tiny_roberta_dir()])
+@pytest.mark.parametrize("model", [tiny_mlm_dir(), tiny_roberta_dir()], ids=["bert", "roberta"])
 def test_literal_special_tokens_are_never_edited(model):
     texts = ["good [SEP] movie", "the [CLS] film", "an [UNK] day", "pad [PAD] here", "one <s> big </s> cat <unk> dog"]
     augmenter = greedy(model)
@@ -396,7 +396,7 @@ def test_literal_special_tokens_are_never_edited(model):
             assert text.count(token) == out.count(token), (text, out)
 
 
-@pytest.mark.parametrize("model", [tiny_mlm_dir(), tiny_roberta_dir()])
+@pytest.mark.parametrize("model", [tiny_mlm_dir(), tiny_roberta_dir()], ids=["bert", "roberta"])
 def test_a_possessive_keeps_its_s(model):
     texts = ["the movie's ending", "John’s car", "the actors' salaries"]
     outs = greedy(model).augment(texts, rng=0)   # every word replaced
