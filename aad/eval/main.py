@@ -104,6 +104,12 @@ def _augmenter_names(plan, names: list[str] | None) -> dict[str, list[str] | Non
             if any(n in PRESETS[modality] and n != "none" for n in names) or names == ["none"]}
 
 
+def command_line(argv: list[str]) -> str:
+    """The command as a person would type it again: ``python -m aad`` runs ``aad/__main__.py``."""
+    program = Path(argv[0]).name
+    return " ".join(["python3 -m aad" if program == "__main__.py" else program, *map(shlex.quote, argv[1:])])
+
+
 def run(args) -> int:
     """Run the evaluation ``args`` describe; writes the report into ``args.out``. Returns an exit code."""
     import torch
@@ -145,7 +151,7 @@ def run(args) -> int:
         print(f"aad evaluate: full run, {runs} (dataset, shots, seed) settings x every augmenter; learned "
               f"augmenters train at full budget, which can take hours on a CPU. Rows are saved as they "
               f"finish: re-run with --resume to continue.", file=sys.stderr)
-    report = Report(meta={"command": " ".join([Path(sys.argv[0]).name] + [shlex.quote(a) for a in sys.argv[1:]]),
+    report = Report(meta={"command": command_line(sys.argv),
                           "shots": settings["shots"], "seeds": settings["seeds"], "factor": args.factor,
                           "quick": args.quick})
     started = time.perf_counter()

@@ -171,3 +171,8 @@ def test_resume_compares_the_settings_of_every_dataset_before_running_any(monkey
     with pytest.raises(ValueError, match="holds rows made with other settings \\(factor 2, now 4"):
         cli.run(parse("--augmenters", "jitter", "gain", "--factor", "4", "--resume", *run))
     assert (out / "rows.jsonl").read_text() == before, "no image row was run first"
+
+
+def test_the_report_names_the_command_as_typed():
+    assert cli.command_line(["/usr/bin/aad", "evaluate", "--out", "my runs"]) == "aad evaluate --out 'my runs'"
+    assert cli.command_line(["/x/aad/__main__.py", "evaluate", "--quick"]) == "python3 -m aad evaluate --quick"
