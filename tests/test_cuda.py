@@ -94,3 +94,28 @@ def test_a_seeded_gan_fit_repeats_on_cuda():
     x, y = image_batch()
     first, second = (tiny_image_gan(steps=6).fit(x, y).generate(y, rng=1) for _ in range(2))
     assert torch.equal(first, second)
+
+
+def test_masked_lm_fits_augments_and_reloads_on_cuda(tmp_path):
+    from tests.text.test_masked_lm import TEXTS, make
+
+    augmenter = make(tmp_path, fit_steps=2, seed=0, device="cuda").fit(TEXTS, torch.tensor([0, 1, 0, 1]))
+    assert next(augmenter.model_.parameters()).device.type == "cuda"
+    out = augmenter.augment(TEXTS, torch.tensor([0, 1, 0, 1]), rng=0)
+    assert len(out) == len(TEXTS) and out != TEXTS
+    augmenter.save(tmp_path / "mlm")
+    on_cpu = Augmenter.load(tmp_path / "mlm", device="cpu")
+    assert len(on_cpu.augment(TEXTS, torch.tensor([0, 1, 0, 1]), rng=0)) == len(TEXTS)
+
+
+def test_evaluate_runs_a_spectrogram_gan_arm_on_cuda():
+    from aad.audio import SpecAugment
+    from aad.eval import evaluate
+    from aad.eval.presets import Arm
+    from tests.eval.helpers import audio_dataset
+
+    gan = SpectrogramGAN(**{**TINY_AUDIO_GAN, "device": "cuda"})
+    clips = audio_dataset(t=4000, sample_rate=16000)   # the tiny GAN's 0.25 s at 16 kHz
+    report = evaluate(clips, {"gan+specaugment": Arm([SpecAugment(), gan])}, shots=[3], seeds=[0], factor=1,
+                      steps=3, device="cuda", progress=False)
+    assert not any("error" in r for r in report.rows), [r.get("error") for r in report.rows]
