@@ -295,9 +295,12 @@ def evaluate(data, augmenters: dict, *, shots=(10,), seeds=(0, 1, 2), factor: in
                     extra = {"n_new": len(new_y), "fit_seconds": round(fit_s, 2),
                              "expand_seconds": round(time.perf_counter() - started - fit_s, 2)}
                     if generative_metrics and len(new_y):
-                        judge = judge or _Judge(modality, MODELS[modality][0], train, test,
-                                                train.sample_rate, device, quick, steps)
-                        extra.update(judge.metrics(subset, new_x, new_y, source))
+                        try:
+                            judge = judge or _Judge(modality, MODELS[modality][0], train, test,
+                                                    train.sample_rate, device, quick, steps)
+                            extra.update(judge.metrics(subset, new_x, new_y, source))
+                        except Exception as e:  # noqa: BLE001 - the arm's accuracy does not need them
+                            extra["metrics_error"] = f"{type(e).__name__}: {e}"
                     if seed == seeds[0] and k == shots[0]:
                         report.add_samples(name, arm_name, modality, subset, new_x, new_y, source,
                                            train.sample_rate)

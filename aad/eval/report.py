@@ -75,7 +75,8 @@ class Report:
                 ok = [r for r in rows if "error" not in r]
                 label = arm if names[arm] == 1 else f"{arm} ({config})"
                 entry = {**dict(zip(GROUP + SETTINGS, key)), "augmenter": label, "n_seeds": len(ok),
-                         "errors": sorted({r["error"] for r in rows if "error" in r})}
+                         "errors": sorted({r["error"] for r in rows if "error" in r}),
+                         "metrics_errors": sorted({r["metrics_error"] for r in ok if "metrics_error" in r})}
                 for metric in SCORES + SAMPLE_METRICS:
                     values = [r[metric] for r in ok if r.get(metric) is not None]
                     if values:
@@ -133,10 +134,11 @@ class Report:
             lines += _table(dict(zip(GROUP + SETTINGS, key)), entries)
         if self.skipped:
             lines += ["## Skipped augmenters", ""] + [f"- `{k}`: {v}" for k, v in self.skipped.items()] + [""]
-        errors = [e for e in summary if e["errors"]]
+        errors = [e for e in summary if e["errors"] or e.get("metrics_errors")]
         if errors:
             lines += ["## Errors", ""]
-            lines += [f"- {e['dataset']} / {e['augmenter']} (k={e['shots']}): {'; '.join(e['errors'])}"
+            lines += [f"- {e['dataset']} / {e['augmenter']} (k={e['shots']}): "
+                      + "; ".join(e["errors"] + [f"sample metrics: {m}" for m in e.get("metrics_errors", [])])
                       for e in errors] + [""]
         lines += _text_examples(self.samples)
         if figures:

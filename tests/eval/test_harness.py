@@ -241,6 +241,19 @@ def test_a_crashing_augmenter_is_recorded_and_others_run(tmp_path):
     assert "boom" in (tmp_path / "report.md").read_text()
 
 
+def test_a_failing_sample_metric_keeps_the_arms_accuracy(tmp_path, monkeypatch):
+    def fails(*args):
+        raise ValueError("real must be features [N, D] with N >= 2")   # e.g. a one-sample test split
+
+    monkeypatch.setattr(harness._Judge, "metrics", fails)
+    report = evaluate(image_dataset(), {"jitter": Jitter()}, shots=[3], seeds=[0], **FAST)
+    jitter = next(r for r in report.rows if r["augmenter"] == "jitter")
+    assert "error" not in jitter and 0 <= jitter["accuracy"] <= 1
+    assert "N >= 2" in jitter["metrics_error"]
+    report.save(tmp_path)
+    assert "sample metrics: ValueError" in (tmp_path / "report.md").read_text()
+
+
 class TwoPerInput(Jitter):
     def _augment(self, x, y, g):
         return torch.cat([x, x.flip(-1)])
