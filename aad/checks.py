@@ -167,13 +167,21 @@ def check_int_list(values, name: str, low: int = 0) -> list[int]:
 
 
 def check_device(device, name: str = "device") -> torch.device:
-    """A torch device that exists on this machine (``"cuda"`` only where CUDA is available)."""
+    """A torch device that exists on this machine: the CPU, or its accelerator (``"cuda"`` where CUDA
+    is available), with an index below its device count."""
     try:
         device = torch.device(device)
     except (RuntimeError, TypeError) as e:
         raise ValueError(f"{name} must be a torch device such as 'cpu' or 'cuda', got {device!r}") from e
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"{name} is {str(device)!r} but CUDA is not available on this machine; use 'cpu'")
+    if device.type == "cpu":
+        return device
+    available = torch.accelerator.is_available() and torch.accelerator.current_accelerator().type == device.type
+    if not available:   # "meta" holds no data, and a backend torch was not built with fails deep inside it
+        kind = "CUDA" if device.type == "cuda" else repr(device.type)
+        raise ValueError(f"{name} is {str(device)!r} but {kind} is not available on this machine; use 'cpu'")
+    if device.index is not None and device.index >= torch.accelerator.device_count():
+        raise ValueError(f"{name} is {str(device)!r} but this machine has {torch.accelerator.device_count()} "
+                         f"{device.type} device(s), numbered from 0")
     return device
 
 

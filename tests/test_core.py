@@ -9,7 +9,7 @@ from safetensors.torch import load_file, save_file
 
 from aad import Compose, Identity, OneOf, Sometimes, serialization
 from aad.base import Augmenter, NotFittedError
-from aad.checks import check_audio, check_images, check_labels, check_texts
+from aad.checks import check_audio, check_device, check_images, check_labels, check_texts
 from tests.cases import image_batch
 from tests.cases.core import AddNoise
 
@@ -463,3 +463,19 @@ def test_paths_that_are_no_paths_are_named(tmp_path):
             call()
     Identity().save(tmp_path / "i")
     assert isinstance(Augmenter.load(str(tmp_path / "i")), Identity)   # a str is a path
+
+
+@pytest.mark.parametrize("device", ["meta", "xpu", "mps", *(["cuda"] if not torch.cuda.is_available() else [])])
+def test_a_device_this_machine_lacks_is_named_with_the_cpu_to_use(device):
+    with pytest.raises(ValueError, match=f"--device is '{device}' but .* is not available on this machine; use 'cpu'"):
+        check_device(device, "--device")
+
+
+def test_a_device_index_past_the_count_is_an_error(monkeypatch):
+    monkeypatch.setattr(torch.accelerator, "is_available", lambda: True)
+    monkeypatch.setattr(torch.accelerator, "current_accelerator", lambda: torch.device("cuda"))
+    monkeypatch.setattr(torch.accelerator, "device_count", lambda: 1)
+    assert check_device("cuda:0") == torch.device("cuda:0")
+    with pytest.raises(ValueError, match="device is 'cuda:1' but this machine has 1 cuda device"):
+        check_device("cuda:1")
+    assert check_device("cpu") == torch.device("cpu")
