@@ -147,6 +147,11 @@ def test_a_letter_alone_and_us_are_stopwords_an_ideograph_is_not():
     assert F.synonym_replace("Plan B for us", 1.0, g(), lambda word: ["X"]) == "X B for us"
 
 
+def test_modals_are_stopwords_wordnet_knows_them_only_as_nouns():
+    assert all(is_stopword(w) for w in ["may", "Might", "must", "shall"])   # hawthorn, power, mustiness
+    assert F.synonym_replace("You may go", 1.0, g(), lambda word: ["X"]) == "You may X"
+
+
 def test_an_acronym_is_a_stopword_a_loud_word_is_not():
     assert all(is_stopword(w) for w in ["LAX", "JFK", "DM", "TV"])   # "LAX" was "SLACK" by WordNet
     assert not any(is_stopword(w) for w in ["Lax", "lax", "GREAT", "NEVER"])
@@ -243,8 +248,8 @@ def test_word_spans_and_edges_are_as_before_on_tweets():
 
 
 @pytest.mark.parametrize("text", ["a" * 80_000, "ab." * 28_000 + "1", "a1" * 40_000,
-                                  "start" + " " * 160_000 + "end of text"],
-                         ids=["letters", "dotted", "letter-digit", "space-run"])
+                                  "start" + " " * 160_000 + "end of text", "@bob hi " * 20_000],
+                         ids=["letters", "dotted", "letter-digit", "space-run", "handles"])
 def test_a_long_token_or_space_run_takes_linear_time(text):
     # a complexity guard, not a speed target: linear takes ~0.05 s here, the former quadratic
     # patterns 5 to 13 s at a quarter of these sizes (so minutes at these)
