@@ -139,16 +139,23 @@ class Compose(_Composite):
         return self._children()[0].generative
 
     def _augment(self, x, y, g):
-        for child in self._children():
-            x = child.augment(x, y, rng=g)
-        return x
+        return _through(self._children(), x, y, g)
 
     def _generate(self, y, g):
         first, *rest = self._children()
-        x = first.generate(y, rng=g)
-        for child in rest:
-            x = child.augment(x, y, rng=g)
-        return x
+        return _through(rest, first.generate(y, rng=g), y, g, offset=1)
+
+
+def _through(children: list[Augmenter], x, y, g, offset: int = 0):
+    """``x`` through each child in turn; ``offset``: the first one's index in the composition."""
+    for i, child in enumerate(children):
+        out = child.augment(x, y, rng=g)
+        if isinstance(x, torch.Tensor) and not isinstance(out, torch.Tensor) and i + 1 < len(children):
+            raise TypeError(f"Compose augmenters[{i + offset}] ({type(child).__name__}) returned a "
+                            f"{type(out).__name__}, not a tensor the next augmenter can take (clips of new "
+                            f"lengths, keep_length=False?): only the last augmenter may change lengths")
+        x = out
+    return x
 
 
 class OneOf(_Composite):

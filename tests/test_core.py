@@ -401,6 +401,16 @@ def test_a_child_that_changes_the_batch_shape_inside_sometimes_is_named():
         Sometimes(TimeStretch(keep_length=False), p=1.0, seed=0).augment(torch.rand(2, 4000) - 0.5)
 
 
+def test_a_child_that_changes_lengths_inside_compose_is_named_unless_it_is_the_last():
+    from aad.audio import SpecAugment, TimeStretch
+
+    clips = torch.rand(2, 4000) - 0.5
+    with pytest.raises(TypeError, match=r"augmenters\[0\] \(TimeStretch\) returned a list.*keep_length=False"):
+        Compose([TimeStretch(keep_length=False), SpecAugment()], seed=0).augment(clips)
+    out = Compose([SpecAugment(), TimeStretch(keep_length=False)], seed=0).augment(clips)
+    assert isinstance(out, list) and len(out) == 2
+
+
 @pytest.mark.parametrize("child", [{"class": "aad.compose:Identity"}, "aad.compose:Identity"])
 def test_a_nested_config_without_class_and_params_is_named(tmp_path, child):
     # a bare KeyError 'params', or "string indices must be integers"
