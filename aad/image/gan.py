@@ -26,6 +26,11 @@ from aad.training import tensor_digest
 IMAGE_DIFFAUGMENT = ("translation", "cutout")
 
 
+# Copies warped per call: an elastic field and its sampling grid take several times their images' memory
+# (8x for the shape warps), so 20 copies of 60,000 digits in one call would need about 30 GB.
+FIT_COPIES_CHUNK = 8192
+
+
 class ConditionalGAN(Augmenter):
     """Learns p(image | label) and draws new labeled images; ``augment`` swaps in a fraction ``mix``.
 
@@ -155,8 +160,11 @@ class ConditionalGAN(Augmenter):
         copies = check_int(self.fit_copies, "fit_copies", 1)
         source = tensor_digest(x) if self.seed is None else self.seed
         g = make_generator(derive_seed(source, type(self).__name__, "fit_copies"))
-        x_rep, y_rep = x.repeat(copies, 1, 1, 1), y.repeat(copies)
-        return torch.cat([x, augmenter.augment(x_rep, y_rep, rng=g).to(x.dtype)]), torch.cat([y, y_rep])
+        total, warped = copies * len(x), []
+        for start in range(0, total, FIT_COPIES_CHUNK):   # copy i of image j is row i * len(x) + j
+            rows = torch.arange(start, min(start + FIT_COPIES_CHUNK, total)) % len(x)
+            warped.append(augmenter.augment(x[rows], y[rows], rng=g).to(x.dtype))
+        return torch.cat([x, *warped]), torch.cat([y, y.repeat(copies)])
 
     def _check_filter_params(self) -> None:
         # again at every draw: set_params and load(..., quality_threshold=) can change them after fit

@@ -340,3 +340,21 @@ def test_a_wrong_fit_augmenter_or_fit_copies_is_named(params, error, words):
     x, y = image_batch()
     with pytest.raises(error, match=words):
         tiny(**params).fit(x, y)
+
+
+def test_fit_copies_are_warped_in_chunks_of_bounded_size(monkeypatch):
+    """Bounded memory on a large dataset: each call warps at most FIT_COPIES_CHUNK images, and copy i
+    of image j still lands at row len(x) * (i + 1) + j."""
+    x, y = image_batch(b=6)
+    calls = []
+    augment = RandomAffine.augment
+
+    def counted(self, x, *args, **kwargs):
+        calls.append(len(x))
+        return augment(self, x, *args, **kwargs)
+    monkeypatch.setattr(RandomAffine, "augment", counted)
+    monkeypatch.setattr(aad.image.gan, "FIT_COPIES_CHUNK", 4)
+    still = RandomAffine(degrees=(0.0, 0.0), translate=(0.0, 0.0), scale=(1.0, 1.0))
+    learned_x, learned_y = _data_learned(monkeypatch, tiny(fit_augmenter=still, fit_copies=3), x, y)
+    assert calls == [4, 4, 4, 4, 2]
+    assert torch.allclose(learned_x, x.repeat(4, 1, 1, 1), atol=1e-5) and torch.equal(learned_y, y.repeat(4))
