@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
+from torch import Tensor
 
 from aad.checks import check_audio, check_distinct, check_images, check_int, check_labels, check_str_list
 from aad.serialization import atomic_write
@@ -118,8 +119,20 @@ def save_samples(x, y: torch.Tensor, modality: str, out: Path, classes, sample_r
     return [path]
 
 
+# Originals per row of a before/after picture: -n 1000 makes 63 pairs of rows, not one row 1000 wide.
+PAIRS_PER_ROW = 16
+
+
+def paired_rows(before: Tensor, after: Tensor, width: int = PAIRS_PER_ROW) -> Tensor:
+    """A grid of ``width`` columns: a row of originals, their augmented versions beneath, and so on;
+    the last rows padded with blank samples."""
+    blank = width - (len(before) % width or width)
+    before, after = (torch.cat([t, t.new_zeros(blank, *t.shape[1:])]) for t in (before, after))
+    return torch.stack([before.unflatten(0, (-1, width)), after.unflatten(0, (-1, width))], 1).flatten(0, 2)
+
+
 def save_before_after(before, after, out: Path) -> list[Path]:
-    """Originals of an aad ``Dataset`` beside their augmented versions (first row before, second after)."""
+    """Originals of an aad ``Dataset`` above their augmented versions, ``PAIRS_PER_ROW`` per row."""
     out = Path(out)
     if len(after) != len(before):
         raise ValueError(f"after must hold one sample per original ({len(before)}), got {len(after)}")
@@ -127,13 +140,14 @@ def save_before_after(before, after, out: Path) -> list[Path]:
         raise ValueError(f"after must hold samples of the originals' shape {list(before.x.shape[1:])}, "
                          f"got {list(after.shape[1:])}")
     if before.modality == "image":
-        pair = torch.cat([before.x, after])
-        return [save_image_grid(pair, out / "before_after.png", nrow=len(before))]
+        width = max(1, min(len(before), PAIRS_PER_ROW))
+        return [save_image_grid(paired_rows(before.x, after, width), out / "before_after.png", nrow=width)]
     if before.modality == "audio":
         names = [f"{i:03d}_{before.classes[int(c)]}" for i, c in enumerate(before.y.tolist())]
         wavs = save_wavs(after, names, out / "wav", before.sample_rate)
-        pair = torch.cat([before.x, after])
-        return [save_spectrogram_grid(pair, out / "before_after.png", nrow=len(before)), *wavs]
+        width = max(1, min(len(before), PAIRS_PER_ROW))
+        grid = paired_rows(before.x, after, width)
+        return [save_spectrogram_grid(grid, out / "before_after.png", nrow=width), *wavs]
     out.mkdir(parents=True, exist_ok=True)
     path = out / "before_after.md"
     cell = lambda text: " ".join(text.replace("|", "\\|").splitlines())   # "\r" ends a table row too

@@ -9,7 +9,7 @@ import torch
 from matplotlib.image import imread
 
 from aad.data.dataset import Dataset
-from aad.export import image_grid, save_before_after, save_image_grid, save_samples, save_wavs
+from aad.export import image_grid, paired_rows, save_before_after, save_image_grid, save_samples, save_wavs
 
 
 def test_image_grid_places_images_row_by_row():
@@ -114,3 +114,14 @@ def test_text_files_are_utf8_whatever_the_locale(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "café 🙂" in (tmp_path / "before_after.md").read_text(encoding="utf-8")
     assert "x 🙂" in (tmp_path / "samples.txt").read_text(encoding="utf-8")
+
+
+def test_before_after_lays_out_rows_of_originals_above_their_augmented_versions(tmp_path):
+    before, after = torch.arange(5.0).view(5, 1, 1, 1), -torch.arange(5.0).view(5, 1, 1, 1)
+    grid = paired_rows(before, after, width=2).flatten().tolist()
+    assert grid == [0, 1, -0, -1, 2, 3, -2, -3, 4, 0, -4, 0]   # the last pair of rows padded with blanks
+    many = Dataset(x=torch.rand(40, 1, 4, 4), y=[0, 1] * 20, classes=("a", "b"), modality="image")
+    [path] = save_before_after(many, torch.rand(40, 1, 4, 4), tmp_path)
+    from PIL import Image
+    width, height = Image.open(path).size
+    assert height > width / 3, "6 rows of 16, not 2 rows of 40"
