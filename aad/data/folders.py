@@ -6,6 +6,7 @@ import numbers
 import os
 import re
 import unicodedata
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -15,8 +16,9 @@ from aad.checks import check_in_range, check_int, check_path
 from aad.data.dataset import Dataset
 from aad.data.speech import fit_length, resample
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff"}
-AUDIO_SUFFIXES = {".wav", ".flac", ".ogg"}
+# torchvision's ImageFolder's suffixes (and GIF); files of other suffixes (Thumbs.db, notes) are skipped.
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".pbm"}
+AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".aif", ".aiff"}
 SKIPPED_FOLDERS = {"__MACOSX"}  # resource forks that macOS's zip leaves next to the data
 GRAY_BANDS = {("1",), ("L",), ("I",), ("F",), ("L", "A"), ("L", "a")}  # PIL band names of gray images
 CSV_DELIMITERS = ",;\t"
@@ -40,7 +42,8 @@ def from_folder(path: str | Path, modality: str | None = None, image_size: int |
     are taken to be in [0, 1] already and clipped to it.
     Audio becomes mono float32 ``[N, round(clip_seconds * sample_rate)]`` at ``sample_rate`` Hz,
     center-padded with silence or cut after ``clip_seconds``; an empty audio file is an error.
-    ``modality`` ("image" or "audio") is inferred from the file suffixes when None.
+    ``modality`` ("image" or "audio") is inferred from the file suffixes when None; files of other
+    suffixes (``Thumbs.db``, notes) are skipped with a warning, as ImageFolder skips them.
     """
     size = _check_image_size(image_size)
     root = check_path(path, "path")
@@ -52,6 +55,8 @@ def from_folder(path: str | Path, modality: str | None = None, image_size: int |
     classes = _sort_labels(folders)
     files, labels = _class_files([folders[cls] for cls in classes])
     modality = modality or _infer_modality(files, root)
+    if modality in ("image", "audio"):
+        files, labels = _of_modality(files, labels, modality, [folders[cls] for cls in classes])
     name = name or root.name
     if modality == "image":
         x = _read_images(files, size)
@@ -184,13 +189,31 @@ def _class_files(folders: list[Path]) -> tuple[list[Path], torch.Tensor]:
 
 
 def _infer_modality(files: list[Path], root: Path) -> str:
+    """"image" or "audio", whichever the files of known suffixes are (other files are skipped later)."""
     suffixes = {f.suffix.lower() for f in files}
-    if suffixes <= IMAGE_SUFFIXES:
+    known = suffixes & (IMAGE_SUFFIXES | AUDIO_SUFFIXES)
+    if known and known <= IMAGE_SUFFIXES:
         return "image"
-    if suffixes <= AUDIO_SUFFIXES:
+    if known and known <= AUDIO_SUFFIXES:
         return "audio"
-    raise ValueError(f"path {str(root)!r} mixes or holds unknown file types {sorted(suffixes)}; "
-                     f"expected only images {sorted(IMAGE_SUFFIXES)} or only audio {sorted(AUDIO_SUFFIXES)}")
+    what = f"mixes images and audio ({sorted(known)})" if known else f"holds only unknown file types {sorted(suffixes)}"
+    raise ValueError(f"path {str(root)!r} {what}; expected images {sorted(IMAGE_SUFFIXES)} or audio "
+                     f"{sorted(AUDIO_SUFFIXES)}, or pass modality=")
+
+
+def _of_modality(files: list[Path], labels: torch.Tensor, modality: str, folders: list[Path]):
+    """The files of ``modality``'s suffixes, as ImageFolder keeps them; a warning names those skipped."""
+    suffixes = IMAGE_SUFFIXES if modality == "image" else AUDIO_SUFFIXES
+    keep = [f.suffix.lower() in suffixes for f in files]
+    skipped = [f.name for f, k in zip(files, keep) if not k]
+    if skipped:
+        warnings.warn(f"skipped {len(skipped)} file(s) that are not {modality} files (e.g. {skipped[:3]})",
+                      stacklevel=3)
+    labels = labels[torch.tensor(keep, dtype=torch.bool)]
+    empty = sorted(set(range(len(folders))) - set(labels.tolist()))
+    if empty:
+        raise ValueError(f"class folder {str(folders[empty[0]])!r} has no {modality} files ({sorted(suffixes)})")
+    return [f for f, k in zip(files, keep) if k], labels
 
 
 def _check_image_size(image_size) -> tuple[int, int] | None:

@@ -80,6 +80,20 @@ def test_folder_errors_name_the_problem(tmp_path):
         from_folder(tmp_path, modality="video")
 
 
+def test_files_that_are_not_images_are_skipped_as_imagefolder_skips_them(tmp_path):
+    write_image(tmp_path / "cat" / "a.webp", np.full((4, 4), 255))
+    write_image(tmp_path / "dog" / "b.pgm", np.zeros((4, 4)))
+    (tmp_path / "cat" / "Thumbs.db").write_bytes(b"\xd0\xcf\x11\xe0")
+    (tmp_path / "dog" / "notes.txt").write_text("taken at noon")
+    for modality in (None, "image"):
+        with pytest.warns(UserWarning, match=r"skipped 2 file\(s\) that are not image files"):
+            data = from_folder(tmp_path, modality=modality)
+        assert data.y.tolist() == [0, 1] and data.x[:, 0, 0, 0].tolist() == [1.0, 0.0]
+    (tmp_path / "cat" / "a.webp").unlink()
+    with pytest.warns(UserWarning), pytest.raises(ValueError, match="cat' has no image files"):
+        from_folder(tmp_path)
+
+
 def write_csv(path, rows):
     with open(path, "w", newline="", encoding="utf-8") as f:
         csv.writer(f).writerows(rows)
