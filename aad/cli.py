@@ -243,6 +243,7 @@ def run_augment(args) -> int:
     dataset = load(args.dataset)
     if Path(args.model).is_dir():
         augmenter = _load(args.model, "--param device=cpu", **parse_params(args.param))
+        _check_fitted_classes(Path(args.model), dataset)
     else:
         cls = resolve_augmenter_class(args.model, dataset.modality)
         augmenter = with_label_names(build_augmenter(cls, parse_params(args.param)), dataset.classes)
@@ -263,6 +264,19 @@ def run_augment(args) -> int:
     for path in save_before_after(picked, after, args.out):
         print(path)
     return 0
+
+
+def _check_fitted_classes(model: Path, dataset) -> None:
+    """A model ``aad fit`` saved knows its classes by index only: on data of other classes it would
+    match them by position (a GAN's digits in place of shirts)."""
+    meta = model / "dataset.json"
+    if not meta.is_file():
+        return
+    fitted = json.loads(meta.read_text())
+    if list(fitted.get("classes") or dataset.classes) != list(dataset.classes):
+        raise ValueError(f"{model} was fitted on {fitted.get('name')!r}, whose classes {fitted['classes'][:4]}... "
+                         f"are not those of --dataset {dataset.name} ({list(dataset.classes)[:4]}...); pass "
+                         f"--dataset {fitted.get('name')} or data of the same classes")
 
 
 def _usable_unfitted(augmenter) -> bool:

@@ -187,6 +187,16 @@ def test_out_may_not_be_the_model_folder_it_reads(tmp_path, capsys):
         assert (model / "model.safetensors").is_file() and (model / "config.json").is_file()
 
 
+def test_augment_refuses_data_of_other_classes_than_the_model_was_fitted_on(tmp_path, capsys):
+    model = tmp_path / "gan"
+    assert main(tiny_gan_argv(model)) == 0
+    info = json.loads((model / "dataset.json").read_text())
+    (model / "dataset.json").write_text(json.dumps({**info, "name": "clothes", "classes": list("abcdefghij")}))
+    assert main(["augment", str(model), "--dataset", "digits", "-n", "2", "--out", str(tmp_path / "a")]) == 2
+    err = capsys.readouterr().err
+    assert "fitted on 'clothes'" in err and "pass --dataset clothes" in err and not (tmp_path / "a").exists()
+
+
 def test_a_fit_may_checkpoint_into_its_own_out_folder(tmp_path):
     out = tmp_path / "gan"
     assert main([*tiny_gan_argv(out), "--param", f"checkpoint_dir={json.dumps(str(out / 'ckpt'))}"]) == 0
