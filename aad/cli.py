@@ -225,11 +225,20 @@ def run_generate(args) -> int:
         raise ValueError(f"{meta} names no classes: it is not the file `aad fit` writes")
     if args.labels is not None and max(args.labels) >= n:
         raise ValueError(f"--labels must be class indices in [0, {n - 1}] ({n} classes), got {max(args.labels)}")
-    seen = getattr(augmenter, "classes_", range(n))   # a model fitted on some classes only draws those
-    x, y = _generate(augmenter, args.labels if args.labels is not None else seen, args.per_class, args.seed)
+    labels = args.labels if args.labels is not None else _drawable_classes(augmenter, n)
+    x, y = _generate(augmenter, labels, args.per_class, args.seed)
     _prepare_out(args.out, args.overwrite)
     _save_samples(augmenter, x, y, info, args.out)
     return 0
+
+
+def _drawable_classes(augmenter, n: int):
+    """The classes ``augmenter`` can draw: a model fitted on some classes only draws those, and a
+    generative ``Compose`` draws from its first augmenter."""
+    from aad import Compose
+    while isinstance(augmenter, Compose):
+        augmenter = augmenter.augmenters[0]
+    return getattr(augmenter, "classes_", range(n))
 
 
 def run_augment(args) -> int:

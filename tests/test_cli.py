@@ -219,6 +219,15 @@ def test_generate_draws_per_class_samples_of_the_labels_asked(tmp_path, monkeypa
     assert labels.tolist() == [1, 1, 1, 3, 3, 3] and images.shape == (6, 1, 8, 8)
 
 
+def test_generate_draws_the_seen_classes_of_a_gan_inside_a_compose(tmp_path):
+    from aad import Compose
+    from aad.image import ConditionalGAN, RandomAffine
+
+    gan = ConditionalGAN(steps=1, progress=False, g_width=4, d_width=4, seed=0)
+    Compose([gan, RandomAffine()]).fit(torch.rand(6, 1, 8, 8), torch.tensor([0, 2, 5] * 2)).save(tmp_path / "c")
+    assert main(["generate", str(tmp_path / "c"), "--per-class", "1", "--out", str(tmp_path / "g")]) == 0
+
+
 def test_datasets_lists_the_packaged_datasets(capsys):
     assert main(["datasets"]) == 0
     listing = capsys.readouterr().out
