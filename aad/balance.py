@@ -63,7 +63,11 @@ def top_up(x, y, generator, target: int | None = None, *, num_classes: int | Non
     if len(labels) == 0:
         return (x[:0] if isinstance(x, Tensor) else []), labels
     if hasattr(generator, "generate"):
-        x_new = generator.generate(labels, rng=rng)
+        try:
+            x_new = generator.generate(labels, rng=rng)
+        except ValueError as e:   # its message names "y", the labels built here, not the caller's y
+            raise ValueError(f"generator cannot draw the classes {sorted(set(labels.tolist()))} that topping up "
+                             f"needs (num_classes={num_classes}): {e}") from e
     elif rng is not None:   # it would be ignored: the same rng would not give the same samples
         raise ValueError(f"rng is passed to an Augmenter's generate; generator is a {type(generator).__name__}, "
                          f"which draws as it likes: seed it yourself and leave rng out")

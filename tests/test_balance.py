@@ -123,3 +123,13 @@ def test_a_batch_of_clips_tops_up_a_list_of_clips():
     clips = [torch.zeros(5), torch.zeros(7), torch.zeros(6)]   # clips of their own lengths
     x_all, y_all = balance(clips, torch.tensor([0, 0, 1]), lambda labels: torch.ones(len(labels), 4))
     assert len(x_all) == 4 and torch.equal(x_all[3], torch.ones(4)) and y_all.tolist() == [0, 0, 1, 1]
+
+
+def test_a_class_the_generator_never_saw_is_named_as_balancing_needs_it():
+    from aad.image import ConditionalGAN
+
+    x, y = torch.rand(6, 1, 8, 8), torch.tensor([0, 0, 1, 1, 2, 2])
+    gan = ConditionalGAN(steps=1, g_width=4, d_width=4, progress=False, seed=0).fit(x, y)
+    with pytest.raises(ValueError, match=r"cannot draw the classes \[1, 2, 3\] that topping up needs "
+                                         r"\(num_classes=4\): y labels must be in \[0, 2\]"):
+        balance(x, torch.tensor([0, 0, 0, 1, 2, 3]), gan, num_classes=4)
