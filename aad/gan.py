@@ -32,6 +32,19 @@ from aad.seeding import global_rng_from, spawn
 from aad.serialization import is_numpy_scalar
 from aad.training import GeneratorState, TrainLoop, tensor_digest
 
+# A conditional GAN embeds every class index up to the largest label: 10**9 would ask for gigabytes.
+MAX_CLASSES = 100_000
+
+
+def num_classes_of(y: Tensor) -> int:
+    """How many classes a GAN fitted on labels ``y`` embeds: every index up to the largest."""
+    k = int(y.max()) + 1
+    if k > MAX_CLASSES:
+        raise ValueError(f"y has label {k - 1}: a GAN embeds every class index up to the largest, so labels must "
+                         f"be indices 0..K-1 with K <= {MAX_CLASSES}; map yours with "
+                         f"torch.unique(y, return_inverse=True)[1]")
+    return k
+
 
 # ---- networks -----------------------------------------------------------------------------------
 @dataclass

@@ -18,6 +18,7 @@ from aad.gan import (
     TrainConfig,
     check_seen_labels,
     mix_generated,
+    num_classes_of,
     sample,
     train_conditional_gan,
 )
@@ -146,7 +147,7 @@ class SpectrogramGAN(Augmenter):
         log_mel = mel.log_mel(x.to(self.device, torch.float32))  # float64 clips: the networks are float32
         mean, std = mel.statistics(log_mel)
         images = mel.to_image(log_mel, mean, std)
-        config = GANConfig(tuple(images.shape[1:]), int(y.max()) + 1, self.z_dim, self.g_width, self.d_width)
+        config = GANConfig(tuple(images.shape[1:]), num_classes_of(y), self.z_dim, self.g_width, self.d_width)
         train = TrainConfig.from_params(self.get_params())
         # Standing batch-norm statistics, which ConditionalGAN uses, did not help here: label accuracy
         # 0.714 and 0.674 with them, 0.716 and 0.696 without (3,000 steps, seeds 0 and 1, one fit each).

@@ -12,6 +12,7 @@ from aad.gan import (
     TrainConfig,
     check_seen_labels,
     mix_generated,
+    num_classes_of,
     sample,
     train_conditional_gan,
 )
@@ -132,7 +133,7 @@ class ConditionalGAN(Augmenter):
         self._check_filter_trains(x)   # before the GAN's fit, which it would follow
         x = x.float()  # float64 images (numpy / 255.0): the networks are float32; the caller's x is kept
         x, y = self._with_copies(x, y)
-        num_classes = int(y.max()) + 1
+        num_classes = num_classes_of(y)
         config = GANConfig(tuple(x.shape[1:]), num_classes, self.z_dim, self.g_width, self.d_width)
         train = TrainConfig.from_params(self.get_params())
         g = self.fit_generator()

@@ -358,3 +358,9 @@ def test_fit_copies_are_warped_in_chunks_of_bounded_size(monkeypatch):
     learned_x, learned_y = _data_learned(monkeypatch, tiny(fit_augmenter=still, fit_copies=3), x, y)
     assert calls == [4, 4, 4, 4, 2]
     assert torch.allclose(learned_x, x.repeat(4, 1, 1, 1), atol=1e-5) and torch.equal(learned_y, y.repeat(4))
+
+
+def test_a_label_far_past_the_others_is_named_not_embedded():
+    x, _ = image_batch(b=2)
+    with pytest.raises(ValueError, match=r"y has label 1000000000: .* torch.unique\(y, return_inverse=True\)"):
+        tiny().fit(x, torch.tensor([0, 10**9]))
