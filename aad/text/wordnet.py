@@ -27,7 +27,12 @@ SUFFIX_RULES = {
     "r": (),
 }
 _CONSONANT_Y = re.compile(r"[^aeiou]y$")
-_SHORT_CVC = re.compile(r"[^aeiou]*[aeiou][^aeiouwxy]$", re.IGNORECASE)
+_SHORT_CVC = re.compile(r"(?:^|-)[^aeiou-]*[aeiou][^aeiouwxy-]$", re.IGNORECASE)   # "hop", "hop-skip"
+_CONSONANT_O = re.compile(r"[^aeiou]o$")
+# Plurals no rule gets right ("women" but "humans"; noun.exc lists "men" and the "-oes" ones) and
+# abbreviations ("ft"): a synonym that would need one is left out.
+_UNCLEAR_PLURAL = re.compile(r"man$", re.IGNORECASE)
+_VOWEL = re.compile(r"[aeiouy]", re.IGNORECASE)
 DEFAULT_DIRS = ("/usr/share/wordnet",)
 INSTALL_HINT = ("WordNet 3.0 was not found. Install Debian's WordNet database "
                 "(`apt-get install wordnet-base`, files in /usr/share/wordnet), or point the "
@@ -153,12 +158,14 @@ class WordNet:
         return " ".join(words)
 
     def _inflect_word(self, word: str, pos: str, ending: str) -> str | None:
-        irregular = [f for f in self._forms_of.get((pos, word.lower()), []) if ending_of(f) == ending]
+        irregular = [f for f in self._forms_of.get((pos, word.lower()), []) if ending_of(f, pos) == ending]
         if len(set(irregular)) > 1:
             return None
         if irregular:
             return irregular[0]
-        return add_ending(word, ending)
+        if not _VOWEL.search(word) or pos == "n" and _UNCLEAR_PLURAL.search(word):
+            return None
+        return add_ending(word, ending, noun=pos == "n")
 
     @lru_cache(maxsize=65536)  # noqa: B019 (readers live for the process: see _load)
     def _synset_words(self, pos: str, offset: int) -> tuple[str, ...]:
@@ -170,20 +177,24 @@ class WordNet:
         return tuple(re.sub(r"\(\w+\)$", "", parts[4 + 2 * i]) for i in range(n_words))
 
 
-def ending_of(form: str) -> str:
-    """The inflection an irregular form shows: "ing", "s" (plural, 3rd person) or "ed" (past)."""
+def ending_of(form: str, pos: str = "v") -> str:
+    """The inflection an irregular form shows: "ing", "s" (plural, 3rd person) or "ed" (past). Every
+    irregular noun form is a plural ("children", "feet")."""
+    if pos == "n":
+        return "s"
     if form.endswith("ing"):
         return "ing"
     return "s" if form.endswith("s") and not form.endswith("ss") else "ed"
 
 
-def add_ending(word: str, ending: str) -> str:
-    """``word`` with a regular English "s", "ed" or "ing" ending ("church" -> "churches")."""
+def add_ending(word: str, ending: str, noun: bool = False) -> str:
+    """``word`` with a regular English "s", "ed" or "ing" ending ("church" -> "churches"); a verb in
+    consonant + o takes "es" ("goes"), a noun "s" ("autos": noun.exc lists "heroes" and the like)."""
     if ending == "s":
-        if word.endswith(("s", "x", "z", "ch", "sh")):
+        if word.endswith(("s", "x", "z", "ch", "sh")) or not noun and _CONSONANT_O.search(word):
             return word + "es"
         return word[:-1] + "ies" if _CONSONANT_Y.search(word) else word + "s"
-    if _SHORT_CVC.match(word):   # one syllable ending consonant-vowel-consonant: "hap" -> "happed"
+    if _SHORT_CVC.search(word):   # one syllable ending consonant-vowel-consonant: "hap" -> "happed"
         word += word[-1]           # (longer ones that double, "occurred", are in WordNet's verb.exc)
     elif word.endswith("ic"):      # "panic" -> "panicked"
         word += "k"

@@ -41,3 +41,15 @@ def test_no_own_form_no_plural_name_and_doubled_consonants():
         ["stopped", "panicked", "visited", "fixed", "played"]
     assert [add_ending(v, "ing") for v in ("stop", "panic", "open")] == ["stopping", "panicking", "opening"]
     assert add_ending("hap", "s") == "haps"
+
+
+def test_irregular_and_unclear_plurals_and_verbs_in_o():
+    from aad.text.wordnet import add_ending
+    wn = wordnet()
+    assert "male children" in wn.synonyms("boys") and "human feet" in wn.synonyms("feet")   # not "childs"
+    assert "goes forth" in wn.synonyms("leaves") and "goes" in wn.synonyms("moves")          # not "gos"
+    assert "hop-skipping" in wn.synonyms("hopping")
+    never = {"young womans", "fts", "childs", "gos", "hop-skiping"}
+    assert not never & {s for w in ("girls", "feet", "babies", "moves", "hopping") for s in wn.synonyms(w)}
+    assert [add_ending(v, "s") for v in ("go", "echo", "radio")] == ["goes", "echoes", "radios"]
+    assert add_ending("auto", "s", noun=True) == "autos" and "heroes" in wn.synonyms("paladins")
