@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from aad.eval.presets import DEFAULT_DATASETS, MODALITIES, MODELS, PRESETS, build_presets
+from aad.eval.presets import DEFAULT_DATASETS, MODALITIES, MODELS, PRESETS, balanced, build_presets
 
 # --quick: the README's main command, all three modalities in minutes on 2 CPU cores.
 QUICK = {"shots": [10], "seeds": [0, 1, 2], "test_size": 1000}
@@ -28,6 +28,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--seeds", nargs="+", type=int, default=None, help="one k-shot subset per seed")
     parser.add_argument("--factor", type=int, default=4, help="new samples per real one (default 4)")
     parser.add_argument("--protocol", choices=("kshot", "imbalance"), default="kshot")
+    parser.add_argument("--balance", action="store_true",
+                        help="every arm tops each class up to (1 + factor) times the largest class's count, "
+                             "instead of adding factor new samples per real one: with --protocol imbalance, "
+                             "the augmenters fill the cut classes")
     parser.add_argument("--minority", type=int, default=2,
                         help="imbalance protocol: samples kept in the cut classes (default 2)")
     parser.add_argument("--models", nargs="+", default=None,
@@ -135,6 +139,8 @@ def run(args) -> int:
         data = _load(dataset)
         augmenters, skipped = build_presets(modality, args.quick, names[modality], classes=data.classes,
                                             device=args.device)
+        if args.balance:
+            augmenters = {name: balanced(augmenter) for name, augmenter in augmenters.items()}
         models = _models(args, modality, list(names))
         train, test, arms, shots, seeds, models = check_arguments(data, augmenters, models=models, **settings,
                                                                   option=_option)

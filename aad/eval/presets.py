@@ -201,3 +201,12 @@ def on_device(augmenter, device: str):
         if isinstance(part, Augmenter) and "device" in part._param_names():
             part.set_params(device=device)
     return augmenter
+
+
+def balanced(augmenter):
+    """``augmenter`` as an arm that tops every class up to ``(1 + factor)`` times the largest class's
+    count (``aad evaluate --balance``): under the imbalance protocol its new samples fill the cut classes."""
+    if augmenter is None:
+        return None
+    arm = augmenter if isinstance(augmenter, Arm) else Arm([augmenter])
+    return Arm(list(arm.parts), balance=True)

@@ -122,6 +122,19 @@ def test_presets_that_condition_on_labels_get_the_class_names(monkeypatch):
     assert built["named"].label_names == ["-", "+"], "names a preset sets are its own"
 
 
+def test_balance_makes_every_arm_fill_the_classes_the_imbalance_protocol_cut(toy, tmp_path):
+    out = tmp_path / "run"
+    args = parse("--dataset", "toy-images", "--augmenters", "jitter", "--protocol", "imbalance", "--shots", "4",
+                 "--minority", "1", "--seeds", "0", "--factor", "2", "--balance", "--steps", "5", "--quick",
+                 "--out", str(out), "--no-progress")
+    assert cli.run(args) == 0
+    rows = {r["augmenter"]: r for r in json.loads((out / "report.json").read_text())["rows"]}
+    jitter = rows["jitter"]
+    assert jitter["balance"] is True and rows["none"]["balance"] is False
+    # one class of three cut to 1 sample: every class topped up to (1 + 2) * 4, not 2 new per real one
+    assert jitter["n_real"] == 4 + 4 + 1 and jitter["n_new"] == 3 * (1 + 2) * 4 - 9
+
+
 def test_threads_must_be_positive(toy, tmp_path):
     with pytest.raises(ValueError, match="--threads must be an int >= 1"):
         cli.run(parse("--dataset", "toy-images", "--threads", "0", "--out", str(tmp_path / "e")))
