@@ -22,7 +22,7 @@ from aad.text.lm import (
     vocab_words,
     word_key,
 )
-from aad.text.words import choose, count_for, is_stopword, match_case, replace_spans, word_spans
+from aad.text.words import choose, count_for, is_stopword, match_case, replace_spans, script_of, word_spans
 
 TOKENIZER = "tokenizer/"  # saved tensors under this prefix are the tokenizer's files, as bytes
 
@@ -266,14 +266,22 @@ class MaskedLMReplace(Augmenter):
         return plans
 
     def _sample(self, logits: torch.Tensor, tokenizer, originals: list[str | None], g) -> list[str]:
-        """One word per masked position (logits row) from the top-k allowed words, never the row's
-        original word (in any case or accents; None: nothing to exclude)."""
-        words, allowed, same_word = self._vocabulary(tokenizer, logits.shape[1])
+        """One word per masked position (logits row) from the top-k allowed words of the original
+        word's script, never the original word itself (in any case or accents; None: nothing to
+        exclude). A word the vocabulary has no other word of its script for is kept: an English
+        model fills Arabic with English words."""
+        words, allowed, same_word, scripts = self._vocabulary(tokenizer, logits.shape[1])
         logits = logits.masked_fill(~allowed.to(logits.device), float("-inf"))
+        no_word = torch.zeros_like(allowed)
         for row, word in enumerate(originals):
-            ids = same_word.get(word_key(word)) if word else None
+            if not word:
+                continue
+            logits[row].masked_fill_(~scripts.get(script_of(word), no_word).to(logits.device), float("-inf"))
+            ids = same_word.get(word_key(word))
             if ids:
                 logits[row, ids] = float("-inf")
+        kept = ~torch.isfinite(logits.max(1).values).cpu()
+        logits[kept.to(logits.device)] = 0.0   # any finite row: its pick is replaced by the original below
         values, ids = logits.topk(min(self.top_k, int(allowed.sum())), dim=1)
         values, ids = values.cpu(), ids.cpu()
         if self.temperature == 0:
@@ -282,17 +290,21 @@ class MaskedLMReplace(Augmenter):
             # minus each row's best first: a tiny temperature sends the rest to -inf, not the best to inf
             probs = torch.softmax((values - values[:, :1]) / self.temperature, dim=1)
             choice = torch.multinomial(probs, 1, generator=g)
-        return [words[i] for i in ids.gather(1, choice).flatten().tolist()]
+        picks = [words[i] for i in ids.gather(1, choice).flatten().tolist()]
+        return [original if keep else pick for pick, original, keep in zip(picks, originals, kept.tolist())]
 
     def _vocabulary(self, tokenizer, width: int):
-        """(words, allowed, word key -> the allowed ids spelling it) for ``width`` logits, cached."""
+        """(words, allowed, word key -> the allowed ids spelling it, script -> which allowed ids are
+        of it) for ``width`` logits, cached."""
         cached = getattr(self, "_vocab", None)
         if cached is None or cached[0] is not tokenizer or len(cached[1]) != width:
             words, allowed = vocab_words(tokenizer, width)
             same_word: dict[str, list[int]] = {}
+            scripts: dict[str, torch.Tensor] = {}
             for i in torch.nonzero(allowed).flatten().tolist():
                 same_word.setdefault(word_key(words[i]), []).append(i)
-            self._vocab = (tokenizer, words, allowed, same_word)
+                scripts.setdefault(script_of(words[i]), torch.zeros(width, dtype=torch.bool))[i] = True
+            self._vocab = (tokenizer, words, allowed, same_word, scripts)
         return self._vocab[1:]
 
     @torch.inference_mode()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import bisect
 import re
+import unicodedata
 
 import regex
 import torch
@@ -85,6 +86,16 @@ def _is_acronym(word: str) -> bool:
     """Two or three capitals name something ("LAX", "JFK", "DM"), and WordNet would read the word
     ("LAX" -> "SLACK"). Longer ones are more often a word written loud ("GREAT", "NEVER")."""
     return 2 <= len(word) <= 3 and word.isupper()
+
+
+def script_of(word: str) -> str:
+    """The writing system of ``word``'s first letter, as Unicode names it ("LATIN", "CYRILLIC", "ARABIC";
+    "CJK" for ideographs and kana alike, which Japanese mixes); "" without a letter."""
+    letter = next((ch for ch in word if ch.isalpha()), None)
+    if letter is None:
+        return ""
+    script = unicodedata.name(letter, "").split(" ")[0]
+    return "CJK" if script in ("CJK", "HIRAGANA", "KATAKANA") else script
 
 
 def match_case(new: str, old: str) -> str:

@@ -273,6 +273,22 @@ def test_an_ideograph_alone_may_fill_in_a_letter_alone_may_not(tmp_path):
     assert {w for w, ok in zip(words, allowed.tolist()) if ok} == {"我", "电", "影", "movie"}
 
 
+def test_fill_ins_keep_the_script_of_the_word_they_replace(tmp_path):
+    # an English model's Latin words went into Chinese ("我喜欢这部电影" -> "st喜car这carbest影") and Arabic
+    from transformers import BertConfig, BertForMaskedLM, BertTokenizer
+
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "我", "电", "影", "看", "movie", "film", "good", "great"]
+    BertTokenizer(vocab={t: i for i, t in enumerate(vocab)}).save_pretrained(tmp_path)
+    torch.manual_seed(0)
+    BertForMaskedLM(BertConfig(vocab_size=len(vocab), hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+                               intermediate_size=32, max_position_embeddings=32)).save_pretrained(tmp_path)
+    augmenter = MaskedLMReplace(model=str(tmp_path), fraction=1.0, top_k=4, progress=False)
+    chinese, english, arabic = augmenter.augment(["我看电影", "good movie", "مرحبا بالعالم"], rng=0)
+    assert chinese != "我看电影" and set(chinese) <= set("我电影看")
+    assert english != "good movie" and set(english.split()) <= {"movie", "film", "good", "great"}
+    assert arabic == "مرحبا بالعالم", "no Arabic word to put in: left as it was"
+
+
 def test_a_tiny_temperature_picks_the_best_word_as_temperature_0_does():
     texts = ["the movie was really good", "she drove her old car to work"]
     sharp = MaskedLMReplace(model=tiny_mlm_dir(), fraction=1.0, temperature=1e-45, top_k=5, progress=False)
