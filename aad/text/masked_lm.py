@@ -110,6 +110,7 @@ class MaskedLMReplace(Augmenter):
                                     self.progress, self.device)
         self.model_ = model
         self.n_classes_ = n_classes
+        self.label_names_ = None if y is None else self.label_names   # the names the model learned after
         self._tokenizer = tokenizer
 
     def _prefixes(self, y: torch.Tensor, n_classes: int) -> list[str]:
@@ -191,6 +192,10 @@ class MaskedLMReplace(Augmenter):
     def _augment(self, x: list[str], y, g: torch.Generator) -> list[str]:
         model, tokenizer = self._lm()
         conditioned = y is not None and self._num_classes() is not None
+        fitted = getattr(self, "label_names_", self.label_names)   # fitted before the attribute: as given
+        if conditioned and self.label_names != fitted:   # the model knows its classes by these words
+            raise ValueError(f"label_names is {self.label_names!r}, but the model was fitted after the names "
+                             f"{fitted!r}: set them back, or fit again")
         prefixes = self._prefixes(y, self._num_classes()) if conditioned else None
         length = self._window(model, tokenizer, prefixes)
         out = list(x)
@@ -344,7 +349,8 @@ class MaskedLMReplace(Augmenter):
                 tensors[name] = tensor
         for name, data in tokenizer_files(self._lm()[1]).items():
             tensors[TOKENIZER + name] = torch.frombuffer(bytearray(data), dtype=torch.uint8)
-        meta = {"hf_config": self.model_.config.to_dict(), "n_classes": self.n_classes_, "tied": tied}
+        meta = {"hf_config": self.model_.config.to_dict(), "n_classes": self.n_classes_, "tied": tied,
+                "label_names": getattr(self, "label_names_", self.label_names)}
         return meta, tensors
 
     def _set_state(self, meta, tensors):
@@ -361,6 +367,7 @@ class MaskedLMReplace(Augmenter):
         model.load_state_dict(weights)
         self.model_ = model.to(self.device).eval()
         self.n_classes_ = meta["n_classes"]
+        self.label_names_ = meta.get("label_names", self.label_names)   # saves before it: as given
         # saves made before the tokenizer was kept read it from model= on first use
         self._tokenizer = tokenizer_from_files(files) if files else None
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from aad.base import NotFittedError
+from aad.base import Augmenter, NotFittedError
 from aad.text import MaskedLMReplace
 from aad.text import adapt as adapt_module
 from aad.text import masked_lm as masked_lm_module
@@ -126,6 +126,19 @@ def test_labels_must_fit_the_fitted_classes(tmp_path):
     augmenter = make(tmp_path, fit_steps=2).fit(TEXTS, torch.tensor([0, 1, 0, 1]))
     with pytest.raises(ValueError, match="labels must be in"):
         augmenter.augment(TEXTS, torch.tensor([0, 1, 2, 0]))
+
+
+def test_label_names_changed_after_a_labelled_fit_are_refused_until_it_is_fitted_again(tmp_path):
+    y = torch.tensor([0, 1, 0, 1])
+    augmenter = make(tmp_path, fit_steps=2, label_names=["neg", "pos"]).fit(TEXTS, y)
+    augmenter.set_params(label_names=["negative", "positive", "neutral"])
+    with pytest.raises(ValueError, match=r"fitted after the names \['neg', 'pos'\]: set them back, or fit again"):
+        augmenter.augment(TEXTS, y, rng=0)
+    assert len(augmenter.augment(TEXTS, rng=0)) == len(TEXTS), "unlabelled: no names used"
+    augmenter.save(tmp_path / "m")
+    with pytest.raises(ValueError, match="fitted after the names"):
+        Augmenter.load(tmp_path / "m").augment(TEXTS, y, rng=0)
+    assert len(augmenter.fit(TEXTS, y).augment(TEXTS, y, rng=0)) == len(TEXTS)
 
 
 def test_label_names_are_the_label_set_even_for_classes_absent_from_fit(tmp_path):
