@@ -113,11 +113,13 @@ class Augmenter:
 
     def augment(self, x, y=None, *, rng=None):
         """One output per input, of the same type, length and device; labels are kept."""
+        given = x
         x = self._check_x(x)
         if y is not None:
             y = check_labels(y, len(x), self._num_classes())
         self._check_fitted()
-        return self._augment(x, y, self.generator(rng))
+        out = self._augment(x, y, self.generator(rng))
+        return tuple(out) if isinstance(given, tuple) and isinstance(out, list) else out   # texts in a tuple
 
     __call__ = augment
 

@@ -263,3 +263,12 @@ def test_chinese_and_japanese_ideographs_and_kana_are_words_each():
     assert [m.group() for m in WORD.finditer("我非常喜欢，真的")] == ["我", "非", "常", "喜", "欢", "真", "的"]
     assert [m.group() for m in WORD.finditer("この映画")] == ["こ", "の", "映", "画"]
     assert [m.group() for m in WORD.finditer("Bowl䋢: don't café 5pm")] == ["Bowl", "䋢", "don't", "café"]
+
+
+def test_a_tuple_of_texts_comes_back_a_tuple():
+    from aad import Compose
+    texts = ("the movie was good", "a long cold night")
+    for augmenter in (RandomSwap(0.5), Compose([RandomSwap(0.5), RandomDelete(0.3)])):
+        out = augmenter.augment(texts, rng=0)
+        assert isinstance(out, tuple) and len(out) == 2
+    assert isinstance(RandomSwap(0.5).augment(list(texts), rng=0), list)
