@@ -88,16 +88,18 @@ def pixel_centres(h: int, w: int, like: Tensor) -> tuple[Tensor, Tensor]:
     return gx, gy
 
 
-def elastic_displacement(shape, alpha: Tensor, sigma: float, g: torch.Generator) -> Tensor:
+def elastic_displacement(shape, alpha, sigma: float, g: torch.Generator) -> Tensor:
     """A smooth random displacement field ``[B, H, W, 2]`` in pixels (Simard et al. 2003).
 
     White noise in [-1, 1] blurred by a Gaussian of ``sigma`` pixels, rescaled so each sample's
-    largest displacement along x or y is ``alpha[i]`` pixels (a diagonal one may reach sqrt(2) times that).
+    largest displacement along x or y is ``alpha[i]`` pixels (a diagonal one may reach sqrt(2) times
+    that); ``alpha``: ``[B]``, or one number for all.
     """
     b, h, w = shape
     field = torch.rand(b * 2, h, w, generator=g) * 2 - 1
     field = (gaussian_blur_matrix(h, sigma).T @ field @ gaussian_blur_matrix(w, sigma)).view(b, 2, h, w)
     field = field / field.abs().amax(dim=(1, 2, 3), keepdim=True).clamp_min(1e-8)
+    alpha = _per_image(torch.as_tensor(alpha, dtype=field.dtype), field, "alpha")
     return (field * alpha.view(b, 1, 1, 1)).permute(0, 2, 3, 1)
 
 

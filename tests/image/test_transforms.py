@@ -75,6 +75,10 @@ def test_zero_displacement_is_identity():
 def test_elastic_displacement_peaks_at_alpha():
     field = Fn.elastic_displacement((3, 16, 16), torch.tensor([1.0, 2.0, 3.0]), 3.0, torch.Generator().manual_seed(0))
     assert torch.allclose(field.abs().amax(dim=(1, 2, 3)), torch.tensor([1.0, 2.0, 3.0]))
+    one_for_all = Fn.elastic_displacement((3, 16, 16), 2.0, 3.0, torch.Generator().manual_seed(0))  # as the others take
+    assert torch.allclose(one_for_all.abs().amax(dim=(1, 2, 3)), torch.full((3,), 2.0))
+    with pytest.raises(ValueError, match=r"alpha must have shape \[3\]"):
+        Fn.elastic_displacement((3, 16, 16), torch.ones(2), 3.0, torch.Generator())
 
 
 @pytest.mark.parametrize("sigma", [1.0, 4.0, 20.0])  # 20: the kernel outgrows 16 samples, borders replicate
