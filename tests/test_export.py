@@ -122,6 +122,5 @@ def test_before_after_lays_out_rows_of_originals_above_their_augmented_versions(
     assert grid == [0, 1, -0, -1, 2, 3, -2, -3, 4, 0, -4, 0]   # the last pair of rows padded with blanks
     many = Dataset(x=torch.rand(40, 1, 4, 4), y=[0, 1] * 20, classes=("a", "b"), modality="image")
     [path] = save_before_after(many, torch.rand(40, 1, 4, 4), tmp_path)
-    from PIL import Image
-    width, height = Image.open(path).size
+    height, width = imread(path).shape[:2]
     assert height > width / 3, "6 rows of 16, not 2 rows of 40"
