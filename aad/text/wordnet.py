@@ -29,6 +29,10 @@ SUFFIX_RULES = {
 _CONSONANT_Y = re.compile(r"[^aeiou]y$")
 _SHORT_CVC = re.compile(r"(?:^|-)[^aeiou-]*[aeiou][^aeiouwxy-]$", re.IGNORECASE)   # "hop", "hop-skip"
 _CONSONANT_O = re.compile(r"[^aeiou]o$")
+# Verbs whose past is the verb itself: verb.exc leaves out forms equal to their lemma ("cutted").
+UNCHANGED_PAST = frozenset(["bet", "bid", "broadcast", "burst", "cast", "cost", "cut", "forecast", "hit", "hurt",
+                            "let", "put", "quit", "rid", "set", "shed", "shut", "slit", "split", "spread",
+                            "thrust", "upset", "wet"])
 # Plurals no rule gets right ("women" but "humans"; noun.exc lists "men" and the "-oes" ones) and
 # abbreviations ("ft"): a synonym that would need one is left out.
 _UNCLEAR_PLURAL = re.compile(r"man$", re.IGNORECASE)
@@ -163,6 +167,8 @@ class WordNet:
             return None
         if irregular:
             return irregular[0]
+        if pos == "v" and ending == "ed" and word.lower() in UNCHANGED_PAST:
+            return word
         if not _VOWEL.search(word) or pos == "n" and _UNCLEAR_PLURAL.search(word):
             return None
         return add_ending(word, ending, noun=pos == "n")

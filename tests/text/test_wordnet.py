@@ -53,3 +53,5 @@ def test_irregular_and_unclear_plurals_and_verbs_in_o():
     assert not never & {s for w in ("girls", "feet", "babies", "moves", "hopping") for s in wn.synonyms(w)}
     assert [add_ending(v, "s") for v in ("go", "echo", "radio")] == ["goes", "echoes", "radios"]
     assert add_ending("auto", "s", noun=True) == "autos" and "heroes" in wn.synonyms("paladins")
+    assert "cut" in wn.synonyms("skipped") and "cutted" not in wn.synonyms("skipped")   # verb.exc omits it
+    assert "set" in wn.synonyms("placed")
