@@ -139,14 +139,14 @@ def save_before_after(before, after, out: Path) -> list[Path]:
     if before.modality != "text" and after.shape[1:] != before.x.shape[1:]:
         raise ValueError(f"after must hold samples of the originals' shape {list(before.x.shape[1:])}, "
                          f"got {list(after.shape[1:])}")
-    if before.modality == "image":
+    if before.modality in ("image", "audio"):
         width = max(1, min(len(before), PAIRS_PER_ROW))
-        return [save_image_grid(paired_rows(before.x, after, width), out / "before_after.png", nrow=width)]
+        grid = paired_rows(before.x, after, width)
+    if before.modality == "image":
+        return [save_image_grid(grid, out / "before_after.png", nrow=width)]
     if before.modality == "audio":
         names = [f"{i:03d}_{before.classes[int(c)]}" for i, c in enumerate(before.y.tolist())]
         wavs = save_wavs(after, names, out / "wav", before.sample_rate)
-        width = max(1, min(len(before), PAIRS_PER_ROW))
-        grid = paired_rows(before.x, after, width)
         return [save_spectrogram_grid(grid, out / "before_after.png", nrow=width), *wavs]
     out.mkdir(parents=True, exist_ok=True)
     path = out / "before_after.md"
