@@ -113,6 +113,10 @@ class MaskedLMReplace(Augmenter):
         self.label_names_ = None if y is None else self.label_names   # the names the model learned after
         self._tokenizer = tokenizer
 
+    def _fitted_label_names(self) -> list[str] | None:
+        """The label names the model was fitted after (fitted before they were recorded: as given)."""
+        return getattr(self, "label_names_", self.label_names)
+
     def _prefixes(self, y: torch.Tensor, n_classes: int) -> list[str]:
         names = self.label_names or [f"label {k}" for k in range(n_classes)]
         if len(names) < n_classes:
@@ -192,7 +196,7 @@ class MaskedLMReplace(Augmenter):
     def _augment(self, x: list[str], y, g: torch.Generator) -> list[str]:
         model, tokenizer = self._lm()
         conditioned = y is not None and self._num_classes() is not None
-        fitted = getattr(self, "label_names_", self.label_names)   # fitted before the attribute: as given
+        fitted = self._fitted_label_names()
         if conditioned and self.label_names != fitted:   # the model knows its classes by these words
             raise ValueError(f"label_names is {self.label_names!r}, but the model was fitted after the names "
                              f"{fitted!r}: set them back, or fit again")
@@ -350,7 +354,7 @@ class MaskedLMReplace(Augmenter):
         for name, data in tokenizer_files(self._lm()[1]).items():
             tensors[TOKENIZER + name] = torch.frombuffer(bytearray(data), dtype=torch.uint8)
         meta = {"hf_config": self.model_.config.to_dict(), "n_classes": self.n_classes_, "tied": tied,
-                "label_names": getattr(self, "label_names_", self.label_names)}
+                "label_names": self._fitted_label_names()}
         return meta, tensors
 
     def _set_state(self, meta, tensors):
