@@ -62,6 +62,41 @@ def class_indices(text: str) -> list[int]:
     return [int(part) for part in parts]
 
 
+def image_size(text: str) -> int | tuple[int, int]:
+    """argparse type: ``N`` (square) or ``H,W`` pixels."""
+    parts = text.split(",")
+    if len(parts) > 2 or not all(part.strip().isdigit() and int(part) > 0 for part in parts):
+        raise argparse.ArgumentTypeError(f"expected N or H,W positive pixel counts such as 32 or 64,48, got {text!r}")
+    return int(parts[0]) if len(parts) == 1 else (int(parts[0]), int(parts[1]))
+
+
+DATASET_HELP = ("a packaged dataset name (see `aad datasets`), or your own data: a folder with one subfolder "
+                "of images or audio files per class, or a CSV file of texts (see --text-col)")
+
+
+def add_data_options(parser: argparse.ArgumentParser) -> None:
+    """How --dataset reads your own folder or CSV file (packaged datasets ignore these)."""
+    group = parser.add_argument_group("your own data (--dataset PATH)")
+    group.add_argument("--text-col", default="text", help="CSV column of the texts (default: text)")
+    group.add_argument("--label-col", default="label", help="CSV column of the labels (default: label)")
+    group.add_argument("--image-size", type=image_size, metavar="N|H,W",
+                       help="resize every image to this size (default: all images must share one size)")
+    group.add_argument("--sample-rate", type=positive_int, default=16_000,
+                       help="audio is resampled to this rate in Hz (default: 16000)")
+    group.add_argument("--clip-seconds", type=float, default=1.0,
+                       help="audio clips are padded with silence or cut to this length (default: 1.0)")
+
+
+def load_dataset(name: str, args):
+    """``aad.data.load(name)``, with the own-data options of ``args`` when ``name`` is a path."""
+    from aad.data import DATASETS, load
+
+    if name in DATASETS:
+        return load(name)
+    return load(name, text_col=args.text_col, label_col=args.label_col, image_size=args.image_size,
+                sample_rate=args.sample_rate, clip_seconds=args.clip_seconds)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="aad", description=aad.__doc__)
     parser.add_argument("--version", action="version", version=f"aad {aad.__version__}")
@@ -72,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("fit", help="fit a learned augmenter on a dataset and save it")
     p.add_argument("modality", choices=sorted(DEFAULTS))
-    p.add_argument("--dataset", help="dataset name (default per modality: mnist, tweets, spoken-digits)")
+    p.add_argument("--dataset", help=DATASET_HELP + " (default per modality: mnist, tweets, spoken-digits)")
     p.add_argument("--augmenter", help="class exported by the modality, e.g. ConditionalGAN")
     p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                    help="constructor argument (JSON value), repeatable, e.g. --param steps=2000")
@@ -81,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="seeds the augmenter and the --shots draw; the train/test split is the dataset's own")
     p.add_argument("--out", required=True, type=Path, help="folder for the saved augmenter")
     p.add_argument("--overwrite", action="store_true", help="replace the augmenter saved in --out")
+    add_data_options(p)
     p.set_defaults(run=run_fit)
 
     p = sub.add_parser("generate", help="draw labeled samples from a saved generative augmenter")
@@ -97,11 +133,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("augment", help="augment samples of a dataset and save before/after examples")
     p.add_argument("model", help="folder of a saved augmenter, or a class name with --param")
     p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
-    p.add_argument("--dataset", required=True)
+    p.add_argument("--dataset", required=True, help=DATASET_HELP)
     p.add_argument("-n", type=positive_int, default=16, help="number of samples")
     p.add_argument("--seed", type=seed_int, default=0)
     p.add_argument("--out", required=True, type=Path)
     p.add_argument("--overwrite", action="store_true", help="replace the examples in --out")
+    add_data_options(p)
     p.set_defaults(run=run_augment)
 
     from aad.eval.main import add_arguments, run
@@ -182,12 +219,11 @@ def build_augmenter(cls, params: dict):
 
 
 def run_fit(args) -> int:
-    from aad.data import load
     from aad.eval.presets import with_label_names
     from aad.serialization import write_json
 
     dataset_name, default_class = DEFAULTS[args.modality]
-    dataset = load(args.dataset or dataset_name)
+    dataset = load_dataset(args.dataset or dataset_name, args)
     if dataset.modality != args.modality:
         raise ValueError(f"--dataset {dataset.name} is {dataset.modality}, not {args.modality}")
     train, _ = dataset.split()   # the split `aad evaluate` uses: its test half stays unseen
@@ -245,20 +281,18 @@ def run_augment(args) -> int:
     import torch
 
     from aad.audio.functional import fit_length
-    from aad.data import load
     from aad.eval.presets import with_label_names
     from aad.export import save_before_after
 
-    dataset = load(args.dataset)
+    dataset = load_dataset(args.dataset, args)
     if Path(args.model).is_dir():
         augmenter = _load(args.model, "--param device=cpu", **parse_params(args.param))
+        _check_modality(augmenter, args.model, dataset)
         _check_fitted_classes(Path(args.model), dataset)
     else:
         cls = resolve_augmenter_class(args.model, dataset.modality)
         augmenter = with_label_names(build_augmenter(cls, parse_params(args.param)), dataset.classes)
-    if augmenter.modality != dataset.modality:
-        raise ValueError(f"{args.model} augments {augmenter.modality} data, but --dataset {dataset.name} "
-                         f"is {dataset.modality} data")
+        _check_modality(augmenter, args.model, dataset)
     _check_out(args.out, args.overwrite, model=Path(args.model) if Path(args.model).is_dir() else None)
     order = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(args.seed))
     picked = dataset.subset(order[: args.n])
@@ -273,6 +307,12 @@ def run_augment(args) -> int:
     for path in save_before_after(picked, after, args.out):
         print(path)
     return 0
+
+
+def _check_modality(augmenter, model, dataset) -> None:
+    if augmenter.modality != dataset.modality:
+        raise ValueError(f"{model} augments {augmenter.modality} data, but --dataset {dataset.name} "
+                         f"is {dataset.modality} data")
 
 
 def _check_fitted_classes(model: Path, dataset) -> None:

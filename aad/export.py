@@ -43,27 +43,30 @@ def save_image_grid(images: torch.Tensor, path: str | Path, nrow: int, padding: 
     return path
 
 
-def log_spectrogram(wave: torch.Tensor, n_fft: int = 512) -> torch.Tensor:
-    """Log-magnitude spectrograms ``[B, F, frames]`` of ``[B, T]`` waves, scaled to [0, 1]."""
+def log_spectrogram(wave: torch.Tensor, n_fft: int = 512, shared_scale: bool = False) -> torch.Tensor:
+    """Log-magnitude spectrograms ``[B, F, frames]`` of ``[B, T]`` waves, scaled to [0, 1], each on
+    its own or, with ``shared_scale``, all on one scale (a quieter clip shows darker)."""
     window = torch.hann_window(n_fft, device=wave.device)
     # a clip shorter than half a window cannot be mirrored at its ends: it is padded with silence
     pad_mode = "reflect" if wave.shape[-1] > n_fft // 2 else "constant"
     spec = torch.stft(wave, n_fft, hop_length=n_fft // 4, window=window, pad_mode=pad_mode,
                       return_complex=True).abs()
     db = 20 * torch.log10(spec + 1e-5)
-    db = db.clamp(min=db.amax(dim=(1, 2), keepdim=True) - 80)
-    low, high = db.amin(dim=(1, 2), keepdim=True), db.amax(dim=(1, 2), keepdim=True)
+    dims = (0, 1, 2) if shared_scale else (1, 2)
+    db = db.clamp(min=db.amax(dim=dims, keepdim=True) - 80)
+    low, high = db.amin(dim=dims, keepdim=True), db.amax(dim=dims, keepdim=True)
     return ((db - low) / (high - low + 1e-8)).flip(1)  # low frequencies at the bottom
 
 
-def save_spectrogram_grid(waves: torch.Tensor, path: Path, nrow: int) -> Path:
-    specs = log_spectrogram(waves.detach().float().cpu())
+def save_spectrogram_grid(waves: torch.Tensor, path: Path, nrow: int, shared_scale: bool = False) -> Path:
+    specs = log_spectrogram(waves.detach().float().cpu(), shared_scale=shared_scale)
     return save_image_grid(specs.unsqueeze(1), path, nrow, upscale=1)
 
 
 def save_wavs(waves: torch.Tensor, names: list[str], folder: Path, sample_rate: int,
-              peak: float = 0.9) -> list[Path]:
-    """One 16-bit WAV per clip, ``<name>.wav``, each normalised to ``peak`` (silence stays silence)."""
+              peak: float | None = 0.9) -> list[Path]:
+    """One 16-bit WAV per clip, ``<name>.wav``, each normalised to ``peak`` (silence stays silence).
+    ``peak=None`` keeps the levels, all clips turned down by one factor if any would clip."""
     import soundfile
 
     waves = check_audio(waves, "waves").detach().float().cpu()
@@ -76,11 +79,13 @@ def save_wavs(waves: torch.Tensor, names: list[str], folder: Path, sample_rate: 
         raise ValueError(f"names must be file names without a folder, got {bad[:3]}")
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
+    loudest = float(waves.abs().max()) if waves.numel() else 0.0
     paths = []
     for wave, name in zip(waves, names):
-        top = float(wave.abs().max())
+        top = float(wave.abs().max()) if peak is not None else max(loudest, 1.0)
         path = folder / f"{name}.wav"
-        soundfile.write(path, (wave * (peak / top if top > 0 else 1.0)).numpy(), sample_rate, subtype="PCM_16")
+        gain = (peak or 1.0) / top if top > 0 else 1.0
+        soundfile.write(path, (wave * gain).numpy(), sample_rate, subtype="PCM_16")
         paths.append(path)
     return paths
 
@@ -144,10 +149,12 @@ def save_before_after(before, after, out: Path) -> list[Path]:
         grid = paired_rows(before.x, after, width)
     if before.modality == "image":
         return [save_image_grid(grid, out / "before_after.png", nrow=width)]
-    if before.modality == "audio":
+    if before.modality == "audio":   # levels kept, in the picture too: a gain change must show
         names = [f"{i:03d}_{before.classes[int(c)]}" for i, c in enumerate(before.y.tolist())]
-        wavs = save_wavs(after, names, out / "wav", before.sample_rate)
-        return [save_spectrogram_grid(grid, out / "before_after.png", nrow=width), *wavs]
+        pairs = torch.stack([before.x, after], 1).flatten(0, 1)
+        wavs = save_wavs(pairs, [f"{name}_{when}" for name in names for when in ("before", "after")],
+                         out / "wav", before.sample_rate, peak=None)
+        return [save_spectrogram_grid(grid, out / "before_after.png", nrow=width, shared_scale=True), *wavs]
     out.mkdir(parents=True, exist_ok=True)
     path = out / "before_after.md"
     cell = lambda text: " ".join(text.replace("|", "\\|").splitlines())   # "\r" ends a table row too

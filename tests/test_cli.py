@@ -253,3 +253,41 @@ def test_augment_uses_a_masked_lm_that_has_its_head_as_it_is(tmp_path, monkeypat
             "--dataset", "tweets", "-n", "3", "--out", str(tmp_path / "a")]
     assert main(argv) == 0
     assert (tmp_path / "a" / "before_after.md").is_file() and not (tmp_path / "cache").exists()
+
+
+def test_own_data_by_path_in_fit_augment_and_evaluate(tmp_path, capsys):
+    """--dataset took only packaged names: a user's folder or CSV could not reach the command line."""
+    import numpy as np
+    from PIL import Image
+
+    for c, cls in enumerate(("cat", "dog")):
+        (tmp_path / "imgs" / cls).mkdir(parents=True)
+        for i in range(3):
+            Image.fromarray(np.full((6 + i, 5, 3), 40 * c + i, np.uint8)).save(tmp_path / "imgs" / cls / f"{i}.png")
+    imgs = str(tmp_path / "imgs")
+    assert main(["augment", "RandomAffine", "--dataset", imgs, "-n", "2", "--out", str(tmp_path / "a")]) == 2
+    assert "--image-size H,W" in capsys.readouterr().err
+    assert main(["augment", "RandomAffine", "--dataset", imgs, "--image-size", "8,6", "-n", "2",
+                 "--out", str(tmp_path / "a")]) == 0
+    assert main(["fit", "image", "--dataset", imgs, "--image-size", "8", "--param", "steps=1", "--param",
+                 "progress=false", "--param", "g_width=4", "--param", "d_width=4", "--out", str(tmp_path / "g")]) == 0
+    assert json.loads((tmp_path / "g" / "dataset.json").read_text())["classes"] == ["cat", "dog"]
+
+    rows = "".join(f'"{w} one {i}",{c}\n' for i in range(6) for w, c in (("good", "pos"), ("bad", "neg")))
+    (tmp_path / "r.csv").write_text("review,stars\n" + rows)
+    csv = ["--dataset", str(tmp_path / "r.csv"), "--text-col", "review", "--label-col", "stars"]
+    assert main(["augment", "RandomSwap", *csv, "-n", "3", "--out", str(tmp_path / "s")]) == 0
+    assert "| pos |" in (tmp_path / "s" / "before_after.md").read_text()
+    assert main(["evaluate", *csv, "--augmenters", "random-swap", "--models", "bag", "--shots", "2", "--seeds", "0",
+                 "--steps", "5", "--quick", "--no-progress", "--out", str(tmp_path / "e")]) == 0
+    report = json.loads((tmp_path / "e" / "report.json").read_text())
+    assert {(r["dataset"], r["augmenter"]) for r in report["rows"]} == {("r", "none"), ("r", "random-swap")}
+    assert main(["evaluate", "--dataset", str(tmp_path / "r.csv"), "--quick", "--out", str(tmp_path / "f")]) == 2
+    assert "text_col='text' is not a column" in capsys.readouterr().err
+
+
+def test_augment_names_the_modality_before_the_classes(tmp_path, capsys):
+    model = tmp_path / "gan"
+    assert main(tiny_gan_argv(model)) == 0
+    assert main(["augment", str(model), "--dataset", "tweets", "-n", "2", "--out", str(tmp_path / "a")]) == 2
+    assert "augments image data, but --dataset tweets is text data" in capsys.readouterr().err

@@ -124,3 +124,20 @@ def test_before_after_lays_out_rows_of_originals_above_their_augmented_versions(
     [path] = save_before_after(many, torch.rand(40, 1, 4, 4), tmp_path)
     height, width = imread(path).shape[:2]
     assert height > width / 3, "6 rows of 16, not 2 rows of 40"
+
+
+def test_before_after_audio_keeps_the_levels_it_compares(tmp_path):
+    """Each WAV was normalised to a 0.9 peak and each spectrogram to its own scale: -30 dB looked unchanged."""
+    tone = 0.5 * torch.sin(torch.arange(4000) / 16000 * 2 * torch.pi * 440).repeat(2, 1)
+    before = Dataset(x=tone, y=[0, 1], classes=("a", "b"), modality="audio", sample_rate=16000)
+    paths = save_before_after(before, tone * 0.03, tmp_path)
+    names = sorted(p.name for p in paths[1:])
+    assert names == ["000_a_after.wav", "000_a_before.wav", "001_b_after.wav", "001_b_before.wav"]
+    loud, quiet = (soundfile.read(tmp_path / "wav" / f"000_a_{when}.wav")[0] for when in ("before", "after"))
+    assert abs(loud.max() - 0.5) < 1e-3 and abs(quiet.max() - 0.015) < 1e-3
+    picture = imread(paths[0])
+    height, width = (picture.shape[0] - 6) // 2, (picture.shape[1] - 6) // 2   # 2 x 2 tiles, 2-pixel padding
+    top, bottom = picture[2:2 + height, 2:2 + width], picture[4 + height:4 + 2 * height, 2:2 + width]
+    assert top.max() > 0.99 and 0.5 < bottom.max() < 0.75, "30 of the 80 dB shown: the quieter clips draw darker"
+    [clipping] = save_wavs(torch.full((1, 10), 4.0), ["hot"], tmp_path / "hot", 16000, peak=None)
+    assert abs(soundfile.read(clipping)[0].max() - 1.0) < 1e-3, "turned down, not clipped, when too loud"

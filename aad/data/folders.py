@@ -67,6 +67,21 @@ def from_folder(path: str | Path, modality: str | None = None, image_size: int |
     raise ValueError(f"modality must be 'image', 'audio' or None, got {modality!r}")
 
 
+def from_path(path: str | Path, *, text_col: str = "text", label_col: str = "label",
+              image_size: int | tuple[int, int] | None = None, sample_rate: int = 16_000,
+              clip_seconds: float = 1.0) -> Dataset:
+    """Your own data at ``path``: a ``.csv`` file goes to ``from_csv`` with ``text_col`` and
+    ``label_col``; a folder of class subfolders to ``from_folder`` with the other options."""
+    path = check_path(path, "path")
+    if path.is_dir():
+        return from_folder(path, image_size=image_size, sample_rate=sample_rate, clip_seconds=clip_seconds)
+    if path.is_file() and path.suffix.lower() in (".csv", ".tsv"):
+        return from_csv(path, text_col=text_col, label_col=label_col)
+    if path.is_file():
+        raise ValueError(f"path {str(path)!r} is neither a folder of class subfolders nor a .csv or .tsv file")
+    raise FileNotFoundError(f"path {str(path)!r} does not exist")
+
+
 def from_csv(path: str | Path, text_col: str, label_col: str, name: str | None = None, *,
              encoding: str = "utf-8-sig", delimiter: str | None = None) -> Dataset:
     """Texts and labels from two columns of a CSV file with a header.
@@ -235,7 +250,8 @@ def _read_images(files: list[Path], image_size: tuple[int, int] | None) -> torch
     sizes = {(a.shape[1], a.shape[0]) for a in arrays}
     if len(sizes) > 1:
         raise ValueError(f"images have {len(sizes)} different sizes (e.g. {sorted(sizes)[:3]} as W x H); "
-                         "pass image_size=(H, W) to resize them to one size")
+                         "pass image_size=(H, W) (--image-size H,W on the command line) to resize them "
+                         "to one size")
     channels = 3 if any(a.ndim == 3 for a in arrays) else 1
     height, width = arrays[0].shape[:2]
     pixels = np.empty((len(arrays), height, width, channels), dtype=np.float32)

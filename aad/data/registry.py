@@ -92,14 +92,22 @@ def catalog() -> list[DatasetInfo]:
 
 
 def load(name: str, *, cache_dir: str | Path | None = None, **kw) -> Dataset:
-    """Load a packaged dataset by name (see ``catalog()``).
+    """Load a packaged dataset by name (see ``catalog()``), or your own data by path.
 
     ``cache_dir`` is where generated datasets (spoken-digits) are kept; default ``$AAD_CACHE`` or
     ``~/.cache/aad``. Other keywords go to the dataset's loader (e.g. ``speakers=``, ``takes=``,
     ``categories=``). Raises ``DatasetNotInstalled`` naming the command that installs the source.
+    A ``name`` that is no packaged dataset but a folder or CSV file on disk is read by ``from_path``
+    (keywords ``text_col``, ``label_col``, ``image_size``, ...); a packaged name wins over a folder
+    of that name in the working directory (write ``./mnist`` for the folder).
     """
     if name not in DATASETS:
-        raise ValueError(f"unknown dataset {name!r}; available: {sorted(DATASETS)}")
+        if isinstance(name, (str, Path)) and Path(name).exists():
+            from aad.data.folders import from_path
+
+            return from_path(name, **kw)
+        raise ValueError(f"unknown dataset {name!r}: not a packaged one ({sorted(DATASETS)}), nor a folder of "
+                         f"class subfolders or a CSV file on disk")
     info = DATASETS[name]
     if not info.installed():
         raise DatasetNotInstalled(f"dataset {name!r} is not installed: run `{info.install}`")

@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 
+from aad.cli import DATASET_HELP, add_data_options, load_dataset
 from aad.eval.presets import DEFAULT_DATASETS, MODALITIES, MODELS, PRESETS, balanced, build_presets
 
 # --quick: the README's main command, all three modalities in minutes on 2 CPU cores.
@@ -18,7 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--modality", choices=(*MODALITIES, "all"), default=None,
                         help="which modality to evaluate (default: all, or the one of --dataset)")
     parser.add_argument("--dataset", default=None,
-                        help="dataset name for aad.data.load (default per modality: "
+                        help=DATASET_HELP + " (default per modality: "
                              + ", ".join(f"{m}={d}" for m, d in DEFAULT_DATASETS.items()) + ")")
     parser.add_argument("--augmenters", nargs="+", default=None, metavar="NAME",
                         help="a subset of the preset augmenters (default: all); 'none' is always run. "
@@ -55,15 +56,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
                         help="torch CPU threads (default: torch's, one per core; on 2 cores the masked LM "
                              "and the CNNs train 1.5x faster than on one). Give 1 to run two jobs side by side")
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    add_data_options(parser)
     return parser
-
-
-def _load(name: str):
-    try:
-        from aad.data import load
-    except ImportError as e:
-        raise RuntimeError("aad.data.load is not available in this installation") from e
-    return load(name)
 
 
 def _option(argument: str) -> str:
@@ -87,7 +81,7 @@ def _plan(args) -> list[tuple[str, str]]:
     """(modality, dataset) pairs to run."""
     modality = args.modality
     if args.dataset is not None:
-        data_modality = _load(args.dataset).modality
+        data_modality = load_dataset(args.dataset, args).modality
         if modality not in (None, "all", data_modality):
             raise ValueError(f"--dataset {args.dataset!r} is {data_modality} data, not {modality}")
         return [(data_modality, args.dataset)]
@@ -136,7 +130,7 @@ def run(args) -> int:
     for modality, dataset in plan:
         if modality not in names:
             continue
-        data = _load(dataset)
+        data = load_dataset(dataset, args)
         augmenters, skipped = build_presets(modality, args.quick, names[modality], classes=data.classes,
                                             device=args.device)
         if args.balance:

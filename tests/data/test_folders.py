@@ -290,3 +290,23 @@ def test_audio_rate_and_length_are_named(tmp_path):
         from_folder(tmp_path, clip_seconds=0)
     with pytest.raises(ValueError, match="clip_seconds must hold at least one sample at 8000 Hz"):
         from_folder(tmp_path, sample_rate=8000, clip_seconds=1e-5)   # gave clips of 0 samples
+
+
+def test_load_reads_a_path_that_is_no_packaged_name(tmp_path, monkeypatch):
+    from aad.data import load
+
+    write_image(tmp_path / "imgs" / "cat" / "a.png", np.zeros((6, 5)))
+    write_image(tmp_path / "imgs" / "dog" / "b.png", np.zeros((4, 4)))
+    assert tuple(load(str(tmp_path / "imgs"), image_size=3).x.shape) == (2, 1, 3, 3)
+    (tmp_path / "t.csv").write_text("text,label\nfine day,pos\nbad day,neg\n")
+    texts = load(tmp_path / "t.csv")
+    assert texts.modality == "text" and texts.classes == ("neg", "pos") and texts.x == ["fine day", "bad day"]
+    (tmp_path / "notes.txt").write_text("x")
+    with pytest.raises(ValueError, match="neither a folder of class subfolders nor a .csv"):
+        load(str(tmp_path / "notes.txt"))
+    with pytest.raises(ValueError, match="unknown dataset 'nowhere': not a packaged one"):
+        load("nowhere")
+    monkeypatch.chdir(tmp_path)
+    write_image(tmp_path / "digits" / "x" / "a.png", np.zeros((2, 2)))
+    assert load("digits").name == "digits" and len(load("digits")) > 1000, "a packaged name wins"
+    assert len(load("./digits")) == 1, "a path reads the folder"

@@ -13,12 +13,12 @@ from tests.eval.helpers import AudioGain, Broken, ClassMeans, Jitter, audio_data
 def toy(monkeypatch):
     datasets = {"toy-images": image_dataset(name="toy-images")}
 
-    def load(name):
+    def load(name, args):
         if name not in datasets:
             raise ValueError(f"unknown dataset {name!r}; available: {sorted(datasets)}")
         return datasets[name]
 
-    monkeypatch.setattr(cli, "_load", load)
+    monkeypatch.setattr(cli, "load_dataset", load)
     monkeypatch.setitem(PRESETS, "image", {"none": lambda q: None, "jitter": lambda q: Jitter(),
                                            "means": lambda q: ClassMeans(), "broken": lambda q: Broken()})
 
@@ -155,11 +155,11 @@ def test_a_bad_argument_leaves_an_earlier_report_alone(toy, tmp_path):
 def test_augmenters_of_one_modality_run_that_modality_only(monkeypatch, tmp_path):
     loaded = []
 
-    def load(name):
+    def load(name, args):
         loaded.append(name)
         return image_dataset(name=name)
 
-    monkeypatch.setattr(cli, "_load", load)
+    monkeypatch.setattr(cli, "load_dataset", load)
     monkeypatch.setitem(PRESETS, "image", {"none": lambda q: None, "jitter": lambda q: Jitter()})
     # no --modality: every modality is planned, but only images have "jitter"
     assert cli.run(parse("--augmenters", "jitter", "--shots", "3", "--seeds", "0", "--steps", "5", "--quick",
@@ -174,7 +174,7 @@ def test_augmenters_of_one_modality_run_that_modality_only(monkeypatch, tmp_path
 
 def test_resume_compares_the_settings_of_every_dataset_before_running_any(monkeypatch, tmp_path):
     """The audio rows of another factor used to stop the run only at audio, after images had run."""
-    monkeypatch.setattr(cli, "_load", lambda name: audio_dataset() if name == "spoken-digits" else image_dataset())
+    monkeypatch.setattr(cli, "load_dataset", lambda name, args: audio_dataset() if name == "spoken-digits" else image_dataset())
     monkeypatch.setitem(PRESETS, "image", {"none": lambda q: None, "jitter": lambda q: Jitter()})
     monkeypatch.setitem(PRESETS, "audio", {"none": lambda q: None, "gain": lambda q: AudioGain()})
     out = tmp_path / "run"
