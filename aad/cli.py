@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
+import tempfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -237,14 +239,18 @@ def run_fit(args) -> int:
     augmenter.fit(train.x, train.y)
     few = train.subset(range(min(2, len(train))))
     augmenter.augment(few.x, few.y, rng=0)   # bad parameters fail now, not at the first use of the save
-    _prepare_out(args.out, args.overwrite)   # only now: a failed fit leaves an earlier save in place
-    augmenter.save(args.out)
     info = {"name": dataset.name, "classes": list(dataset.classes), "sample_rate": dataset.sample_rate}
-    write_json(args.out / "dataset.json", info)  # lets `aad generate` name classes and set the rate
-    print(f"saved to {args.out}")
-    if augmenter.generative:
+
+    def save(folder: Path) -> list[Path]:
+        augmenter.save(folder)
+        write_json(folder / "dataset.json", info)  # lets `aad generate` name classes and set the rate
+        if not augmenter.generative:
+            return []
         x, y = _generate(augmenter, range(len(info["classes"])), per_class=8, seed=args.seed)
-        _save_samples(augmenter, x, y, info, args.out / "samples")
+        return _save_samples(augmenter, x, y, info, folder / "samples")
+
+    _write_out(args.out, "fit", save)   # only now: a failed fit leaves an earlier save in place
+    print(f"saved to {args.out}")
     return 0
 
 
@@ -263,8 +269,7 @@ def run_generate(args) -> int:
         raise ValueError(f"--labels must be class indices in [0, {n - 1}] ({n} classes), got {max(args.labels)}")
     labels = args.labels if args.labels is not None else _drawable_classes(augmenter, n)
     x, y = _generate(augmenter, labels, args.per_class, args.seed)
-    _prepare_out(args.out, args.overwrite)
-    _save_samples(augmenter, x, y, info, args.out)
+    _write_out(args.out, "generate", lambda folder: _save_samples(augmenter, x, y, info, folder))
     return 0
 
 
@@ -303,9 +308,7 @@ def run_augment(args) -> int:
         after = torch.nn.utils.rnn.pad_sequence(after, batch_first=True)
         longest = max(after.shape[1], picked.x.shape[1])
         after, picked = fit_length(after, longest), replace(picked, x=fit_length(picked.x, longest))
-    _prepare_out(args.out, args.overwrite)
-    for path in save_before_after(picked, after, args.out):
-        print(path)
+    _write_out(args.out, "augment", lambda folder: save_before_after(picked, after, folder))
     return 0
 
 
@@ -352,16 +355,25 @@ def _load(model, device_option: str, **overrides):
         raise ValueError(f"{model} was fitted on a GPU this machine lacks: pass {device_option}") from e
 
 
-# Everything `aad fit`, `generate` and `augment` write into --out: --overwrite removes these, nothing else.
-OUTPUTS = ("config.json", "model.safetensors", "dataset.json", "samples", "grid.png", "spectrograms.png", "wav",
-           "samples.txt", "before_after.png", "before_after.md")
+# What each command writes into --out: its --overwrite replaces these and leaves every other file alone
+# (another command's outputs, a model saved there, a fit's checkpoints).
+OUTPUTS = {
+    "fit": ("config.json", "model.safetensors", "dataset.json", "samples"),
+    "generate": ("grid.png", "spectrograms.png", "wav", "samples.txt"),
+    "augment": ("before_after.png", "before_after.md", "wav"),
+}
 
 
 def _check_out(out: Path, overwrite: bool, model: Path | None = None) -> None:
-    """Refuse a non-empty folder unless ``overwrite``: called before the work, which touches nothing.
-    ``model``: the saved augmenter the command reads, which --overwrite must not delete."""
+    """Refuse a non-empty folder unless ``overwrite``, and a folder that cannot be made: called before
+    the work, which touches nothing. ``model``: the saved augmenter the command reads."""
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out {str(out)!r} exists and is not a folder")
+    existing = next(p for p in (out.absolute(), *out.absolute().parents) if p.exists())
+    if not existing.is_dir():
+        raise ValueError(f"--out {str(out)!r} cannot be made: {str(existing)!r} is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise PermissionError(f"--out {str(out)!r} cannot be written: no permission to write in {str(existing)!r}")
     if model is not None and out.resolve() == model.resolve():
         raise ValueError(f"--out must be another folder than the model's ({str(model)!r}): replacing "
                          f"its outputs would delete the saved model")
@@ -370,15 +382,27 @@ def _check_out(out: Path, overwrite: bool, model: Path | None = None) -> None:
                               f"what an earlier run wrote there")
 
 
-def _prepare_out(out: Path, overwrite: bool) -> None:
-    """After the work (``_check_out`` came before it): remove our earlier outputs from ``out``; a second
-    run must not leave the first run's files beside its own (a WAV per sample, an older model's
-    weights). Not checked again: the work may have written into ``out`` (a fit's checkpoints)."""
-    if out.is_dir() and overwrite:
-        for name in OUTPUTS:
+def _write_out(out: Path, command: str, write) -> None:
+    """After the work (``_check_out`` came before it): ``write(folder)`` writes the outputs into a
+    staging folder inside ``out`` and returns their paths; only when it succeeds do they replace the
+    command's earlier outputs, so a failed ``--overwrite`` run leaves those in place, and a second run
+    never leaves the first run's files beside its own (a WAV per sample, an older model's weights)."""
+    made = not out.exists()
+    out.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".aad-staging-", dir=out))
+    try:
+        written = write(staging)
+        for name in OUTPUTS[command]:
             old = out / name
             shutil.rmtree(old) if old.is_dir() else old.unlink(missing_ok=True)
-    out.mkdir(parents=True, exist_ok=True)
+        for new in staging.iterdir():
+            new.rename(out / new.name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+        if made and not any(out.iterdir()):
+            out.rmdir()
+    for path in written:
+        print(out / Path(path).relative_to(staging))
 
 
 def _generate(augmenter, labels, per_class: int, seed: int):
@@ -388,12 +412,10 @@ def _generate(augmenter, labels, per_class: int, seed: int):
     return augmenter.generate(y, rng=seed), y
 
 
-def _save_samples(augmenter, x, y, info: dict, out: Path) -> None:
+def _save_samples(augmenter, x, y, info: dict, out: Path) -> list[Path]:
     from aad.export import save_samples
 
-    for path in save_samples(x, y, augmenter.modality, out, classes=info["classes"],
-                             sample_rate=info.get("sample_rate")):
-        print(path)
+    return save_samples(x, y, augmenter.modality, out, classes=info["classes"], sample_rate=info.get("sample_rate"))
 
 
 if __name__ == "__main__":

@@ -26,14 +26,14 @@ def image_grid(images: torch.Tensor, nrow: int, padding: int = 2) -> torch.Tenso
 
 def save_image_grid(images: torch.Tensor, path: str | Path, nrow: int, padding: int = 2,
                     upscale: int = 3) -> Path:
-    """Write ``images`` (``[B, C, H, W]`` in [0, 1], C = 1 or 3) as a PNG grid of ``nrow`` columns,
-    each pixel enlarged ``upscale`` times."""
+    """Write ``images`` (``[B, C, H, W]`` in [0, 1]; C = 1, 2, 3 or 4: gray, gray + alpha, RGB, RGBA) as
+    a PNG grid of ``nrow`` columns, each pixel enlarged ``upscale`` times."""
     from PIL import Image
 
     check_int(upscale, "upscale", low=1)
     grid = image_grid(images, nrow, padding)
-    if grid.shape[0] not in (1, 3):
-        raise ValueError(f"images must have 1 or 3 channels to be saved as PNG, got {grid.shape[0]}")
+    if grid.shape[0] not in (1, 2, 3, 4):
+        raise ValueError(f"images must have 1 to 4 channels to be saved as PNG, got {grid.shape[0]}")
     pixels = (grid * 255).round().to(torch.uint8).permute(1, 2, 0).squeeze(2).numpy()
     picture = Image.fromarray(pixels)
     if upscale > 1:

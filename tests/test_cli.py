@@ -291,3 +291,42 @@ def test_augment_names_the_modality_before_the_classes(tmp_path, capsys):
     assert main(tiny_gan_argv(model)) == 0
     assert main(["augment", str(model), "--dataset", "tweets", "-n", "2", "--out", str(tmp_path / "a")]) == 2
     assert "augments image data, but --dataset tweets is text data" in capsys.readouterr().err
+
+
+def test_overwrite_replaces_only_the_outputs_of_its_own_command(tmp_path):
+    """One list of outputs for every command: `generate --overwrite` deleted a model saved in --out."""
+    model, other = tmp_path / "gan", tmp_path / "other"
+    assert main(tiny_gan_argv(model)) == 0 and main(tiny_gan_argv(other)) == 0
+    assert main(["generate", str(model), "--per-class", "1", "--out", str(other), "--overwrite"]) == 0
+    assert main(["augment", "RandomAffine", "--dataset", "digits", "-n", "2", "--out", str(other), "--overwrite"]) == 0
+    assert {p.name for p in other.iterdir()} == {"config.json", "model.safetensors", "dataset.json", "samples",
+                                                "grid.png", "before_after.png"}
+
+
+def test_a_failed_write_with_overwrite_keeps_the_earlier_outputs(tmp_path, capsys, monkeypatch):
+    import aad.export
+
+    out = tmp_path / "a"
+    argv = ["augment", "RandomAffine", "--dataset", "digits", "-n", "2", "--out", str(out)]
+    assert main(argv) == 0
+    earlier = (out / "before_after.png").read_bytes()
+
+    def half_written(before, after, folder):
+        (folder / "before_after.png").write_bytes(b"half")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(aad.export, "save_before_after", half_written)
+    assert main([*argv, "--overwrite", "--seed", "1"]) == 2 and "disk full" in capsys.readouterr().err
+    assert (out / "before_after.png").read_bytes() == earlier and [p.name for p in out.iterdir()] == ["before_after.png"]
+    assert main(["augment", "RandomAffine", "--dataset", "digits", "--out", str(tmp_path / "new")]) == 2
+    assert not (tmp_path / "new").exists(), "a folder the failed run made is removed"
+
+
+def test_an_out_folder_that_cannot_be_made_is_named_before_the_work(tmp_path, capsys, monkeypatch):
+    from aad.image import ConditionalGAN
+
+    (tmp_path / "file").write_text("x")
+    monkeypatch.setattr(ConditionalGAN, "fit", lambda *a: pytest.fail("fitted before --out was checked"))
+    assert main(tiny_gan_argv(tmp_path / "file" / "gan")) == 2
+    err = capsys.readouterr().err
+    assert "--out" in err and "is a file, not a folder" in err

@@ -42,9 +42,14 @@ def test_wav_names_must_match_the_clips_and_be_file_names(tmp_path):
         save_wavs(torch.zeros(1, 800), ["a/b"], tmp_path, 16000)
 
 
-def test_grid_needs_one_or_three_channels(tmp_path):
-    with pytest.raises(ValueError, match="1 or 3 channels"):
-        save_image_grid(torch.rand(2, 2, 4, 4), tmp_path / "bad.png", nrow=2)
+def test_grid_takes_gray_rgb_and_their_alpha(tmp_path):
+    from PIL import Image
+
+    for channels, mode in ((1, "L"), (2, "LA"), (3, "RGB"), (4, "RGBA")):
+        path = save_image_grid(torch.rand(2, channels, 4, 4), tmp_path / f"{channels}.png", nrow=2)
+        assert Image.open(path).mode == mode
+    with pytest.raises(ValueError, match="1 to 4 channels"):
+        save_image_grid(torch.rand(2, 5, 4, 4), tmp_path / "bad.png", nrow=2)
 
 
 def test_save_samples_audio_writes_readable_wavs(tmp_path):
