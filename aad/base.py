@@ -210,6 +210,11 @@ class Augmenter:
                 obj._set_state(config.get("state", {}), tensors)
             except KeyError as e:   # a hand-edited or foreign file, not one save wrote
                 raise ValueError(f"{path} is not a complete save: its state lacks {e}") from None
+            except RuntimeError as e:   # weights of other shapes than its (hand-edited) config builds
+                if "loading state_dict" not in str(e):
+                    raise
+                raise ValueError(f"{path} is not a consistent save: its weights do not fit the networks its "
+                                 f"config.json describes ({str(e).splitlines()[-1].strip()})") from None
         return obj
 
 

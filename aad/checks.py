@@ -44,7 +44,7 @@ def check_images(x, name: str = "x") -> Tensor:
     if 0 in x.shape:
         raise ValueError(f"{name} images must have channels, height and width >= 1, got shape {tuple(x.shape)}")
     _require_float(x, name)
-    lo, hi = (float(v) for v in torch.aminmax(x))   # NaN and inf show in the extremes: one pass
+    lo, hi = (float(v) for v in torch.aminmax(x.detach()))   # NaN and inf show in the extremes: one pass
     if not (math.isfinite(lo) and math.isfinite(hi)):
         raise ValueError(f"{name} contains NaN or inf values")
     if lo < -1e-6 or hi > 1 + 1e-6:
@@ -142,6 +142,15 @@ def check_path(value, name: str) -> Path:
     if isinstance(value, os.PathLike) or (isinstance(value, str) and value):
         return Path(value)
     raise TypeError(f"{name} must be a path (a non-empty str or os.PathLike), got {value!r:.80}")
+
+
+def check_folder(value, name: str) -> Path:
+    """A folder path that is one or can be made: neither it nor a folder above it is a file."""
+    path = check_path(value, name)
+    existing = next(p for p in (path.absolute(), *path.absolute().parents) if p.exists())
+    if not existing.is_dir():
+        raise ValueError(f"{name} {str(path)!r} cannot be a folder: {str(existing)!r} is a file")
+    return path
 
 
 def check_distinct(values: Sequence, name: str) -> list:

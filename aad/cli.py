@@ -201,7 +201,8 @@ def resolve_augmenter_class(name: str, modality: str | None = None):
     if ":" in name:
         return resolve_class(name)
     available = []
-    for module in (f"aad.{modality}",) if modality else ("aad", "aad.image", "aad.text", "aad.audio"):
+    # the compositions (Compose, OneOf, Sometimes, Identity) serve every modality
+    for module in (f"aad.{modality}", "aad") if modality else ("aad", "aad.image", "aad.text", "aad.audio"):
         package = __import__(module, fromlist=["__all__"])
         exported = [n for n in getattr(package, "__all__", []) if _is_augmenter_class(getattr(package, n))]
         if name in exported:
@@ -299,6 +300,8 @@ def run_augment(args) -> int:
         augmenter = with_label_names(build_augmenter(cls, parse_params(args.param)), dataset.classes)
         _check_modality(augmenter, args.model, dataset)
     _check_out(args.out, args.overwrite, model=Path(args.model) if Path(args.model).is_dir() else None)
+    if args.n > len(dataset):
+        raise ValueError(f"-n {args.n} is more than the {len(dataset)} samples of --dataset {dataset.name}")
     order = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(args.seed))
     picked = dataset.subset(order[: args.n])
     if not _usable_unfitted(augmenter):
@@ -313,7 +316,7 @@ def run_augment(args) -> int:
 
 
 def _check_modality(augmenter, model, dataset) -> None:
-    if augmenter.modality != dataset.modality:
+    if augmenter.modality not in (None, dataset.modality):   # None: a composition that takes any batch
         raise ValueError(f"{model} augments {augmenter.modality} data, but --dataset {dataset.name} "
                          f"is {dataset.modality} data")
 
@@ -367,11 +370,10 @@ OUTPUTS = {
 def _check_out(out: Path, overwrite: bool, model: Path | None = None) -> None:
     """Refuse a non-empty folder unless ``overwrite``, and a folder that cannot be made: called before
     the work, which touches nothing. ``model``: the saved augmenter the command reads."""
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"--out {str(out)!r} exists and is not a folder")
+    from aad.checks import check_folder
+
+    check_folder(out, "--out")
     existing = next(p for p in (out.absolute(), *out.absolute().parents) if p.exists())
-    if not existing.is_dir():
-        raise ValueError(f"--out {str(out)!r} cannot be made: {str(existing)!r} is a file, not a folder")
     if not os.access(existing, os.W_OK | os.X_OK):
         raise PermissionError(f"--out {str(out)!r} cannot be written: no permission to write in {str(existing)!r}")
     if model is not None and out.resolve() == model.resolve():

@@ -15,7 +15,7 @@ import torch
 from tqdm.auto import tqdm
 
 from aad import serialization
-from aad.checks import check_path
+from aad.checks import check_folder
 
 
 class Stateful(Protocol):
@@ -89,11 +89,12 @@ class TrainLoop:
     def checkpoint_path(self) -> Path | None:
         if self.checkpoint_dir is None:
             return None
-        return check_path(self.checkpoint_dir, "checkpoint_dir") / "checkpoint.safetensors"
+        return check_folder(self.checkpoint_dir, "checkpoint_dir") / "checkpoint.safetensors"
 
     def run(self, step: Callable[[int], dict[str, float]]) -> int:
         """Train; returns the number of steps completed in total (resumed ones included)."""
         self._resumed_seconds, self.rollbacks = 0.0, 0
+        _ = self.checkpoint_path   # a checkpoint_dir that cannot be a folder is named now, not at the first save
         start = self._restore() if self.resume else 0
         self._started = time.monotonic()
         good = last = self._snapshot(start)  # good: where a rollback returns; last: what an interrupt saves

@@ -135,3 +135,17 @@ def test_an_augmenter_of_another_modality_is_refused_up_front():
     texts = Dataset(x=["a", "b"], y=torch.tensor([0, 1]), classes=("a", "b"), modality="text", name="words")
     with pytest.raises(ValueError, match=r"augmenter AddNoise is for image data, but the data \(words\) is text"):
         AugmentedDataset(texts, AddNoise(0.5))
+
+
+def test_collate_takes_samples_without_labels():
+    """Unlabeled images failed with "not enough values to unpack"; a 2-channel image unpacked as (x, y)."""
+    from aad.image import RandomHorizontalFlip
+
+    images = [torch.rand(2, 8, 8) for _ in range(4)]
+    flip = RandomHorizontalFlip(p=1.0)
+    [batch] = DataLoader(images, batch_size=4, collate_fn=AugmentCollate(flip))
+    assert torch.equal(batch, torch.stack(images).flip(-1))
+    [texts] = DataLoader(["a b c", "d e f"], batch_size=2, collate_fn=AugmentCollate(Identity()))
+    assert texts == ["a b c", "d e f"]
+    with pytest.raises(TypeError, match=r"\(x, y\) pairs or samples alone"):
+        AugmentCollate(flip)([(torch.rand(1, 8, 8), 0, "extra")])

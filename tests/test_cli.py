@@ -329,4 +329,4 @@ def test_an_out_folder_that_cannot_be_made_is_named_before_the_work(tmp_path, ca
     monkeypatch.setattr(ConditionalGAN, "fit", lambda *a: pytest.fail("fitted before --out was checked"))
     assert main(tiny_gan_argv(tmp_path / "file" / "gan")) == 2
     err = capsys.readouterr().err
-    assert "--out" in err and "is a file, not a folder" in err
+    assert "--out" in err and "cannot be a folder" in err

@@ -304,3 +304,4 @@ def test_a_fit_resumed_after_a_rollback_keeps_the_halved_lr(tmp_path, monkeypatc
     monkeypatch.setattr(aad.gan, "hinge_d_loss", loss)
     resumed = fit(tmp_path)
     assert all(torch.equal(resumed[k], v) for k, v in straight.items())
+

@@ -108,6 +108,8 @@ class PlainDataset(TorchDataset):
 class AugmentCollate:
     """A DataLoader ``collate_fn`` that stacks a batch, then augments it in one batched call.
 
+    Items are ``(x, y)`` pairs (the batch comes back as ``(x, y)``) or samples alone: tensors or
+    strings, for augmenters that need no labels (the batch comes back as ``x``).
     ``seed=None`` takes the augmenter's own ``seed``, as ``AugmentedDataset`` does.
     """
 
@@ -117,7 +119,16 @@ class AugmentCollate:
         self._streams = _WorkerStreams(seed)
 
     def __call__(self, items):
+        rng = self._streams.get(self.augmenter.seed)
+        if isinstance(items[0], (torch.Tensor, str)):   # unlabeled; a tensor must not unpack as a pair
+            return self.augmenter.augment(_stack(items), rng=rng)
+        if not all(isinstance(item, (tuple, list)) and len(item) == 2 for item in items):
+            raise TypeError(f"AugmentCollate takes (x, y) pairs or samples alone (tensors or strings), got an "
+                            f"item of type {type(items[0]).__name__}")
         xs, ys = zip(*items)
         y = default_collate(list(ys))  # ints (as torchvision datasets give) or 0-d tensors -> [B]
-        x = list(xs) if isinstance(xs[0], str) else default_collate(list(xs))
-        return self.augmenter.augment(x, y, rng=self._streams.get(self.augmenter.seed)), y
+        return self.augmenter.augment(_stack(xs), y, rng=rng), y
+
+
+def _stack(samples) -> list[str] | torch.Tensor:
+    return list(samples) if isinstance(samples[0], str) else default_collate(list(samples))

@@ -50,11 +50,13 @@ class ImageTransform(Augmenter):
         raise NotImplementedError
 
 
-def symmetric(value, name: str):
-    """A range: a single number v means (-v, v), as in torchvision; anything else is returned as is."""
+def symmetric(value, name: str, bound: float | None = None):
+    """A range: a single number v means (-v, v), as in torchvision; anything else is returned as is.
+    With ``bound``, v must be in [0, bound]: the error quotes the number given, not (-v, v)."""
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
-        if value < 0:
-            raise ValueError(f"{name} as a single number v means (-v, v): v must be >= 0, got {value}")
+        upper = math.inf if bound is None else bound
+        if not 0 <= value <= upper:
+            raise ValueError(f"{name} as a single number v means (-v, v): v must be in [0, {upper:g}], got {value}")
         return (-value, value)
     return value
 
@@ -102,8 +104,8 @@ class RandomAffine(ImageTransform):
 
     def _check_params(self) -> None:
         super()._check_params()
-        check_pair(symmetric(self.degrees, "degrees"), "degrees", -360, 360)
-        check_pair(symmetric(self.translate, "translate"), "translate", -1, 1)
+        check_pair(symmetric(self.degrees, "degrees", 360), "degrees", -360, 360)
+        check_pair(symmetric(self.translate, "translate", 1), "translate", -1, 1)
         check_pair(self.scale, "scale", *FACTOR_RANGE)
         check_pair(self.shear, "shear", -89.9, 89.9)
         check_pair(self.aspect, "aspect", *FACTOR_RANGE)

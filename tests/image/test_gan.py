@@ -364,3 +364,27 @@ def test_a_label_far_past_the_others_is_named_not_embedded():
     x, _ = image_batch(b=2)
     with pytest.raises(ValueError, match=r"y has label 1000000000: .* torch.unique\(y, return_inverse=True\)"):
         tiny().fit(x, torch.tensor([0, 10**9]))
+
+
+def test_a_checkpoint_dir_that_is_a_file_is_named_before_training(tmp_path, monkeypatch):
+    """It failed with a bare FileExistsError at the first checkpoint, after up to 200 steps."""
+    import aad.training
+
+    (tmp_path / "ckfile").write_text("x")
+    monkeypatch.setattr(aad.training.TrainLoop, "_snapshot",
+                        lambda *a: pytest.fail("trained before checkpoint_dir was checked"), raising=False)
+    gan = ConditionalGAN(steps=5, checkpoint_dir=str(tmp_path / "ckfile" / "sub"), progress=False, seed=0)
+    with pytest.raises(ValueError, match=r"checkpoint_dir .* cannot be a folder: .*ckfile' is a file"):
+        gan.fit(torch.rand(4, 1, 8, 8), torch.tensor([0, 0, 1, 1]))
+
+
+def test_a_hand_edited_network_shape_is_named_not_a_state_dict_error(tmp_path):
+    import json
+
+    ConditionalGAN(steps=1, g_width=4, d_width=4, progress=False, seed=0) \
+        .fit(torch.rand(4, 1, 8, 8), torch.tensor([0, 0, 1, 1])).save(tmp_path)
+    config = json.loads((tmp_path / "config.json").read_text())
+    config["state"]["gan"]["g_width"] = 8
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match="not a consistent save: its weights do not fit the networks"):
+        Augmenter.load(tmp_path)

@@ -1,4 +1,6 @@
 """Kernels and transforms: geometry is right, parameters are per sample, bad input is named."""
+import warnings
+
 import pytest
 import torch
 
@@ -236,8 +238,19 @@ def test_single_number_degrees_and_translate_mean_symmetric_ranges():
     x = torch.rand(4, 1, 8, 8)
     scalar = RandomAffine(degrees=15, translate=0.1, seed=0)(x)
     assert torch.equal(scalar, RandomAffine(degrees=(-15, 15), translate=(-0.1, 0.1), seed=0)(x))
-    with pytest.raises(ValueError, match=r"degrees as a single number v means \(-v, v\): v must be >= 0"):
+    with pytest.raises(ValueError, match=r"degrees as a single number v means \(-v, v\): v must be in \[0, 360\]"):
         RandomAffine(degrees=-15)(x)
+    with pytest.raises(ValueError, match=r"v must be in \[0, 1\], got 5$"):   # it quoted -5, not what was given
+        RandomAffine(translate=5)(x)
+
+
+def test_images_that_require_grad_pass_without_a_warning():
+    x = torch.rand(2, 1, 8, 8, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")   # "Converting a tensor with requires_grad=True to a scalar"
+        out = RandomAffine(seed=0).augment(x)
+    out.sum().backward()
+    assert x.grad is not None
 
 
 @pytest.mark.parametrize("augmenter, words", [
