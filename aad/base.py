@@ -18,7 +18,14 @@ import torch
 
 from aad import serialization
 from aad.checks import check_batch, check_class_indices, check_labels, check_path
-from aad.seeding import as_generator, derive_seed, generator_from_state, generator_state, make_generator
+from aad.seeding import (
+    as_generator,
+    check_seed,
+    derive_seed,
+    generator_from_state,
+    generator_state,
+    make_generator,
+)
 
 # Every Augmenter subclass, by "module:qualname"; ``load`` only builds classes found here.
 REGISTRY: dict[str, type[Augmenter]] = {}
@@ -76,8 +83,12 @@ class Augmenter:
         if rng is not None:
             return as_generator(rng)
         if getattr(self, "_rng", None) is None:
-            self._rng = make_generator(self.seed)
+            self._rng = self._sampling_stream(self.seed)
         return self._rng
+
+    def _sampling_stream(self, seed: int | None) -> torch.Generator:
+        # derived with the class name: a flip and an erasing both seeded 0 must not pick the same samples
+        return make_generator(None if seed is None else derive_seed(check_seed(seed), type(self).__name__, "augment"))
 
     def fit_generator(self) -> torch.Generator:
         """The stream a fit draws from (initial weights, batches, noise): derived from ``seed`` and
@@ -86,7 +97,7 @@ class Augmenter:
 
     def reseed(self, seed: int | None) -> Augmenter:
         """Restart this augmenter's own stream without changing ``seed``."""
-        self._rng = make_generator(seed)
+        self._rng = self._sampling_stream(seed)
         return self
 
     def __getstate__(self):

@@ -327,3 +327,12 @@ def test_half_precision_images_are_warped_in_float32(dtype):
         assert out.dtype == dtype
         # float32's grid is off by ~1e-5 px, which can round a value to its dtype's next one
         torch.testing.assert_close(out, x, rtol=torch.finfo(dtype).eps, atol=1e-4)
+
+
+def test_transforms_of_different_kinds_seeded_alike_draw_apart():
+    """Both seeded 0, a horizontal and a vertical flip picked the same images: never one without the other."""
+    x = torch.rand(400, 1, 4, 4)
+    flipped = lambda cls: (cls(p=0.5, seed=0).augment(x) != x).flatten(1).any(1)
+    horizontal, vertical = flipped(RandomHorizontalFlip), flipped(RandomVerticalFlip)
+    assert 0.3 < (horizontal != vertical).float().mean() < 0.7, "independent choices differ about half the time"
+    assert torch.equal(horizontal, flipped(RandomHorizontalFlip)), "one kind and seed still repeat"
