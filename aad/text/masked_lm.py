@@ -197,7 +197,7 @@ class MaskedLMReplace(Augmenter):
         model, tokenizer = self._lm()
         conditioned = y is not None and self._num_classes() is not None
         fitted = self._fitted_label_names()
-        if conditioned and self.label_names != fitted:   # the model knows its classes by these words
+        if conditioned and _as_list(self.label_names) != _as_list(fitted):   # the model knows its classes by these
             raise ValueError(f"label_names is {self.label_names!r}, but the model was fitted after the names "
                              f"{fitted!r}: set them back, or fit again")
         prefixes = self._prefixes(y, self._num_classes()) if conditioned else None
@@ -382,3 +382,8 @@ def _stem(text: str, start: int, end: int) -> tuple[int, int]:
     if end - start > 2 and text[end - 2] in "'’" and text[end - 1] in "sS":
         return start, end - 2
     return start, end
+
+
+def _as_list(names) -> list | None:
+    """Label names given as a tuple (``Dataset.classes``) or a list, the same names either way."""
+    return None if names is None else list(names)

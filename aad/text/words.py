@@ -37,11 +37,14 @@ _ONE_LETTER = regex.compile(rf"{_LETTER}\p{{M}}*", regex.V1)
 # upper case ("end.The" is a sentence missing its space); an HTML entity ("&amp;") is no word.
 # Each pattern may start only where its leading run starts (the lookbehinds): tried from every
 # letter of a long token, each would rescan the rest of it (quadratic: 13 s for 20k letters). A
-# link's span starts at its run's start ("...http://x" whole), which holds no letters.
-_OPAQUE = [(r"(?<![a-z0-9+.-])", r"[0-9+.-]*[a-z][a-z0-9+.-]*://\S+"),         # a link with a scheme
-           (r"(?<![\w.+-])", r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"),                # an e-mail address
+# link's span starts at its run's start ("...http://x" whole), which holds no letters. The parts that
+# come before a "://", "@" or "." are bounded (a scheme, an e-mail's local part, a DNS label: 63
+# characters at most): tried without the lookbehinds (below), each would otherwise rescan a long
+# "ab-12-ab-12-..." run to its end after every match in it.
+_OPAQUE = [(r"(?<![a-z0-9+.-])", r"[0-9+.-]{0,63}[a-z][a-z0-9+.-]{0,63}://\S+"),  # a link with a scheme
+           (r"(?<![\w.+-])", r"[\w.+-]{1,64}@[\w-]+(?:\.[\w-]+)+"),             # an e-mail address
            (r"", r"[@\#]\w+"),                                                   # a handle or hashtag
-           (r"(?<![\w-])(?<![\w-]\.)", r"(?:[\w-]+\.)+(?-i:[a-z]{2,}|[A-Z]{2,})\b(?:/\S*)?"),  # a domain
+           (r"(?<![\w-])(?<![\w-]\.)", r"(?:[\w-]{1,63}\.)+(?-i:[a-z]{2,}|[A-Z]{2,})\b(?:/\S*)?"),  # a domain
            (r"(?<![\w.])", r"(?:[^\W\d_]\.){2,}"),                           # an abbreviation: "U.S.", "e.g."
            (r"(?<![\w-])", r"[^\W\d_]+-\d\w*"),                               # a model name: "F-16", "COVID-19"
            (r"", r"&\#?\w+;")]                                                  # an HTML entity
@@ -89,13 +92,13 @@ def _is_acronym(word: str) -> bool:
 
 
 def script_of(word: str) -> str:
-    """The writing system of ``word``'s first letter, as Unicode names it ("LATIN", "CYRILLIC", "ARABIC";
-    "CJK" for ideographs and kana alike, which Japanese mixes); "" without a letter."""
+    """The writing system of ``word``'s first letter, as Unicode names it ("LATIN", "CYRILLIC", "ARABIC",
+    "CJK" for ideographs, "HIRAGANA", "KATAKANA"); "" without a letter. Ideographs and kana are apart:
+    a kana in a Chinese sentence is no Chinese, and a particle of Japanese's no ideograph."""
     letter = next((ch for ch in word if ch.isalpha()), None)
     if letter is None:
         return ""
-    script = unicodedata.name(letter, "").split(" ")[0]
-    return "CJK" if script in ("CJK", "HIRAGANA", "KATAKANA") else script
+    return unicodedata.name(letter, "").split(" ")[0]
 
 
 def match_case(new: str, old: str) -> str:

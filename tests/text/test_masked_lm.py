@@ -139,6 +139,8 @@ def test_label_names_changed_after_a_labelled_fit_are_refused_until_it_is_fitted
     with pytest.raises(ValueError, match="fitted after the names"):
         Augmenter.load(tmp_path / "m").augment(TEXTS, y, rng=0)
     assert len(augmenter.fit(TEXTS, y).augment(TEXTS, y, rng=0)) == len(TEXTS)
+    augmenter.set_params(label_names=("negative", "positive", "neutral"))   # a tuple (Dataset.classes): the same
+    assert len(augmenter.augment(TEXTS, y, rng=0)) == len(TEXTS)
 
 
 def test_label_names_are_the_label_set_even_for_classes_absent_from_fit(tmp_path):
@@ -290,14 +292,16 @@ def test_fill_ins_keep_the_script_of_the_word_they_replace(tmp_path):
     # an English model's Latin words went into Chinese ("我喜欢这部电影" -> "st喜car这carbest影") and Arabic
     from transformers import BertConfig, BertForMaskedLM, BertTokenizer
 
-    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "我", "电", "影", "看", "movie", "film", "good", "great"]
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "我", "电", "影", "看", "movie", "film", "good", "great",
+             "す", "て", "カ"]
     BertTokenizer(vocab={t: i for i, t in enumerate(vocab)}).save_pretrained(tmp_path)
     torch.manual_seed(0)
     BertForMaskedLM(BertConfig(vocab_size=len(vocab), hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
                                intermediate_size=32, max_position_embeddings=32)).save_pretrained(tmp_path)
     augmenter = MaskedLMReplace(model=str(tmp_path), fraction=1.0, top_k=4, progress=False)
-    chinese, english, arabic = augmenter.augment(["我看电影", "good movie", "مرحبا بالعالم"], rng=0)
-    assert chinese != "我看电影" and set(chinese) <= set("我电影看")
+    chinese, english, arabic, kana = augmenter.augment(["我看电影", "good movie", "مرحبا بالعالم", "すカ"], rng=0)
+    assert chinese != "我看电影" and set(chinese) <= set("我电影看"), "kana went into Chinese"
+    assert kana[0] in "すて" and kana[1] == "カ", "hiragana for hiragana; no other katakana to put in"
     assert english != "good movie" and set(english.split()) <= {"movie", "film", "good", "great"}
     assert arabic == "مرحبا بالعالم", "no Arabic word to put in: left as it was"
 

@@ -248,8 +248,10 @@ def test_word_spans_and_edges_are_as_before_on_tweets():
 
 
 @pytest.mark.parametrize("text", ["a" * 80_000, "ab." * 28_000 + "1", "a1" * 40_000,
-                                  "start" + " " * 160_000 + "end of text", "@bob hi " * 20_000],
-                         ids=["letters", "dotted", "letter-digit", "space-run", "handles"])
+                                  "start" + " " * 160_000 + "end of text", "@bob hi " * 20_000,
+                                  "ab-12-" * 40_000, "part-1-part-2-" * 16_000],
+                         ids=["letters", "dotted", "letter-digit", "space-run", "handles", "model-names",
+                              "hyphen-digit-runs"])
 def test_a_long_token_or_space_run_takes_linear_time(text):
     # a complexity guard, not a speed target: linear takes ~0.05 s here, the former quadratic
     # patterns 5 to 13 s at a quarter of these sizes (so minutes at these)
