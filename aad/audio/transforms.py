@@ -36,6 +36,11 @@ class _WaveAugmenter(Augmenter):
         return check_audio(x, "x", min_length=self.min_length)
 
 
+# Louder clips overflow the float32 spectra (inf, then NaN, from about 1e18); int32 PCM read as floats
+# (up to 2.1e9) is still far below.
+MAX_STFT_AMPLITUDE = 1e15
+
+
 class _StftAugmenter(_WaveAugmenter):
     @property
     def min_length(self) -> int:
@@ -43,7 +48,12 @@ class _StftAugmenter(_WaveAugmenter):
 
     def _check_x(self, x):
         F.check_stft(self.n_fft, self.hop)     # first: the clip-length check compares with n_fft
-        return super()._check_x(x)
+        x = super()._check_x(x)
+        peak = float(x.detach().abs().max())
+        if peak > MAX_STFT_AMPLITUDE:
+            raise ValueError(f"x reaches amplitude {peak:.3g}: beyond {MAX_STFT_AMPLITUDE:.0e} the float32 spectra "
+                             f"of {type(self).__name__} overflow; scale the clips (to [-1, 1])")
+        return x
 
 
 class TimeStretch(_StftAugmenter):

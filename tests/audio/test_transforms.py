@@ -191,3 +191,11 @@ def test_cuda_matches_cpu():
         # frames: sample-wise gaps reach 2e-3 (TimeStretch, PitchShift on an H100: 80-84 dB SNR)
         error = (cpu - gpu.cpu()).pow(2).sum().clamp_min(1e-30)
         assert 10 * torch.log10(cpu.pow(2).sum() / error) > 60, type(aug).__name__
+
+
+@pytest.mark.parametrize("cls", [TimeStretch, PitchShift, SpecAugment])
+def test_clips_too_loud_for_float32_spectra_are_named(cls):
+    """At 1e18 TimeStretch returned inf and NaN, and PitchShift named an internal ``wave``."""
+    with pytest.raises(ValueError, match=r"x reaches amplitude 4e\+18: beyond 1e\+15 the float32 spectra"):
+        cls(seed=0).augment(torch.full((1, 4000), 4e18))
+    assert torch.isfinite(cls(seed=0).augment(torch.randn(1, 4000) * 2.1e9)).all(), "int32 PCM as floats is fine"
