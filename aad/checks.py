@@ -145,11 +145,14 @@ def check_path(value, name: str) -> Path:
 
 
 def check_folder(value, name: str) -> Path:
-    """A folder path that is one or can be made: neither it nor a folder above it is a file."""
+    """A folder path that is one or can be made and written: neither it nor a folder above it is a
+    file, and the nearest existing one lets us write."""
     path = check_path(value, name)
     existing = next(p for p in (path.absolute(), *path.absolute().parents) if p.exists())
     if not existing.is_dir():
         raise ValueError(f"{name} {str(path)!r} cannot be a folder: {str(existing)!r} is a file")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise PermissionError(f"{name} {str(path)!r} cannot be written: no permission to write in {str(existing)!r}")
     return path
 
 

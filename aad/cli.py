@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import sys
 import tempfile
@@ -373,9 +372,6 @@ def _check_out(out: Path, overwrite: bool, model: Path | None = None) -> None:
     from aad.checks import check_folder
 
     check_folder(out, "--out")
-    existing = next(p for p in (out.absolute(), *out.absolute().parents) if p.exists())
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise PermissionError(f"--out {str(out)!r} cannot be written: no permission to write in {str(existing)!r}")
     if model is not None and out.resolve() == model.resolve():
         raise ValueError(f"--out must be another folder than the model's ({str(model)!r}): replacing "
                          f"its outputs would delete the saved model")
