@@ -79,12 +79,13 @@ def save_wavs(waves: torch.Tensor, names: list[str], folder: Path, sample_rate: 
         raise ValueError(f"names must be file names without a folder, got {bad[:3]}")
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    loudest = float(waves.abs().max()) if waves.numel() else 0.0
+    if peak is None:   # one factor for all: levels kept, turned down only if a clip would clip
+        gains = [1.0 / max(float(waves.abs().max()), 1.0)] * len(waves)
+    else:
+        gains = [peak / top if (top := float(wave.abs().max())) > 0 else 1.0 for wave in waves]
     paths = []
-    for wave, name in zip(waves, names):
-        top = float(wave.abs().max()) if peak is not None else max(loudest, 1.0)
+    for wave, gain, name in zip(waves, gains, names):
         path = folder / f"{name}.wav"
-        gain = (peak or 1.0) / top if top > 0 else 1.0
         soundfile.write(path, (wave * gain).numpy(), sample_rate, subtype="PCM_16")
         paths.append(path)
     return paths

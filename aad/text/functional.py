@@ -39,9 +39,9 @@ def _join(lead: str, tokens: list[str], seps: list[str], trail: str) -> str:
 
 
 def random_swap(text: str, fraction: float, g: torch.Generator) -> str:
-    """Move ``2 * round(fraction * words)`` random words (at least two when fraction > 0, at most all): each takes the
-    place of another chosen word, so every chosen word moves (swaps drawn one by one could undo
-    each other, and a two-word text came back unchanged)."""
+    """Move ``2 * round(fraction * words)`` random words (at least two when fraction > 0, at most
+    all): each takes the place of another chosen word, so every chosen word moves (swaps drawn one
+    by one could undo each other, and a two-word text came back unchanged)."""
     lead, tokens, seps, trail = _split(text)
     if len(tokens) < 2:
         return text
@@ -77,7 +77,8 @@ def random_delete(text: str, p: float, g: torch.Generator) -> str:
 
 def random_insert(text: str, fraction: float, g: torch.Generator,
                   options: Callable[[str], list[str]]) -> str:
-    """Insert ``round(fraction * words)`` words (at least one when fraction > 0) between the tokens of ``text``.
+    """Insert ``round(fraction * words)`` words (at least one when fraction > 0) between the tokens
+    of ``text``.
 
     ``options(word)`` gives the words that may be inserted for a word of the text (its synonyms, or the
     word itself). Each insertion picks among the words that have some, so none is wasted on a stopword

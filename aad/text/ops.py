@@ -29,8 +29,8 @@ class _WordOp(Augmenter):
 
 
 class RandomSwap(_WordOp):
-    """Move 2 x ``fraction`` x (number of words) random words (at least two when ``fraction`` > 0, at most all), each to
-    another chosen word's place; fraction in [0, 1]."""
+    """Move 2 x ``fraction`` x (number of words) random words (at least two when ``fraction`` > 0, at
+    most all), each to another chosen word's place; fraction in [0, 1]."""
 
     def __init__(self, fraction: float = 0.1, seed: int | None = None):
         self.fraction = fraction
@@ -82,7 +82,8 @@ class SynonymReplace(_WordOp):
 
 
 class RandomInsert(_WordOp):
-    """Insert ``fraction`` x (number of words) new words at random places (at least one when ``fraction`` > 0).
+    """Insert ``fraction`` x (number of words) new words at random places (at least one when
+    ``fraction`` > 0).
 
     ``source="synonym"`` inserts a WordNet synonym of a random non-stopword of the text (EDA; needs
     WordNet as :class:`SynonymReplace` does); ``"sentence"`` repeats a random word of the text.
