@@ -113,7 +113,7 @@ def save_examples(folder: Path, gan: SpectrogramGAN, classes, per_class: int = 2
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="tiny budget: checks the script, not the model")
     parser.add_argument("--seconds", type=float, default=900.0, help="GAN fit budget, wall seconds (CPU)")
     parser.add_argument("--checkpoint-dir", default=None, help="where the fit checkpoints (default: none)")

@@ -136,7 +136,7 @@ def run(dataset: str, model: str, seconds: float, steps: int, seed: int, lr: flo
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="30 s budgets, for a smoke test")
     parser.add_argument("--seconds", type=float, default=600.0, help="fit budget per model (wall s)")
     parser.add_argument("--steps", type=int, default=100_000)

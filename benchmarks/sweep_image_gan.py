@@ -43,7 +43,7 @@ def settings(overrides: dict, seed: int, steps: int) -> tuple[dict, TrainConfig,
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--steps", type=int, default=4600)
     parser.add_argument("--dataset", default="mnist")

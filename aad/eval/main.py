@@ -103,9 +103,16 @@ def _augmenter_names(plan, names: list[str] | None) -> dict[str, list[str] | Non
 
 
 def command_line(argv: list[str]) -> str:
-    """The command as a person would type it again: ``python -m aad`` runs ``aad/__main__.py``."""
-    program = Path(argv[0]).name
-    return " ".join(["python3 -m aad" if program == "__main__.py" else program, *map(shlex.quote, argv[1:])])
+    """The command as a person would type it again: ``python -m aad`` runs ``aad/__main__.py``, and
+    a script (``benchmarks/bench_efficacy.py``) runs under ``python3``."""
+    program = Path(argv[0])
+    if program.name == "__main__.py":
+        head = "python3 -m aad"
+    elif program.suffix == ".py":
+        head = f"python3 {shlex.quote(argv[0])}"
+    else:
+        head = program.name
+    return " ".join([head, *map(shlex.quote, argv[1:])])
 
 
 def run(args) -> int:

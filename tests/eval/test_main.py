@@ -189,3 +189,17 @@ def test_resume_compares_the_settings_of_every_dataset_before_running_any(monkey
 def test_the_report_names_the_command_as_typed():
     assert cli.command_line(["/usr/bin/aad", "evaluate", "--out", "my runs"]) == "aad evaluate --out 'my runs'"
     assert cli.command_line(["/x/aad/__main__.py", "evaluate", "--quick"]) == "python3 -m aad evaluate --quick"
+    assert cli.command_line(["benchmarks/bench_efficacy.py", "--quick"]) == "python3 benchmarks/bench_efficacy.py --quick"
+
+
+@pytest.mark.parametrize("argv", [["--quick", "--modality", "image"], []])
+def test_bench_efficacy_will_not_replace_the_recording_with_another_run(argv):
+    """`--quick --modality image --steps 20` wrote its two rows over results/efficacy.* and deleted its figures."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).parents[2] / "benchmarks" / "bench_efficacy.py"
+    done = subprocess.run([sys.executable, str(script), *argv], check=False, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 2 and "--name is needed" in done.stderr
