@@ -21,7 +21,7 @@ from aad.base import Augmenter
 from aad.checks import check_bool, check_device, check_distinct, check_int, check_int_list
 from aad.data.dataset import Dataset
 from aad.eval import generative as gm
-from aad.eval.expand import FitCache, config_key, describe, expand, join, match_shape
+from aad.eval.expand import FitCache, config_key, data_digest, describe, expand, join, match_shape
 from aad.eval.metrics import classification_scores
 from aad.eval.models import AudioCNN, Downstream, ImageCNN, MiniLMProbe, SentenceEncoder, TextBag
 from aad.eval.presets import MODELS, Arm
@@ -208,20 +208,27 @@ def check_arguments(data, augmenters: dict, *, shots, seeds, factor, protocol, m
     return train, test, arms, shots, seeds, models
 
 
-def plan_rows(train: Dataset, n_test: int, arms: dict[str, Arm], shots: list[int], seeds: list[int],
+def plan_rows(train: Dataset, test: Dataset, arms: dict[str, Arm], shots: list[int], seeds: list[int],
               models: list[str], *, factor, protocol, minority, repeats, quick, steps) -> tuple:
-    """What a run will do: (subsets, step budgets, each arm's settings, and the rows it will write by
-    ``KEY`` with the settings each is made with, for resume to compare)."""
+    """What a run will do: (subsets, step budgets, and the rows it will write by ``KEY`` with the
+    settings each is made with, for resume to compare: the data among them, so that rows of a
+    dataset whose files changed under the same name are not resumed)."""
     name = train.name or "data"
     subsets = {(k, seed): draw_subset(train, k, seed, protocol, minority) for k in shots for seed in seeds}
     budget = {ks: steps or train_steps(len(subset), quick) for ks, subset in subsets.items()}
-    settings = {a: {"factor": factor, "balance": arm.balance, "n_test": n_test, "arm_config": arm_config(arm),
+    test_digest = data_digest(test.x, test.y)
+    data = {ks: _short_digest(data_digest(subset.x, subset.y), test_digest) for ks, subset in subsets.items()}
+    settings = {a: {"factor": factor, "balance": arm.balance, "n_test": len(test), "arm_config": arm_config(arm),
                     "repeats": repeats, "quick": quick,   # quick: the judge of the sample metrics
                     **({"minority": minority} if protocol == "imbalance" else {})}
                 for a, arm in arms.items()}
-    planned = {(name, m, protocol, a, k, seed): {**settings[a], "steps": budget[k, seed]}
+    planned = {(name, m, protocol, a, k, seed): {**settings[a], "steps": budget[k, seed], "data": data[k, seed]}
                for m in models for a in arms for k, seed in subsets}
-    return subsets, budget, settings, planned
+    return subsets, budget, planned
+
+
+def _short_digest(*digests: str) -> str:
+    return hashlib.sha256(" ".join(digests).encode()).hexdigest()[:16]
 
 
 def evaluate(data, augmenters: dict, *, shots=(10,), seeds=(0, 1, 2), factor: int = 4,
@@ -252,9 +259,9 @@ def evaluate(data, augmenters: dict, *, shots=(10,), seeds=(0, 1, 2), factor: in
         data, augmenters, shots=shots, seeds=seeds, factor=factor, protocol=protocol, minority=minority,
         models=models, test_size=test_size, steps=steps, device=device, repeats=repeats)
     modality, name = train.modality, train.name or "data"
-    subsets, budget, settings, planned = plan_rows(train, len(test), arms, shots, seeds, models, factor=factor,
-                                                   protocol=protocol, minority=minority, repeats=repeats,
-                                                   quick=quick, steps=steps)
+    subsets, budget, planned = plan_rows(train, test, arms, shots, seeds, models, factor=factor,
+                                         protocol=protocol, minority=minority, repeats=repeats,
+                                         quick=quick, steps=steps)
 
     rows_path = None if out is None else prepare_out(out, resume, overwrite) / "rows.jsonl"
     previous = load_rows(rows_path) if rows_path is not None else []
@@ -283,7 +290,7 @@ def evaluate(data, augmenters: dict, *, shots=(10,), seeds=(0, 1, 2), factor: in
                                              factor)
                     continue
                 base = {"modality": modality, "dataset": name, "protocol": protocol, "augmenter": arm_name,
-                        "shots": k, "seed": seed, "n_real": len(subset), **settings[arm_name], "steps": n_steps}
+                        "shots": k, "seed": seed, "n_real": len(subset), **planned[keys[todo[0]]]}
                 bar.set_postfix_str(f"k={k} seed={seed} {arm_name}: fit")
                 started = time.perf_counter()
                 try:

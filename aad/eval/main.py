@@ -146,9 +146,9 @@ def run(args) -> int:
         train, test, arms, shots, seeds, models = check_arguments(data, augmenters, models=models, **settings,
                                                                   option=_option)
         if args.resume:   # rows of other settings would stop the run at their dataset, after the others ran
-            planned.update(plan_rows(train, len(test), arms, shots, seeds, models, quick=args.quick,
+            planned.update(plan_rows(train, test, arms, shots, seeds, models, quick=args.quick,
                                      **{k: settings[k] for k in ("factor", "protocol", "minority", "repeats",
-                                                                 "steps")})[3])
+                                                                 "steps")})[2])
         jobs.append((modality, data, augmenters, skipped, models))
     if args.resume:
         check_resumable(Path(args.out) / "rows.jsonl", planned)

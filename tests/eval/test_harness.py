@@ -380,6 +380,16 @@ def test_resume_refuses_rows_made_with_other_settings(tmp_path, changed, field):
         evaluate(data, {"means": Jitter()}, shots=[3], seeds=[0], out=tmp_path, resume=True, **FAST)
 
 
+def test_resume_refuses_rows_of_data_that_changed_under_its_name(tmp_path):
+    """Rows are keyed by the dataset's name: a CSV whose labels were fixed resumed the old rows."""
+    data = image_dataset()
+    evaluate(data, {"means": ClassMeans()}, shots=[3], seeds=[0], out=tmp_path, **FAST)
+    evaluate(image_dataset(), {"means": ClassMeans()}, shots=[3], seeds=[0], out=tmp_path, resume=True, **FAST)
+    changed = image_dataset(seed=1)   # the same name, other pixels
+    with pytest.raises(ValueError, match="other settings \\(data '"):
+        evaluate(changed, {"means": ClassMeans()}, shots=[3], seeds=[0], out=tmp_path, resume=True, **FAST)
+
+
 def test_rows_written_before_repeats_existed_count_as_one_training(tmp_path):
     data = image_dataset()
     run = {"shots": [3], "out": tmp_path, **FAST}
