@@ -229,6 +229,14 @@ class Augmenter:
         return obj
 
 
+def modality_of(augmenter: Augmenter) -> str | None:
+    """The modality ``augmenter`` takes (None: any batch); a subclass that set none is named."""
+    if augmenter.modality == "":
+        raise TypeError(f"{type(augmenter).__name__} sets no modality: an Augmenter subclass must set "
+                        f"modality = 'image', 'text' or 'audio' (or None for any batch)")
+    return augmenter.modality
+
+
 def resolve_class(name: str) -> type[Augmenter]:
     if name not in REGISTRY:
         module = name.split(":")[0]

@@ -135,7 +135,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("model", help="folder of a saved augmenter, or a class name with --param")
     p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
     p.add_argument("--dataset", required=True, help=DATASET_HELP)
-    p.add_argument("-n", type=positive_int, default=16, help="number of samples")
+    p.add_argument("-n", type=positive_int, default=None,
+                   help="number of samples (default: 16, or every sample of a smaller dataset)")
     p.add_argument("--seed", type=seed_int, default=0)
     p.add_argument("--out", required=True, type=Path)
     p.add_argument("--overwrite", action="store_true", help="replace the examples in --out")
@@ -299,10 +300,11 @@ def run_augment(args) -> int:
         augmenter = with_label_names(build_augmenter(cls, parse_params(args.param)), dataset.classes)
         _check_modality(augmenter, args.model, dataset)
     _check_out(args.out, args.overwrite, model=Path(args.model) if Path(args.model).is_dir() else None)
-    if args.n > len(dataset):
-        raise ValueError(f"-n {args.n} is more than the {len(dataset)} samples of --dataset {dataset.name}")
+    n = min(16, len(dataset)) if args.n is None else args.n
+    if n > len(dataset):
+        raise ValueError(f"-n {n} is more than the {len(dataset)} samples of --dataset {args.dataset}")
     order = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(args.seed))
-    picked = dataset.subset(order[: args.n])
+    picked = dataset.subset(order[:n])
     if not _usable_unfitted(augmenter):
         augmenter.fit(picked.x, picked.y)
     after = augmenter.augment(picked.x, picked.y, rng=args.seed)

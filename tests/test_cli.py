@@ -276,7 +276,9 @@ def test_own_data_by_path_in_fit_augment_and_evaluate(tmp_path, capsys):
     rows = "".join(f'"{w} one {i}",{c}\n' for i in range(6) for w, c in (("good", "pos"), ("bad", "neg")))
     (tmp_path / "r.csv").write_text("review,stars\n" + rows)
     csv = ["--dataset", str(tmp_path / "r.csv"), "--text-col", "review", "--label-col", "stars"]
-    assert main(["augment", "RandomSwap", *csv, "-n", "3", "--out", str(tmp_path / "s")]) == 0
+    assert main(["augment", "RandomSwap", *csv, "--out", str(tmp_path / "s")]) == 0   # -n: all 12, not 16
+    assert main(["augment", "RandomSwap", *csv, "-n", "13", "--out", str(tmp_path / "t")]) == 2
+    assert f"-n 13 is more than the 12 samples of --dataset {tmp_path / 'r.csv'}" in capsys.readouterr().err
     assert "| pos |" in (tmp_path / "s" / "before_after.md").read_text()
     assert main(["evaluate", *csv, "--augmenters", "random-swap", "--models", "bag", "--shots", "2", "--seeds", "0",
                  "--steps", "5", "--quick", "--no-progress", "--out", str(tmp_path / "e")]) == 0

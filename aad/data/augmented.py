@@ -7,7 +7,7 @@ import torch
 from torch.utils.data import Dataset as TorchDataset
 from torch.utils.data import default_collate, get_worker_info
 
-from aad.base import Augmenter
+from aad.base import Augmenter, modality_of
 from aad.data.dataset import Dataset
 from aad.seeding import derive_seed, generator_from_state, generator_state, make_generator
 
@@ -57,7 +57,7 @@ class AugmentedDataset(TorchDataset):
         if not isinstance(data, Dataset):
             raise TypeError(f"data must be an aad.data.Dataset, got {type(data).__name__}")
         _check_augmenter(augmenter)
-        if augmenter.modality not in (None, data.modality):   # else the first item fails, in a worker
+        if modality_of(augmenter) not in (None, data.modality):   # else the first item fails, in a worker
             named = f" ({data.name})" if data.name else ""
             raise ValueError(f"augmenter {type(augmenter).__name__} is for {augmenter.modality} data, but the "
                              f"data{named} is {data.modality}")

@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
-from aad.base import Augmenter
+from aad.base import Augmenter, modality_of
 from aad.checks import check_bool, check_device, check_distinct, check_int, check_int_list
 from aad.data.dataset import Dataset
 from aad.eval import generative as gm
@@ -88,7 +88,7 @@ def _normalize_arms(augmenters: dict, modality: str) -> dict[str, Arm]:
             if not isinstance(part, Augmenter):
                 raise TypeError(f"augmenters[{name!r}] must be an Augmenter, an Arm or None, "
                                 f"got {type(part).__name__}")
-            if part.modality not in (None, modality):
+            if modality_of(part) not in (None, modality):
                 raise ValueError(f"augmenter {name!r} ({type(part).__name__}) is for {part.modality} data, "
                                  f"but the dataset is {modality}")
         arms[name] = arm

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from aad.cli import DATASET_HELP, add_data_options, load_dataset
-from aad.eval.presets import DEFAULT_DATASETS, MODALITIES, MODELS, PRESETS, balanced, build_presets
+from aad.eval.presets import DEFAULT_DATASETS, MODALITIES, MODELS, PRESETS, Arm, balanced, build_presets
 
 # --quick: the README's main command, all three modalities in minutes on 2 CPU cores.
 QUICK = {"shots": [10], "seeds": [0, 1, 2], "test_size": 1000}
@@ -102,6 +102,12 @@ def _augmenter_names(plan, names: list[str] | None) -> dict[str, list[str] | Non
             if any(n in PRESETS[modality] and n != "none" for n in names) or names == ["none"]}
 
 
+def _learns(augmenters: dict) -> bool:
+    """Whether any of the arms (an Augmenter, an Arm of them, or None) fits a model."""
+    parts = [p for a in augmenters.values() for p in (a.parts if isinstance(a, Arm) else [a])]
+    return any(p is not None and p.learned for p in parts)
+
+
 def command_line(argv: list[str]) -> str:
     """The command as a person would type it again: ``python -m aad`` runs ``aad/__main__.py``, and
     a script (``benchmarks/bench_efficacy.py``) runs under ``python3``."""
@@ -153,7 +159,7 @@ def run(args) -> int:
     if args.resume:
         check_resumable(Path(args.out) / "rows.jsonl", planned)
     out = prepare_out(args.out, resume=args.resume, overwrite=args.overwrite)
-    if not args.quick:
+    if not args.quick and any(_learns(augmenters) for _, _, augmenters, _, _ in jobs):
         runs = len(jobs) * len(settings["shots"]) * len(settings["seeds"])
         print(f"aad evaluate: full run, {runs} (dataset, shots, seed) settings x every augmenter; learned "
               f"augmenters train at full budget, which can take hours on a CPU. Rows are saved as they "

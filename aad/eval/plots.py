@@ -98,7 +98,7 @@ def sample_grid(samples: dict, title: str, path: Path) -> Path:
                 image = image.detach().float().cpu()
                 cmap = "gray" if image.shape[0] == 1 else None
                 ax.imshow((image[0] if image.shape[0] == 1 else image.permute(1, 2, 0)).numpy(), cmap=cmap, vmin=0, vmax=1)
-        axes[0][i].set_title(str(samples["labels"][i]), fontsize=8)
+        axes[0][i].set_title(samples["names"][i], fontsize=8)
     fig.suptitle(f"{title} (top: real, bottom: new)", fontsize=9)
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -119,7 +119,7 @@ def spectrograms(samples: dict, title: str, path: Path, n: int = 4) -> Path:
                 spec = torch.stft(clip.detach().float().cpu(), 512, 128, window=torch.hann_window(512),
                                   return_complex=True).abs().pow(2).add(1e-10).log10()
                 ax.imshow(spec.numpy(), origin="lower", aspect="auto", cmap="magma")
-        axes[0][i].set_title(f"label {samples['labels'][i]}", fontsize=8)
+        axes[0][i].set_title(samples["names"][i], fontsize=8)
     fig.suptitle(f"{title} (top: real, bottom: new)", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=100)

@@ -51,9 +51,11 @@ class Report:
         pick = torch.linspace(0, len(new_y) - 1, min(N_SAMPLES, len(new_y))).long()
         before = [_reference(subset, int(source[i]), int(new_y[i])) for i in pick]
         after = [new_x[int(i)] for i in pick]
+        labels = [int(new_y[i]) for i in pick]
+        classes = getattr(subset, "classes", None)
         self.samples[(dataset, augmenter)] = {"modality": modality, "before": before, "after": after,
-                                              "labels": [int(new_y[i]) for i in pick],
-                                              "sample_rate": sample_rate}
+                                              "labels": labels, "sample_rate": sample_rate,
+                                              "names": [str(classes[c]) if classes else str(c) for c in labels]}
 
     # ---- summary ----------------------------------------------------------------------------------
     def summary(self) -> list[dict]:
@@ -208,7 +210,7 @@ def _text_examples(samples: dict) -> list[str]:
         if not lines:
             lines = ["## Text examples (before → after)", ""]
         lines += [f"**{dataset} / `{arm}`**", ""]
-        for before, after, label in list(zip(s["before"], s["after"], s["labels"]))[:4]:
+        for before, after, label in list(zip(s["before"], s["after"], s["names"]))[:4]:
             source = "*(generated)*" if before is None else _quote(before)
             lines.append(f"- [{label}] {source} → {_quote(after)}")
         lines.append("")

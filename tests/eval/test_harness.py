@@ -573,3 +573,15 @@ def test_overwrite_removes_the_earlier_runs_pictures_and_refuses_resume_too(tmp_
         prepare_out(tmp_path, resume=True, overwrite=True)
     prepare_out(tmp_path, overwrite=True)
     assert not (tmp_path / "samples_digits_gone.png").exists() and (tmp_path / "notes.txt").is_file()
+
+
+def test_an_augmenter_subclass_without_a_modality_is_named():
+    """It read "augmenter 'nomod' (NoMod) is for  data, but the dataset is image"."""
+    from aad.base import Augmenter
+
+    class NoModality(Augmenter):
+        def _augment(self, x, y, g):
+            return x.clone()
+
+    with pytest.raises(TypeError, match="NoModality sets no modality: an Augmenter subclass must set modality ="):
+        evaluate(image_dataset(), {"nomod": NoModality()}, shots=[3], seeds=[0], **FAST)

@@ -203,3 +203,11 @@ def test_bench_efficacy_will_not_replace_the_recording_with_another_run(argv):
     done = subprocess.run([sys.executable, str(script), *argv], check=False, capture_output=True, text=True,
                           timeout=120)
     assert done.returncode == 2 and "--name is needed" in done.stderr
+
+
+def test_the_full_run_warning_comes_only_when_a_learned_augmenter_trains(toy, tmp_path, capsys):
+    argv = ["--dataset", "toy-images", "--shots", "3", "--seeds", "0", "--steps", "5", "--no-progress"]
+    assert cli.run(parse(*argv, "--augmenters", "jitter", "--out", str(tmp_path / "a"))) == 0
+    assert "full run" not in capsys.readouterr().err, "transforms only: minutes, not hours"
+    assert cli.run(parse(*argv, "--augmenters", "means", "--out", str(tmp_path / "b"))) == 0
+    assert "learned augmenters train at full budget" in capsys.readouterr().err

@@ -65,7 +65,7 @@ def test_arms_whose_names_share_a_slug_get_a_figure_each(tmp_path):
     report = Report()
     for arm in ("gan+affine", "gan-affine"):
         report.samples[("d", arm)] = {"modality": "image", "before": [None], "after": [torch.rand(1, 4, 4)],
-                                      "labels": [0], "sample_rate": None}
+                                      "labels": [0], "names": ["zero"], "sample_rate": None}
     names = save_figures(report, tmp_path)
     assert names == ["samples_d_gan-affine.png", "samples_d_gan-affine-2.png"]
     assert all((tmp_path / name).is_file() for name in names)
@@ -78,3 +78,16 @@ def test_rows_that_evaluate_did_not_write_are_named(tmp_path):
     other.write_text('{"epoch": 1, "loss": 0.5}\n')
     with pytest.raises(ValueError, match="log.jsonl is not a rows.jsonl of aad evaluate: rows\\[0\\]"):
         Report.from_rows_file(other)
+
+
+def test_examples_name_their_class_not_its_index():
+    """A 3-star review read "[1]" (its index) when the classes are themselves numbers."""
+    from aad.data.dataset import Dataset
+    from aad.eval.report import _text_examples
+
+    report = Report()
+    stars = Dataset(x=["so so film", "great film"], y=[0, 1], classes=("3", "5"), modality="text")
+    report.add_samples("reviews", "swap", "text", stars, ["film so so", "film great"], torch.tensor([0, 1]),
+                       torch.tensor([0, 1]))
+    lines = _text_examples(report.samples)
+    assert "- [3] “so so film” → “film so so”" in lines and "- [5] “great film” → “film great”" in lines
