@@ -83,12 +83,13 @@ class Augmenter:
         if rng is not None:
             return as_generator(rng)
         if getattr(self, "_rng", None) is None:
-            self._rng = self._sampling_stream(self.seed)
+            self._rng = make_generator(self.sampling_seed(self.seed))
         return self._rng
 
-    def _sampling_stream(self, seed: int | None) -> torch.Generator:
-        # derived with the class name: a flip and an erasing both seeded 0 must not pick the same samples
-        return make_generator(None if seed is None else derive_seed(check_seed(seed), type(self).__name__, "augment"))
+    def sampling_seed(self, seed: int | None) -> int | None:
+        """The seed of the samples' stream that ``seed`` gives this augmenter (None stays None): mixed
+        with the class name, so a flip and an erasing both seeded 0 do not pick the same samples."""
+        return None if seed is None else derive_seed(check_seed(seed), type(self).__name__, "augment")
 
     def fit_generator(self) -> torch.Generator:
         """The stream a fit draws from (initial weights, batches, noise): derived from ``seed`` and
@@ -97,7 +98,7 @@ class Augmenter:
 
     def reseed(self, seed: int | None) -> Augmenter:
         """Restart this augmenter's own stream without changing ``seed``."""
-        self._rng = self._sampling_stream(seed)
+        self._rng = make_generator(self.sampling_seed(seed))
         return self
 
     def __getstate__(self):

@@ -149,3 +149,16 @@ def test_collate_takes_samples_without_labels():
     assert texts == ["a b c", "d e f"]
     with pytest.raises(TypeError, match=r"\(x, y\) pairs or samples alone"):
         AugmentCollate(flip)([(torch.rand(1, 8, 8), 0, "extra")])
+
+
+def test_dataloader_streams_of_different_transforms_seeded_alike_draw_apart():
+    """Their streams came from the seed itself: a flip and an erasing both seeded 0 picked the same items."""
+    from aad.image import RandomHorizontalFlip, RandomVerticalFlip
+
+    images = [torch.rand(1, 4, 4) for _ in range(400)]
+
+    def flipped(cls):
+        [batch] = DataLoader(images, batch_size=400, collate_fn=AugmentCollate(cls(p=0.5, seed=0)))
+        return (batch != torch.stack(images)).flatten(1).any(1)
+
+    assert 0.3 < (flipped(RandomHorizontalFlip) != flipped(RandomVerticalFlip)).float().mean() < 0.7

@@ -15,7 +15,8 @@ from aad.seeding import derive_seed, generator_from_state, generator_state, make
 class _WorkerStreams:
     """One generator per DataLoader worker process, distinct across workers and epochs.
 
-    The streams come from ``seed``, or when it is None from ``default_seed`` (the augmenter's own).
+    The streams come from ``seed``, or when it is None from the augmenter's own (mixed with its class
+    name, as its own stream is).
     Seeded, they are reproducible whenever the DataLoader is (``torch.manual_seed`` or ``generator=``
     on the DataLoader decide each epoch's worker seeds). With ``num_workers=0`` there are no worker
     seeds: the one stream is the seed's, and it runs on across epochs and DataLoaders (so another
@@ -27,9 +28,9 @@ class _WorkerStreams:
         self.seed = seed
         self._key, self._g = None, None
 
-    def get(self, default_seed: int | None = None) -> torch.Generator:
+    def get(self, augmenter: Augmenter) -> torch.Generator:
         info = get_worker_info()
-        seed = default_seed if self.seed is None else self.seed
+        seed = augmenter.sampling_seed(augmenter.seed) if self.seed is None else self.seed
         key = (seed, None if info is None else info.seed)
         if self._g is None or key != self._key:
             seed = seed if info is None else derive_seed(seed, info.seed)
@@ -71,7 +72,7 @@ class AugmentedDataset(TorchDataset):
         i = _index(i, len(self))
         x = self.data.x[i : i + 1] if isinstance(self.data.x, torch.Tensor) else [self.data.x[i]]
         y = self.data.y[i : i + 1]
-        out = self.augmenter.augment(x, y, rng=self._streams.get(self.augmenter.seed))
+        out = self.augmenter.augment(x, y, rng=self._streams.get(self.augmenter))
         return out[0], y[0]
 
 
@@ -119,7 +120,7 @@ class AugmentCollate:
         self._streams = _WorkerStreams(seed)
 
     def __call__(self, items):
-        rng = self._streams.get(self.augmenter.seed)
+        rng = self._streams.get(self.augmenter)
         if isinstance(items[0], (torch.Tensor, str)):   # unlabeled; a tensor must not unpack as a pair
             return self.augmenter.augment(_stack(items), rng=rng)
         if not all(isinstance(item, (tuple, list)) and len(item) == 2 for item in items):
