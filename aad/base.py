@@ -1,4 +1,4 @@
-"""The Augmenter contract shared by every transform and generator (see DESIGN.md).
+"""The Augmenter contract shared by every transform and generator (README: "The interface").
 
 Subclasses store their constructor arguments under the same names and implement small hooks:
 ``_augment(x, y, g)``, and for learned ones ``_fit(x, y)``, ``_generate(y, g)``,
@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 import torch
 
 from aad import serialization
-from aad.checks import check_batch, check_class_indices, check_labels, check_path
+from aad.checks import check_batch, check_class_indices, check_labels, check_path, infer_modality
 from aad.seeding import (
     as_generator,
     check_seed,
@@ -118,6 +118,8 @@ class Augmenter:
         """Learn from data; fixed transforms return ``self`` unchanged."""
         if not self.learned:
             return self
+        if self.seed is not None:   # before a long fit, not at the first augment after it
+            check_seed(self.seed)
         x = self._check_x(x)
         y = None if y is None else check_class_indices(check_labels(y, len(x)))
         self._fit(x, y)
@@ -171,7 +173,7 @@ class Augmenter:
 
     # ---- helpers ------------------------------------------------------------------------------
     def _check_x(self, x):
-        return check_batch(x, self.modality)
+        return check_batch(x, modality_of(self) or infer_modality(x))   # None: any batch, by its type
 
     def _check_fitted(self) -> None:
         if not self.is_fitted():
@@ -186,6 +188,7 @@ class Augmenter:
     def save(self, path: str | Path) -> None:
         """Write ``config.json`` (+ ``model.safetensors`` for fitted state) into folder ``path``."""
         path = check_path(path, "path")
+        _check_save_folder(path)
         meta, tensors = self._get_state() if self.is_fitted() else ({}, {})
         # the config names its weights file by a fresh tag, and the weights file carries the config: a
         # re-save cut short between the two writes loads as one whole save (the new one, or an unfitted
@@ -250,6 +253,22 @@ def resolve_class(name: str) -> type[Augmenter]:
     return REGISTRY[name]
 
 
+def _check_save_folder(path: Path) -> None:
+    """A save goes into a folder of its own: not onto a file, and not over another tool's
+    ``config.json`` and ``model.safetensors`` (a Hugging Face model folder uses the same names)."""
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"path {str(path)!r} is a file: Augmenter.save writes a folder")
+    config = path / "config.json"
+    if config.is_file():
+        try:
+            ours = _is_config(serialization.read_json(config))
+        except ValueError:
+            ours = False
+        if not ours:
+            raise ValueError(f"{config} is not an aad augmenter config: {str(path)!r} holds another tool's "
+                             f"files, which a save would replace; save into another folder")
+
+
 def _read_config(path: Path) -> dict:
     """The config of the save in folder ``path``: its ``config.json``, checked to be one ``save`` wrote,
     or the newer config its weights file carries."""
@@ -266,6 +285,8 @@ def _read_config(path: Path) -> dict:
 def _read_config_json(path: Path) -> dict:
     """The ``config.json`` in folder ``path``, checked to be one ``save`` wrote."""
     file = path / "config.json"
+    if path.is_file():
+        raise FileNotFoundError(f"path {str(path)!r} is a file: pass the folder a save wrote ({str(path.parent)!r})")
     if not file.is_file():
         raise FileNotFoundError(f"path {str(path)!r} holds no config.json: not a saved augmenter")
     try:
@@ -308,6 +329,10 @@ def _build(config: dict, overrides: dict, names: set[str]) -> Augmenter:
     own = {k: v for k, v in overrides.items() if k in cls._param_names()}
     inner = {k: v for k, v in overrides.items() if k not in own}
     params = {k: _decode(v, inner, names) for k, v in config["params"].items()}
+    stale = sorted(set(params) - set(cls._param_names()))
+    if stale:   # a save of an older version, or a hand-edited file
+        raise ValueError(f"the config of {cls.__name__} has parameter(s) {stale} that it does not take "
+                         f"(saved by another version of aad?); valid: {cls._param_names()}")
     return cls(**{**params, **own})
 
 

@@ -227,3 +227,14 @@ def check_pair(pair: Sequence[float], name: str, low=None, high=None, *, low_inc
     if lo > hi:
         raise ValueError(f"{name} must be (min, max) with min <= max, got {pair!r}")
     return lo, hi
+
+
+def infer_modality(x) -> str:
+    if isinstance(x, (list, tuple)):
+        return "text"
+    if isinstance(x, torch.Tensor) and x.dim() == 4:
+        return "image"
+    if isinstance(x, torch.Tensor) and x.dim() == 2:
+        return "audio"
+    raise TypeError(f"x must be an image batch [B, C, H, W], an audio batch [B, T] or a list of "
+                    f"strings, got {type(x).__name__} {tuple(getattr(x, 'shape', ()))}")

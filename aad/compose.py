@@ -12,7 +12,7 @@ from contextlib import contextmanager
 import torch
 
 from aad.base import Augmenter
-from aad.checks import CHECKERS, check_batch, check_in_range
+from aad.checks import CHECKERS, check_batch, check_in_range, infer_modality
 from aad.seeding import derive_seed
 from aad.serialization import strip_prefix
 
@@ -40,17 +40,6 @@ def copy_batch(x):
     return x.clone() if isinstance(x, torch.Tensor) else list(x)
 
 
-def infer_modality(x) -> str:
-    if isinstance(x, (list, tuple)):
-        return "text"
-    if isinstance(x, torch.Tensor) and x.dim() == 4:
-        return "image"
-    if isinstance(x, torch.Tensor) and x.dim() == 2:
-        return "audio"
-    raise TypeError(f"x must be an image batch [B, C, H, W], an audio batch [B, T] or a list of "
-                    f"strings, got {type(x).__name__} {tuple(getattr(x, 'shape', ()))}")
-
-
 class _Composite(Augmenter):
     """Shared behaviour of augmenters that wrap children."""
 
@@ -66,15 +55,20 @@ class _Composite(Augmenter):
                              f"its augmenters must share one modality")
         return kinds.pop() if kinds else None
 
-    def _check_x(self, x):
-        return check_batch(x, self.modality or infer_modality(x))
-
     @property
     def learned(self) -> bool:
         return any(child.learned for child in self._children())
 
     def is_fitted(self) -> bool:
         return all(child.is_fitted() for child in self._children())
+
+    def save(self, path) -> None:
+        # the state is saved whole or not at all: a fitted child beside an unfitted one would be lost
+        unfitted = [type(child).__name__ for child in self._children() if not child.is_fitted()]
+        if unfitted and any(child.learned and child.is_fitted() for child in self._children()):
+            raise ValueError(f"{type(self).__name__} holds fitted children and unfitted ones ({unfitted}): a save "
+                             f"keeps the fitted state only when every child is fitted; fit them first")
+        super().save(path)
 
     def _fit(self, x, y) -> None:
         for i, child in enumerate(self._children()):

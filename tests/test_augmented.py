@@ -162,3 +162,11 @@ def test_dataloader_streams_of_different_transforms_seeded_alike_draw_apart():
         return (batch != torch.stack(images)).flatten(1).any(1)
 
     assert 0.3 < (flipped(RandomHorizontalFlip) != flipped(RandomVerticalFlip)).float().mean() < 0.7
+
+
+def test_a_bad_seed_is_refused_whatever_the_workers():
+    """With num_workers=2, seed="abc" was hashed into worker seeds and ran."""
+    data = Dataset(x=torch.rand(2, 1, 4, 4), y=[0, 1], classes=("a", "b"), modality="image")
+    for make in (lambda: AugmentedDataset(data, AddNoise(0.5), seed="abc"), lambda: AugmentCollate(AddNoise(0.5), seed=-1)):
+        with pytest.raises(TypeError, match="seed must be a non-negative int"):
+            make()

@@ -1,4 +1,4 @@
-"""The contract every public augmenter keeps (DESIGN.md), run over the table in tests/cases."""
+"""The contract every public augmenter keeps (README: "The interface"), run over the table in tests/cases."""
 import inspect
 import pickle
 

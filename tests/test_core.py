@@ -489,3 +489,78 @@ def test_a_device_index_past_the_count_is_an_error(monkeypatch):
     with pytest.raises(ValueError, match="device is 'cuda:1' but this machine has 1 cuda device"):
         check_device("cuda:1")
     assert check_device("cpu") == torch.device("cpu")
+
+
+def test_save_refuses_another_tools_folder_and_a_file(tmp_path):
+    """A Hugging Face model folder's config.json was replaced and its model.safetensors deleted."""
+    hf = tmp_path / "hf"
+    hf.mkdir()
+    (hf / "config.json").write_text('{"architectures": ["BertModel"]}')
+    (hf / "model.safetensors").write_bytes(b"weights")
+    with pytest.raises(ValueError, match="holds another tool's files, which a save would replace"):
+        Identity().save(hf)
+    assert (hf / "model.safetensors").read_bytes() == b"weights"
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ValueError, match="is a file: Augmenter.save writes a folder"):
+        Identity().save(tmp_path / "file")
+    Identity().save(tmp_path / "mine")
+    with pytest.raises(FileNotFoundError, match="is a file: pass the folder a save wrote"):
+        Augmenter.load(tmp_path / "mine" / "config.json")
+
+
+def test_a_config_with_a_parameter_the_class_does_not_take_is_named(tmp_path):
+    Identity().save(tmp_path)
+    config = json.loads((tmp_path / "config.json").read_text())
+    config["params"]["fit_seed"] = 3   # as a save of an older version could hold
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match=r"Identity has parameter\(s\) \['fit_seed'\] that it does not take"):
+        Augmenter.load(tmp_path)
+
+
+def test_a_composition_with_a_fitted_and_an_unfitted_child_refuses_to_save(tmp_path):
+    """It saved no weights at all: the fitted child's state was silently lost."""
+    x, y = image_batch(4)
+    with pytest.raises(ValueError, match=r"fitted children and unfitted ones \(\['Memorizer'\]\)"):
+        OneOf([Memorizer().fit(x, y), Memorizer()]).save(tmp_path)
+    OneOf([Memorizer().fit(x, y), Memorizer().fit(x, y)]).save(tmp_path)
+    assert Augmenter.load(tmp_path).is_fitted()
+
+
+def test_a_bad_seed_is_named_before_a_fit_not_after_it():
+    """seed=-1 fitted for its whole budget, then failed at the first augment."""
+    x, y = image_batch(4)
+    for seed, error in ((-1, TypeError), (2**70, ValueError), ("abc", TypeError)):
+        with pytest.raises(error, match="seed must be"):
+            Memorizer(seed=seed).fit(x, y)
+
+
+def test_a_subclass_for_any_batch_augments_and_one_without_a_modality_is_named():
+    """modality = None failed with "modality must be one of [...], got None"; unset, it said "got ''"."""
+    class AnyBatch(Augmenter):
+        modality = None
+
+        def _augment(self, x, y, g):
+            return x.clone() if isinstance(x, torch.Tensor) else list(x)
+
+    class Unset(AnyBatch):
+        modality = ""
+
+    assert AnyBatch().augment(["a b"]) == ["a b"] and AnyBatch().augment(torch.zeros(1, 8)).shape == (1, 8)
+    assert Compose([AnyBatch()]).augment(image_batch(1)[0]).shape == (1, 1, 12, 12)
+    with pytest.raises(TypeError, match="Unset sets no modality"):
+        Unset().augment(["a b"])
+
+
+def test_the_readme_augmenter_of_ones_own_runs_saves_and_repeats(tmp_path):
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    snippet = re.search(r"```python\n(import torch\nimport aad\n\nclass Invert.*?)```", readme, re.DOTALL).group(1)
+    scope = {}
+    exec(snippet, scope)  # noqa: S102 (our own README)
+    x = image_batch(6)[0]
+    invert = scope["Invert"](p=0.5, seed=3)
+    out = invert.augment(x)
+    assert all(torch.equal(o, xi) or torch.allclose(o, 1 - xi) for o, xi in zip(out, x))
+    invert.save(tmp_path)
+    assert torch.equal(Augmenter.load(tmp_path).augment(x), out), "saved, loaded, seeded alike: the same draw"

@@ -9,7 +9,7 @@ from torch.utils.data import default_collate, get_worker_info
 
 from aad.base import Augmenter, modality_of
 from aad.data.dataset import Dataset
-from aad.seeding import derive_seed, generator_from_state, generator_state, make_generator
+from aad.seeding import check_seed, derive_seed, generator_from_state, generator_state, make_generator
 
 
 class _WorkerStreams:
@@ -25,7 +25,7 @@ class _WorkerStreams:
     """
 
     def __init__(self, seed: int | None):
-        self.seed = seed
+        self.seed = None if seed is None else check_seed(seed)   # a bad seed must not pass with workers
         self._key, self._g = None, None
 
     def get(self, augmenter: Augmenter) -> torch.Generator:
