@@ -179,6 +179,7 @@ class OneOf(_Composite):
         return w / w.sum()
 
     def _augment(self, x, y, g):
+        _check_per_sample(self, y)
         choice = torch.multinomial(self._probabilities(), len(x), replacement=True, generator=g)
         out = copy_batch(x)
         for i, child in enumerate(self._children()):
@@ -202,12 +203,25 @@ class Sometimes(_Composite):
 
     def _augment(self, x, y, g):
         check_in_range(self.p, "p", 0.0, 1.0)
+        _check_per_sample(self, y)
         idx = torch.nonzero(torch.rand(len(x), generator=g) < self.p).flatten()
         out = copy_batch(x)
         if len(idx):
             sub_y = None if y is None else take(y, idx)
             out = put(out, idx, self.augmenter.augment(take(x, idx), sub_y, rng=g))
         return out
+
+
+def _check_per_sample(composite: _Composite, y) -> None:
+    """Before any draw, what a child applied to some samples needs: else a batch fails or passes by
+    the draw (a crash at a random item of an epoch, one sample per call in a DataLoader)."""
+    for child in composite._children():
+        if getattr(child, "keep_length", True) is False:
+            raise TypeError(f"{type(composite).__name__} cannot hold {type(child).__name__}(keep_length=False): "
+                             f"its clips of new lengths cannot replace some of the batch's; put it last in a Compose")
+        if y is None and child.generative:
+            raise ValueError(f"y is required: {type(child).__name__} in a {type(composite).__name__} draws new "
+                             f"samples of the given labels")
 
 
 class Identity(Augmenter):
