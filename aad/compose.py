@@ -63,6 +63,7 @@ class _Composite(Augmenter):
         return all(child.is_fitted() for child in self._children())
 
     def save(self, path) -> None:
+        _ = self.modality   # raises for children of mixed modalities, which no batch can pass
         # the state is saved whole or not at all: a fitted child beside an unfitted one would be lost
         unfitted = [type(child).__name__ for child in self._children() if not child.is_fitted()]
         if unfitted and any(child.learned and child.is_fitted() for child in self._children()):

@@ -575,3 +575,11 @@ def test_the_readme_augmenter_of_ones_own_runs_saves_and_repeats(tmp_path):
     assert all(torch.equal(o, xi) or torch.allclose(o, 1 - xi) for o, xi in zip(out, x))
     invert.save(tmp_path)
     assert torch.equal(Augmenter.load(tmp_path).augment(x), out), "saved, loaded, seeded alike: the same draw"
+
+
+def test_a_composition_of_mixed_modalities_is_refused_when_saved(tmp_path):
+    from aad.text import RandomSwap
+
+    with pytest.raises(ValueError, match=r"Compose mixes modalities \['image', 'text'\]"):
+        Compose([AddNoise(), RandomSwap()]).save(tmp_path / "mixed")
+    assert not (tmp_path / "mixed").exists()
