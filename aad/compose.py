@@ -223,6 +223,11 @@ def _check_per_sample(composite: _Composite, y) -> None:
         if y is None and child.generative:
             raise ValueError(f"y is required: {type(child).__name__} in a {type(composite).__name__} draws new "
                              f"samples of the given labels")
+        seen = getattr(child, "classes_", None) if child.generative else None   # a GAN's fitted classes
+        unseen = [] if y is None or seen is None else sorted(set(y.tolist()) - set(seen))
+        if unseen:
+            raise ValueError(f"y has label(s) {unseen} that {type(child).__name__} in a {type(composite).__name__} "
+                             f"never saw in fit (it saw {list(seen)}): request only those, or refit it")
 
 
 class Identity(Augmenter):

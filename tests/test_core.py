@@ -410,6 +410,10 @@ def test_a_generator_inside_one_of_needs_labels_whatever_the_draw():
     x, y = image_batch(4)
     with pytest.raises(ValueError, match="y is required: Drawer in a OneOf draws new samples"):
         OneOf([Drawer().fit(x, y), Identity()], weights=[0.0, 1.0]).augment(x, rng=0)
+    drawer = Drawer().fit(x, y)
+    drawer.classes_ = [0]   # as a GAN fitted on class 0 only
+    with pytest.raises(ValueError, match=r"y has label\(s\) \[1\] that Drawer in a OneOf never saw in fit"):
+        OneOf([drawer, Identity()], weights=[0.0, 1.0]).augment(x, torch.tensor([0, 1, 0, 1]), rng=0)
 
 
 def test_a_child_that_changes_lengths_inside_compose_is_named_unless_it_is_the_last():
