@@ -258,15 +258,12 @@ def _check_save_folder(path: Path) -> None:
     ``config.json`` and ``model.safetensors`` (a Hugging Face model folder uses the same names)."""
     if path.exists() and not path.is_dir():
         raise ValueError(f"path {str(path)!r} is a file: Augmenter.save writes a folder")
-    config = path / "config.json"
-    if config.is_file():
+    if (path / "config.json").is_file():
         try:
-            ours = _is_config(serialization.read_json(config))
-        except ValueError:
-            ours = False
-        if not ours:
-            raise ValueError(f"{config} is not an aad augmenter config: {str(path)!r} holds another tool's "
-                             f"files, which a save would replace; save into another folder")
+            _read_config_json(path)
+        except ValueError as e:
+            raise ValueError(f"{e}; {str(path)!r} holds another tool's files, which a save would replace: "
+                             f"save into another folder") from None
 
 
 def _read_config(path: Path) -> dict:
