@@ -6,9 +6,13 @@ import shlex
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aad.cli import DATASET_HELP, add_data_options, load_dataset
 from aad.eval.presets import DEFAULT_DATASETS, MODALITIES, MODELS, PRESETS, Arm, balanced, build_presets
+
+if TYPE_CHECKING:
+    from aad.data import Dataset
 
 # --quick: the README's main command, all three modalities in minutes on 2 CPU cores.
 QUICK = {"shots": [10], "seeds": [0, 1, 2], "test_size": 1000}
@@ -77,28 +81,29 @@ def _models(args, modality: str, running: list[str]) -> list[str]:
     return [m for m in args.models if m in MODELS[modality]] or [MODELS[modality][0]]
 
 
-def _plan(args) -> list[tuple[str, str]]:
-    """(modality, dataset) pairs to run."""
+def _plan(args) -> list[tuple[str, str, Dataset | None]]:
+    """(modality, dataset name, the dataset if already loaded) to run: --dataset is read once, here,
+    to learn its modality (a large image folder takes a while); packaged defaults load when they run."""
     modality = args.modality
     if args.dataset is not None:
-        data_modality = load_dataset(args.dataset, args).modality
-        if modality not in (None, "all", data_modality):
-            raise ValueError(f"--dataset {args.dataset!r} is {data_modality} data, not {modality}")
-        return [(data_modality, args.dataset)]
+        data = load_dataset(args.dataset, args)
+        if modality not in (None, "all", data.modality):
+            raise ValueError(f"--dataset {args.dataset!r} is {data.modality} data, not {modality}")
+        return [(data.modality, args.dataset, data)]
     modalities = MODALITIES if modality in (None, "all") else (modality,)
-    return [(m, DEFAULT_DATASETS[m]) for m in modalities]
+    return [(m, DEFAULT_DATASETS[m], None) for m in modalities]
 
 
 def _augmenter_names(plan, names: list[str] | None) -> dict[str, list[str] | None]:
     """--augmenters per planned modality: each runs the names it has; a name no modality has is an error,
     and a modality with none of the names is left out."""
     if names is None:
-        return {modality: None for modality, _ in plan}
-    unknown = sorted(set(names) - {n for modality, _ in plan for n in PRESETS[modality]})
+        return {modality: None for modality, *_ in plan}
+    unknown = sorted(set(names) - {n for modality, *_ in plan for n in PRESETS[modality]})
     if unknown:
-        available = {modality: sorted(PRESETS[modality]) for modality, _ in plan}
+        available = {modality: sorted(PRESETS[modality]) for modality, *_ in plan}
         raise ValueError(f"--augmenters {unknown} are not preset augmenters; available: {available}")
-    return {modality: [n for n in names if n in PRESETS[modality]] for modality, _ in plan
+    return {modality: [n for n in names if n in PRESETS[modality]] for modality, *_ in plan
             if any(n in PRESETS[modality] and n != "none" for n in names) or names == ["none"]}
 
 
@@ -140,10 +145,11 @@ def run(args) -> int:
     plan = _plan(args)
     names = _augmenter_names(plan, args.augmenters)
     jobs, planned = [], {}   # every argument is checked here, before prepare_out makes or clears the folder
-    for modality, dataset in plan:
+    for modality, dataset, data in plan:
         if modality not in names:
             continue
-        data = load_dataset(dataset, args)
+        if data is None:
+            data = load_dataset(dataset, args)
         augmenters, skipped = build_presets(modality, args.quick, names[modality], classes=data.classes,
                                             device=args.device)
         if args.balance:

@@ -54,6 +54,16 @@ def test_steps_sets_every_downstream_models_budget(toy, tmp_path):
     assert {r["steps"] for r in rows} == {7} and {r["augmenter"] for r in rows} == {"none", "jitter"}
 
 
+def test_a_named_dataset_is_read_once(toy, monkeypatch, tmp_path):
+    reads = []
+    load = cli.load_dataset
+    monkeypatch.setattr(cli, "load_dataset", lambda name, args: reads.append(name) or load(name, args))
+    args = parse("--dataset", "toy-images", "--augmenters", "jitter", "--shots", "3", "--seeds", "0",
+                 "--steps", "3", "--quick", "--out", str(tmp_path / "run"), "--no-progress")
+    assert cli.run(args) == 0
+    assert reads == ["toy-images"]   # a user's folder of images is decoded once, not to learn its modality
+
+
 def test_repeats_reach_every_row_and_a_bad_count_is_named(toy, tmp_path):
     args = parse("--dataset", "toy-images", "--augmenters", "jitter", "--shots", "3", "--seeds", "0",
                  "--steps", "3", "--repeats", "2", "--quick", "--out", str(tmp_path / "run"), "--no-progress")
