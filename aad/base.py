@@ -17,7 +17,14 @@ from typing import Any, ClassVar
 import torch
 
 from aad import serialization
-from aad.checks import check_batch, check_class_indices, check_labels, check_path, infer_modality
+from aad.checks import (
+    check_batch,
+    check_class_indices,
+    check_device,
+    check_labels,
+    check_path,
+    infer_modality,
+)
 from aad.seeding import (
     as_generator,
     check_seed,
@@ -61,13 +68,23 @@ class Augmenter:
 
     def set_params(self, **params) -> Augmenter:
         valid = self._param_names()
-        for name, value in params.items():
+        for name in params:
             if name not in valid:
                 raise ValueError(f"{type(self).__name__} has no parameter {name!r}; valid: {valid}")
+        if "device" in params and self.is_fitted():
+            self._move_fitted(check_device(params["device"]))
+        for name, value in params.items():
             setattr(self, name, value)
         if "seed" in params:
             self._rng = None
         return self
+
+    def _move_fitted(self, device: torch.device) -> None:
+        """Move the fitted networks and tensors (attributes ending in ``_``) to ``device``: sampling runs
+        where the networks are, so ``set_params(device=...)`` after a fit must take them along."""
+        for name, value in list(vars(self).items()):
+            if name.endswith("_") and isinstance(value, (torch.nn.Module, torch.Tensor)):
+                setattr(self, name, value.to(device))
 
     def clone(self) -> Augmenter:
         """A new, unfitted augmenter with the same parameters and a fresh stream from the same seed."""
@@ -121,6 +138,8 @@ class Augmenter:
         if self.seed is not None:   # before a long fit, not at the first augment after it
             check_seed(self.seed)
         x = self._check_x(x)
+        if isinstance(x, torch.Tensor):   # a fit learns from the data, never into it: a graph would be
+            x = x.detach()                # backpropagated through again at every training step
         y = None if y is None else check_class_indices(check_labels(y, len(x)))
         self._fit(x, y)
         return self

@@ -119,3 +119,23 @@ def test_evaluate_runs_a_spectrogram_gan_arm_on_cuda():
     report = evaluate(clips, {"gan+specaugment": Arm([SpecAugment(), gan])}, shots=[3], seeds=[0], factor=1,
                       steps=3, device="cuda", progress=False)
     assert not any("error" in r for r in report.rows), [r.get("error") for r in report.rows]
+
+
+def test_functional_helpers_take_cpu_parameters_for_cuda_clips():
+    from aad.audio import functional as AF
+    from aad.eval.generative import inception_score
+    x, _ = audio_batch()
+    frames = AF.spec_augment_frames(x.shape[1])
+    no_spans = torch.zeros(len(x), 1, 2, dtype=torch.long)
+    warp = torch.tensor([[frames / 2, 1.0]] * len(x))
+    out = AF.spec_augment(x.cuda(), no_spans, no_spans, warp=warp)
+    assert out.device.type == "cuda" and torch.allclose(out.cpu(), AF.spec_augment(x, no_spans, no_spans, warp=warp),
+                                                        atol=1e-4)
+    assert AF.add_noise(x.cuda(), 10.0, torch.randn_like(x)).device.type == "cuda"
+    assert inception_score(torch.full((4, 2), 0.5).cuda()) == pytest.approx(1.0)
+
+
+def test_set_params_device_moves_a_fitted_gan_to_cuda():
+    x, y = image_batch()
+    gan = tiny_image_gan(device="cpu").fit(x, y)
+    assert gan.set_params(device="cuda").generate(y, rng=0).device.type == "cuda"

@@ -455,7 +455,7 @@ def add_noise(wave: Tensor, snr_db, noise: Tensor) -> Tensor:
     A silent clip gets no noise (its SNR is undefined): silence stays silence.
     """
     wave = check_audio(wave, "wave")
-    noise = check_audio(noise, "noise")
+    noise = check_audio(noise, "noise").to(wave.device)
     snr = per_clip(snr_db, len(wave), "snr_db", wave.device, low=-40.0001, high=120)
     if noise.shape != wave.shape:
         raise ValueError(f"noise must have the shape of wave {tuple(wave.shape)}, got {tuple(noise.shape)}")
@@ -546,16 +546,17 @@ def spec_augment(wave: Tensor, freq_spans: Tensor, time_spans: Tensor, warp: Ten
     wave = _check_wave(wave, n_fft, hop)
     spec = stft(_cover_end(wave, n_fft, hop), n_fft, hop)
     if warp is not None:
-        warp = _check_warp(warp, len(wave), spec.shape[-1])
+        warp = _check_warp(warp, len(wave), spec.shape[-1], spec.device)
         positions = time_warp_positions(spec.shape[-1], warp[:, 0], warp[:, 1])
         spec = phase_vocode(spec, positions, torch.ones_like(positions, dtype=torch.bool))
     spec = mask_spectrogram(spec, freq_spans, time_spans)
     return istft(spec, wave.shape[1], n_fft, hop)
 
 
-def _check_warp(warp, batch: int, frames: int) -> Tensor:
+def _check_warp(warp, batch: int, frames: int, device: torch.device) -> Tensor:
     """(centre, shift) ``[B, 2]`` with the centre a frame and centre + shift strictly inside the
-    clip's frames: the warp's two pieces each keep a frame (else the map divides by zero)."""
+    clip's frames: the warp's two pieces each keep a frame (else the map divides by zero). On ``device``,
+    the spectrogram's: the warped frame positions index it."""
     warp = torch.as_tensor(warp)
     if not warp.is_floating_point() or warp.shape != (batch, 2):
         raise ValueError(f"warp must be a float tensor [B, 2] of (centre, shift) frames with B = {batch}, "
@@ -564,7 +565,7 @@ def _check_warp(warp, batch: int, frames: int) -> Tensor:
     if not (centre.ge(0) & centre.le(frames - 1) & moved.gt(0) & moved.lt(frames - 1)).all():
         raise ValueError(f"warp must keep its centre in [0, {frames - 1}] and centre + shift in (0, {frames - 1}) "
                          f"(the clip's frames), got {warp.tolist()}")
-    return warp
+    return warp.to(device)
 
 
 def spec_augment_frames(length: int, n_fft: int = N_FFT, hop: int = HOP) -> int:

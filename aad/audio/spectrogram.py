@@ -35,10 +35,10 @@ class MelImage:
 
     def log_mel(self, wave: Tensor) -> Tensor:
         """Log mel power ``[B, n_mels, frames]``."""
-        window = torch.hann_window(self.n_fft, device=wave.device)
+        window = torch.hann_window(self.n_fft, device=wave.device, dtype=wave.dtype)   # float64 clips too
         spec = torch.stft(wave, self.n_fft, self.hop, window=window, center=True, return_complex=True)
         power = spec.real.square() + spec.imag.square()
-        mel = torch.einsum("bft,fm->bmt", power, self.filterbank(wave.device))
+        mel = torch.einsum("bft,fm->bmt", power, self.filterbank(wave.device).to(power.dtype))
         return torch.log(mel + EPS)
 
     @staticmethod

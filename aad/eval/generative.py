@@ -81,8 +81,8 @@ def precision_recall(real: Tensor, fake: Tensor, k: int = 3, max_samples: int = 
 def inception_score(probs: Tensor, eps: float = 1e-12) -> float:
     """exp(E_x KL(p(y|x) || p(y))) from class probabilities ``[N, C]``; in [1, C]."""
     probs = probs.double()
-    if probs.dim() != 2 or (probs < 0).any() or not torch.allclose(probs.sum(1), torch.ones(1, dtype=probs.dtype),
-                                                                    atol=1e-3):
+    ones = torch.ones((), dtype=probs.dtype, device=probs.device)
+    if probs.dim() != 2 or (probs < 0).any() or not torch.allclose(probs.sum(1), ones, atol=1e-3):
         raise ValueError("probs must be class probabilities [N, C] whose rows sum to 1 (softmax the logits)")
     probs = probs.clamp(min=eps)
     marginal = probs.mean(0, keepdim=True)

@@ -168,3 +168,17 @@ def test_resume_and_progress_must_be_bools(tmp_path, name):
     x, y = audio_batch()
     with pytest.raises(TypeError, match=f"{name} must be True or False, got 'False'"):
         tiny(checkpoint_dir=str(tmp_path), **{name: "False"}).fit(x, y)
+
+
+def test_data_that_requires_grad_fits_and_is_left_as_it_was():
+    # the discriminator's loss was backpropagated into x's graph: the second step failed
+    x, y = audio_batch()
+    x = x.clone().requires_grad_()
+    gan = tiny().fit(x, y)
+    assert x.grad is None and not gan.mel_mean_.requires_grad
+
+
+def test_log_mel_takes_float64_clips():
+    x, _ = audio_batch()
+    mel = MelImage(sample_rate=SR, n_fft=256, hop=128, n_mels=16)
+    assert torch.allclose(mel.log_mel(x.double()).float(), mel.log_mel(x), atol=1e-4)

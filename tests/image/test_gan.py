@@ -388,3 +388,29 @@ def test_a_hand_edited_network_shape_is_named_not_a_state_dict_error(tmp_path):
     (tmp_path / "config.json").write_text(json.dumps(config))
     with pytest.raises(ValueError, match="not a consistent save: its weights do not fit the networks"):
         Augmenter.load(tmp_path)
+
+
+def test_images_that_require_grad_fit_and_are_left_as_they_were():
+    # the discriminator's loss was backpropagated into x's graph: the second step failed
+    x, y = image_batch()
+    x = x.clone().requires_grad_()
+    tiny(steps=3, quality_threshold=0.5).fit(x, y)
+    assert x.grad is None
+
+
+def test_set_params_device_after_a_fit_moves_the_fitted_networks(monkeypatch):
+    # sampling runs where the generator is: a new device alone was silently ignored
+    import aad.base
+    x, y = image_batch()
+    gan = tiny(steps=2, quality_threshold=0.5).fit(x, y)
+    monkeypatch.setattr(aad.base, "check_device", lambda device: torch.device("meta"))
+    gan.set_params(device="meta")
+    assert {p.device.type for net in (gan.generator_, gan.filter_) for p in net.parameters()} == {"meta"}
+
+
+def test_set_params_refuses_a_missing_device_and_keeps_the_old_one():
+    x, y = image_batch()
+    gan = tiny(steps=2).fit(x, y)
+    with pytest.raises(ValueError, match="device is 'cuda:99'"):
+        gan.set_params(device="cuda:99")
+    assert gan.device == "cpu" and next(gan.generator_.parameters()).device.type == "cpu"
