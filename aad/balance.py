@@ -1,4 +1,5 @@
-"""Class balancing with a generator: top up every class to the largest class's count (or a target).
+"""Class balancing: top up every class to the largest class's count (or a target), with samples a
+generator draws or with augmented copies of the class's own samples.
 
 Modality-neutral: works for tensors (images ``[B, C, H, W]``, audio ``[B, T]``) and lists of strings.
 """
@@ -9,6 +10,7 @@ from numbers import Integral
 import torch
 from torch import Tensor
 
+from aad.base import Augmenter
 from aad.checks import check_class_indices, check_int, check_labels
 
 
@@ -42,16 +44,18 @@ def top_up(x, y, generator, target: int | None = None, *, num_classes: int | Non
 
     Args:
         x, y: the data (a tensor batch or a list of strings) and its int64 labels ``[B]``.
-        generator: a fitted generative Augmenter (``generate(labels, rng=)``), or any callable
+        generator: what makes the new samples: a fitted generative Augmenter (``generate(labels)``);
+            a transform Augmenter, which augments the class's own samples, each in turn from a
+            random order (random oversampling with augmentation); or any callable
             ``labels -> samples`` returning one sample per label.
         target: samples per class after topping up; classes already at or above it get none.
         num_classes: number of classes, to top up classes absent from ``y`` too (by default only
-            the classes in ``y``).
-        rng: passed to ``generator.generate``.
+            the classes in ``y``; a transform cannot make a class from nothing).
+        rng: an int seed or torch.Generator for an Augmenter's draws (default: its own stream).
 
     Returns:
-        ``(x_new, y_new)``: only the generated samples and their labels (empty when balanced);
-        use ``balance`` for the data with them appended.
+        ``(x_new, y_new)``: only the new samples and their labels (empty when balanced); use
+        ``balance`` for the data with them appended.
     """
     if not isinstance(x, (Tensor, list, tuple)):   # a numpy batch would become a list of mixed types
         raise TypeError(f"x must be a tensor or a list (of texts or clips), got {type(x).__name__}; "
@@ -62,7 +66,11 @@ def top_up(x, y, generator, target: int | None = None, *, num_classes: int | Non
     labels = shortfall(y, target, num_classes)
     if len(labels) == 0:
         return (x[:0] if isinstance(x, Tensor) else []), labels
-    if hasattr(generator, "generate"):
+    if isinstance(generator, Augmenter) and not generator.generative:
+        x_new = _augmented_copies(x, y, labels, generator, rng)
+    elif hasattr(generator, "generate"):
+        if isinstance(generator, Augmenter):
+            _check_numbering(y, generator)
         try:
             x_new = generator.generate(labels, rng=rng)
         except ValueError as e:   # its message names "y", the labels built here, not the caller's y
@@ -75,6 +83,34 @@ def top_up(x, y, generator, target: int | None = None, *, num_classes: int | Non
         x_new = generator(labels)
     _check_generated(x, x_new, len(labels))
     return x_new, labels
+
+
+def _check_numbering(y: Tensor, generator: Augmenter) -> None:
+    """A generator fitted on fewer classes than ``y`` holds numbers them otherwise: a folder of classes
+    that gained one ("eight" before "one") shifts every index, and it would fill "eight" with "one"s."""
+    known = generator._num_classes()
+    if known is not None and len(y) and int(y.max()) >= known:
+        raise ValueError(f"y has label {int(y.max())}, but generator was fitted on {known} classes (0 to "
+                         f"{known - 1}): are the classes numbered as when it was fitted? Refit it on this data")
+
+
+def _augmented_copies(x, y: Tensor, labels: Tensor, augmenter: Augmenter, rng):
+    """One augmented copy of a sample of each label's class: the class's samples in a random order,
+    cycled, so every sample is used before any is used twice."""
+    g = augmenter.generator(rng)
+    sources = []
+    for c in labels.unique().tolist():
+        members = torch.nonzero(y.cpu() == c).flatten()
+        if not len(members):
+            raise ValueError(f"class {c} has no sample in y for {type(augmenter).__name__} to augment: a transform "
+                             f"cannot make a class from nothing (top up absent classes with a generator)")
+        need = int((labels == c).sum())
+        order = torch.cat([members[torch.randperm(len(members), generator=g)]
+                           for _ in range(-(-need // len(members)))])
+        sources.append(order[:need])
+    source = torch.cat(sources)
+    picked = x[source.to(x.device)] if isinstance(x, Tensor) else [x[i] for i in source.tolist()]
+    return augmenter.augment(picked, labels.to(y.device), rng=g)
 
 
 def _check_generated(x, x_new, n: int) -> None:

@@ -132,4 +132,49 @@ def test_a_class_the_generator_never_saw_is_named_as_balancing_needs_it():
     gan = ConditionalGAN(steps=1, g_width=4, d_width=4, progress=False, seed=0).fit(x, y)
     with pytest.raises(ValueError, match=r"cannot draw the classes \[1, 2, 3\] that topping up needs "
                                          r"\(num_classes=4\): y labels must be in \[0, 2\]"):
-        balance(x, torch.tensor([0, 0, 0, 1, 2, 3]), gan, num_classes=4)
+        balance(x, torch.tensor([0, 0, 0, 1, 2, 2]), gan, num_classes=4)
+
+
+def test_labels_beyond_the_generators_classes_are_refused_even_where_no_top_up_is_needed():
+    # a folder that gained a class ("eight" sorts first) renumbers the others: "eight" got "one"s
+    x, y = torch.rand(6, 1, 4, 4), torch.tensor([0, 0, 1, 1, 2, 2])
+    generator = ClassMeans().fit(x, y)
+    with pytest.raises(ValueError, match=r"y has label 3, but generator was fitted on 3 classes .* numbered"):
+        balance(torch.rand(7, 1, 4, 4), torch.tensor([0, 1, 2, 3, 3, 3, 3]), generator)
+
+
+def test_a_transform_tops_up_with_copies_of_the_classs_own_samples_each_used_in_turn():
+    from aad import Augmenter
+
+    class Tag(Augmenter):   # marks each copy, so its source can be read back
+        modality = "image"
+
+        def __init__(self, seed=None):
+            self.seed = seed
+
+        def _augment(self, x, y, g):
+            return x + 0.5
+
+    x, y = torch.arange(7.0).view(7, 1, 1, 1) / 10, torch.tensor([0, 0, 0, 0, 0, 1, 1])
+    x_all, y_all = balance(x, y, Tag(), rng=0)
+    assert y_all.tolist() == [0] * 5 + [1] * 5
+    sources = ((x_all[7:].flatten() - 0.5) * 10).round().tolist()
+    assert sorted(sources) in ([5, 5, 6], [5, 6, 6])
+    assert sorted(sources[:2]) == [5, 6]                   # both are used before either twice
+    assert torch.equal(balance(x, y, Tag(), rng=0)[0], x_all)  # seeded
+
+
+def test_a_text_transform_balances_a_list_of_texts():
+    from aad.text import RandomSwap
+
+    texts, y = ["a b c d"] * 4 + ["e f g"], [0, 0, 0, 0, 1]
+    x_all, y_all = balance(texts, y, RandomSwap(seed=0))
+    assert y_all.tolist() == [0] * 4 + [1] * 4 and texts == ["a b c d"] * 4 + ["e f g"]
+    assert all(sorted(t.split()) == ["e", "f", "g"] for t in x_all[5:])
+
+
+def test_a_transform_cannot_fill_an_absent_class():
+    from aad.image import RandomAffine
+
+    with pytest.raises(ValueError, match="class 2 has no sample in y for RandomAffine"):
+        balance(torch.rand(3, 1, 8, 8), torch.tensor([0, 0, 1]), RandomAffine(), num_classes=3)
