@@ -113,6 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                    help="constructor argument (JSON value), repeatable, e.g. --param steps=2000")
     p.add_argument("--shots", type=positive_int, help="fit on k samples per class of the training split")
+    p.add_argument("--all", action="store_true",
+                   help="fit on every sample; by default the test split `aad evaluate` scores on is held out")
     p.add_argument("--seed", type=seed_int, default=0,
                    help="seeds the augmenter and the --shots draw; the train/test split is the dataset's own")
     p.add_argument("--out", required=True, type=Path, help="folder for the saved augmenter")
@@ -166,11 +168,17 @@ def parse_params(pairs: list[str]) -> dict:
             raise ValueError(f"--param expects KEY=VALUE, got {pair!r}")
         if key == "seed":   # two ways to seed, one silently winning, would be one too many
             raise ValueError("--param seed: pass --seed instead")
+        if value in PYTHON_CONSTANTS:   # the README's Python spelling: progress=False, not the string 'False'
+            params[key] = PYTHON_CONSTANTS[value]
+            continue
         try:
             params[key] = nested_augmenters(json.loads(value), f"--param {key}")
         except json.JSONDecodeError:
             params[key] = value
     return params
+
+
+PYTHON_CONSTANTS = {"True": True, "False": False, "None": None}
 
 
 def nested_augmenters(value, name: str):
@@ -222,19 +230,19 @@ def build_augmenter(cls, params: dict):
 
 
 def run_fit(args) -> int:
-    from aad.eval.presets import with_label_names
+    from aad.eval.presets import for_data
     from aad.serialization import write_json
 
     dataset_name, default_class = DEFAULTS[args.modality]
     dataset = load_dataset(args.dataset or dataset_name, args)
     if dataset.modality != args.modality:
         raise ValueError(f"--dataset {dataset.name} is {dataset.modality}, not {args.modality}")
-    train, _ = dataset.split()   # the split `aad evaluate` uses: its test half stays unseen
+    train = dataset if args.all else dataset.split()[0]   # the split `aad evaluate` uses: its test part stays unseen
     if args.shots is not None:
         train = train.kshot(train.check_shots(args.shots, "--shots"), seed=args.seed)
     cls = resolve_augmenter_class(args.augmenter or default_class, args.modality)
     params = {"seed": args.seed, **parse_params(args.param)}
-    augmenter = with_label_names(build_augmenter(cls, params), dataset.classes)
+    augmenter = for_data(build_augmenter(cls, params), dataset)
     _check_out(args.out, args.overwrite)
     print(f"fitting {augmenter!r} on {len(train)} samples of {dataset.name}", file=sys.stderr)
     augmenter.fit(train.x, train.y)
@@ -287,7 +295,7 @@ def run_augment(args) -> int:
     import torch
 
     from aad.audio.functional import fit_length
-    from aad.eval.presets import with_label_names
+    from aad.eval.presets import for_data
     from aad.export import save_before_after
 
     dataset = load_dataset(args.dataset, args)
@@ -297,7 +305,7 @@ def run_augment(args) -> int:
         _check_fitted_classes(Path(args.model), dataset)
     else:
         cls = resolve_augmenter_class(args.model, dataset.modality)
-        augmenter = with_label_names(build_augmenter(cls, parse_params(args.param)), dataset.classes)
+        augmenter = for_data(build_augmenter(cls, parse_params(args.param)), dataset)
         _check_modality(augmenter, args.model, dataset)
     _check_out(args.out, args.overwrite, model=Path(args.model) if Path(args.model).is_dir() else None)
     n = min(16, len(dataset)) if args.n is None else args.n

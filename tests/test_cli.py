@@ -19,6 +19,9 @@ def test_version(capsys):
 def test_parse_params_reads_json_values():
     assert parse_params(["steps=200", "mix=0.5", "name=abc", "sizes=[1,2]"]) == \
         {"steps": 200, "mix": 0.5, "name": "abc", "sizes": [1, 2]}
+    # Python's spellings too: progress=False was the truthy string 'False'
+    assert parse_params(["progress=False", "resume=True", "quality_threshold=None", "a=false"]) == \
+        {"progress": False, "resume": True, "quality_threshold": None, "a": False}
     with pytest.raises(ValueError, match="KEY=VALUE"):
         parse_params(["steps"])
     with pytest.raises(ValueError, match="--param seed: pass --seed instead"):   # one of them won silently
@@ -332,3 +335,30 @@ def test_an_out_folder_that_cannot_be_made_is_named_before_the_work(tmp_path, ca
     assert main(tiny_gan_argv(tmp_path / "file" / "gan")) == 2
     err = capsys.readouterr().err
     assert "--out" in err and "cannot be a folder" in err
+
+
+def test_fit_a_spectrogram_gan_on_a_folder_of_8khz_clips_of_their_own_length(tmp_path, capsys):
+    # --sample-rate and --clip-seconds reached the data but not the GAN: "16000 samples expected"
+    import numpy as np
+    import soundfile
+
+    time = np.arange(2400) / 8000
+    for label, hz in (("low", 300), ("high", 1200)):
+        (tmp_path / "clips" / label).mkdir(parents=True)
+        for i in range(3):
+            soundfile.write(tmp_path / "clips" / label / f"{i}.wav", 0.3 * np.sin(2 * np.pi * hz * (1 + i / 20) * time), 8000)
+    argv = ["fit", "audio", "--dataset", str(tmp_path / "clips"), "--sample-rate", "8000", "--clip-seconds", "0.3",
+            "--param", "steps=1", "--param", "n_fft=256", "--param", "hop=64", "--param", "n_mels=16",
+            "--param", "griffin_lim_iters=2", "--param", "progress=False", "--out", str(tmp_path / "gan")]
+    assert main(argv) == 0, capsys.readouterr().err
+    config = json.loads((tmp_path / "gan" / "config.json").read_text())["params"]
+    assert (config["sample_rate"], config["clip_seconds"]) == (8000, 0.3)
+
+
+def test_fit_holds_out_the_test_split_unless_all_is_given(tmp_path, capsys):
+    argv = ["fit", "image", "--dataset", "digits", "--augmenter", "RandomAffine"]
+    assert main([*argv, "--out", str(tmp_path / "a")]) == 0
+    assert main([*argv, "--all", "--out", str(tmp_path / "b")]) == 0
+    held_out, every = (int(line.split(" on ")[1].split()[0]) for line in capsys.readouterr().err.splitlines()
+                       if line.startswith("fitting"))
+    assert every == len(aad.data.load("digits")) > held_out

@@ -150,7 +150,7 @@ def run(args) -> int:
             continue
         if data is None:
             data = load_dataset(dataset, args)
-        augmenters, skipped = build_presets(modality, args.quick, names[modality], classes=data.classes,
+        augmenters, skipped = build_presets(modality, args.quick, names[modality], data=data,
                                             device=args.device)
         if args.balance:
             augmenters = {name: balanced(augmenter) for name, augmenter in augmenters.items()}

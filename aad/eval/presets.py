@@ -164,10 +164,10 @@ MODELS = {"image": ("cnn",), "text": ("bag", "minilm"), "audio": ("cnn",)}
 
 
 def build_presets(modality: str, quick: bool, names: list[str] | None = None,
-                  classes=None, device: str = "cpu") -> tuple[dict, dict]:
-    """(augmenters by name, {name: reason} for those that could not be built). ``classes``: the
-    dataset's class names, given to augmenters that condition on them (``label_names``); ``device``:
-    where the learned augmenters (GANs, the masked LM) fit and draw."""
+                  data=None, device: str = "cpu") -> tuple[dict, dict]:
+    """(augmenters by name, {name: reason} for those that could not be built). ``data``: the Dataset
+    they will run on, whose class names, sample rate and clip length they are given (``for_data``);
+    ``device``: where the learned augmenters (GANs, the masked LM) fit and draw."""
     table = PRESETS[modality]
     unknown = sorted(set(names or []) - set(table))
     if unknown:
@@ -175,22 +175,48 @@ def build_presets(modality: str, quick: bool, names: list[str] | None = None,
     built, skipped = {}, {}
     for name in names or [n for n in table if not (quick and n in FULL_ONLY)]:
         try:
-            built[name] = on_device(with_label_names(table[name](quick), classes), device)
+            augmenter = table[name](quick)
+            built[name] = on_device(augmenter if data is None else for_data(augmenter, data), device)
         except (ImportError, AttributeError, TypeError) as e:
             skipped[name] = f"{type(e).__name__}: {e}"
     built.setdefault("none", None)
     return built, skipped
 
 
-def with_label_names(augmenter, classes):
-    """``augmenter``, given the dataset's class names as ``label_names`` where it takes them and has
-    none: a masked LM fine-tuned with "negative" before each text can use what the word means to
-    it; "label 0" it learns from the few texts alone."""
+def for_data(augmenter, data):
+    """``augmenter`` (each part of an ``Arm``, each child of a composition) told what it cannot learn
+    from the samples alone, where it takes it and was left at its default:
+    - the class names, as ``label_names``: a masked LM fine-tuned with "negative" before each text can
+      use what the word means to it; "label 0" it learns from the few texts alone;
+    - an audio dataset's ``sample_rate``, and its clips' length as ``clip_seconds``: a spectrogram GAN
+      or SpecAugment set for 16 kHz misreads 8 kHz clips, and a user's own clips are rarely 1 s long.
+    """
+    import inspect
+
     from aad.base import Augmenter
-    if classes and isinstance(augmenter, Augmenter) and "label_names" in augmenter._param_names() \
-            and augmenter.label_names is None:
-        augmenter.set_params(label_names=list(classes))
+    known = {"label_names": list(data.classes) if data.classes else None}
+    if data.modality == "audio" and data.sample_rate:
+        known.update(sample_rate=data.sample_rate, clip_seconds=data.x.shape[1] / data.sample_rate)
+    for part in _members(augmenter):
+        if not isinstance(part, Augmenter):
+            continue
+        defaults = inspect.signature(type(part).__init__).parameters
+        given = {name: value for name, value in known.items() if value is not None and name in defaults
+                 and getattr(part, name) == defaults[name].default}
+        if given:
+            part.set_params(**given)
     return augmenter
+
+
+def _members(augmenter) -> list:
+    """``augmenter`` and everything it is made of: an ``Arm``'s parts, a composition's children."""
+    from aad.compose import _Composite
+    members = []
+    for part in augmenter.parts if isinstance(augmenter, Arm) else [augmenter]:
+        members.append(part)
+        if isinstance(part, _Composite):
+            members.extend(m for child in part._children() for m in _members(child))
+    return members
 
 
 def on_device(augmenter, device: str):

@@ -6,7 +6,15 @@ import pytest
 from aad.eval import main as cli
 from aad.eval.harness import arm_config
 from aad.eval.presets import PRESETS, build_presets
-from tests.eval.helpers import AudioGain, Broken, ClassMeans, Jitter, audio_dataset, image_dataset
+from tests.eval.helpers import (
+    AudioGain,
+    Broken,
+    ClassMeans,
+    Jitter,
+    audio_dataset,
+    image_dataset,
+    text_dataset,
+)
 
 
 @pytest.fixture
@@ -127,9 +135,25 @@ def test_presets_that_condition_on_labels_get_the_class_names(monkeypatch):
     from aad.text import MaskedLMReplace
 
     monkeypatch.setitem(PRESETS["text"], "named", lambda q: MaskedLMReplace(label_names=["-", "+"]))
-    built, _ = build_presets("text", True, ["mlm-replace", "named", "random-swap"], classes=("bad", "good"))
-    assert built["mlm-replace"].label_names == ["bad", "good"], "the dataset's names, not 'label 0'"
+    built, _ = build_presets("text", True, ["mlm-replace", "named", "random-swap"], data=text_dataset())
+    assert built["mlm-replace"].label_names == ["neg", "pos"], "the dataset's names, not 'label 0'"
     assert built["named"].label_names == ["-", "+"], "names a preset sets are its own"
+
+
+def test_audio_presets_take_the_datasets_rate_and_clip_length_at_every_depth(monkeypatch):
+    # a user's 8 kHz clips of 0.2 s: the spectrogram GAN's arm failed on "16000 samples expected"
+    from aad.audio import SpecAugment
+
+    monkeypatch.setitem(PRESETS["audio"], "own-rate", lambda q: SpecAugment(sample_rate=22050))
+    built, _ = build_presets("audio", True, ["spec-gan+stretch+specaugment", "own-rate"], data=audio_dataset())
+    stretch_specaugment, gan = built["spec-gan+stretch+specaugment"].parts
+    assert (gan.sample_rate, gan.clip_seconds) == (8000, 0.2)
+    assert stretch_specaugment.augmenters[1].sample_rate == 8000, "a child of the Compose too"
+    assert built["own-rate"].sample_rate == 22050, "a rate the preset sets is its own"
+    at_the_defaults = audio_dataset(n_per_class=2, t=16000, sample_rate=16000)   # spoken-digits' rate and length
+    arm = build_presets("audio", True, ["spec-gan+stretch+specaugment"], data=at_the_defaults)[0]
+    preset = PRESETS["audio"]["spec-gan+stretch+specaugment"](True)
+    assert arm_config(arm["spec-gan+stretch+specaugment"]) == arm_config(preset), "recorded rows and fits still match"
 
 
 def test_balance_makes_every_arm_fill_the_classes_the_imbalance_protocol_cut(toy, tmp_path):
