@@ -11,6 +11,7 @@ from aad.image.transforms import (
     RandomHorizontalFlip,
     RandomMorphology,
     RandomVerticalFlip,
+    Warp,
 )
 
 __all__ = [
@@ -24,4 +25,5 @@ __all__ = [
     "RandomHorizontalFlip",
     "RandomMorphology",
     "RandomVerticalFlip",
+    "Warp",
 ]

@@ -133,6 +133,38 @@ def elastic(images: Tensor, displacement: Tensor, fill: float = 0.0, mode: str =
     return _sample(work, grid, fill, mode).to(images.dtype)
 
 
+def identity_points(images: Tensor) -> Tensor:
+    """``[B, H, W, 2]``: every pixel centre's normalised (x, y), the starting point of ``warp``'s maps."""
+    b, _, h, w = _images(images).shape
+    return torch.stack(pixel_centres(h, w, _working(images)), dim=-1).expand(b, h, w, 2)
+
+
+def affine_points(matrices: Tensor, points: Tensor) -> Tensor:
+    """Where ``affine`` reads each of ``points`` ``[B, H, W, 2]`` (normalised x, y) from."""
+    matrices = matrices.to(points.device, points.dtype)
+    return torch.einsum("bij,bhwj->bhwi", matrices[:, :, :2], points) + matrices[:, None, None, :, 2]
+
+
+def elastic_points(displacement: Tensor, points: Tensor) -> Tensor:
+    """Where ``elastic`` reads each of ``points`` from: the point moved by the field (``[B, H, W, 2]``
+    in pixels, given at the pixel centres) read there bilinearly; exact at the pixel centres."""
+    _, h, w, _ = displacement.shape
+    scale = torch.tensor([2 / w, 2 / h], device=points.device, dtype=points.dtype)
+    field = (displacement.to(points.device, points.dtype) * scale).permute(0, 3, 1, 2)
+    moved = F.grid_sample(field, points, mode="bilinear", padding_mode="border", align_corners=False)
+    return points + moved.permute(0, 2, 3, 1)
+
+
+def warp(images: Tensor, points: Tensor, fill: float = 0.0, mode: str = "bicubic") -> Tensor:
+    """Read each output pixel of ``images`` at its point ``[B, H, W, 2]`` (normalised x, y): one
+    resampling for any chain of ``*_points`` maps. Bicubic overshoots at edges: clamped to [0, 1]."""
+    if mode not in ("bilinear", "bicubic", "nearest"):
+        raise ValueError(f"mode must be 'bilinear', 'bicubic' or 'nearest', got {mode!r}")
+    work = _working(_images(images))
+    out = _sample(work, points.to(work.device, work.dtype), fill, mode)
+    return (out.clamp(0, 1) if mode == "bicubic" else out).to(images.dtype)
+
+
 def _working(images: Tensor) -> Tensor:
     """Half-precision images warped in float32: the CPU's grid_sample gives NaNs or crashes on them
     (torch 2.11, from ~180 px), and a half-precision grid misplaces pixels by up to half a pixel."""
@@ -226,12 +258,16 @@ __all__ = [
     "affine",
     "affine_grid",
     "affine_matrices",
+    "affine_points",
     "box_from_area",
     "elastic",
     "elastic_displacement",
+    "elastic_points",
     "erase",
     "flip",
     "gaussian_blur_matrix",
     "gaussian_noise",
+    "identity_points",
     "morphology",
+    "warp",
 ]

@@ -13,6 +13,7 @@ from aad.image import (
     RandomHorizontalFlip,
     RandomMorphology,
     RandomVerticalFlip,
+    Warp,
 )
 from tests.cases import Case, image_batch
 
@@ -42,6 +43,8 @@ CASES = [
     Case("RandomErasing", lambda seed: RandomErasing(p=0.8, seed=seed), image_batch),
     Case("RandomErasing-noise", lambda seed: RandomErasing(value="random", p=1.0, seed=seed), rgb_batch),
     Case("ElasticDistortion", lambda seed: ElasticDistortion(sigma=2.0, seed=seed), image_batch),
+    Case("Warp", lambda seed: Warp([RandomAffine(shear=(-10, 10)), ElasticDistortion(sigma=2.0, p=0.5)], seed=seed),
+         rgb_batch),
     Case("RandomMorphology", lambda seed: RandomMorphology(seed=seed), image_batch),
     Case("RandomMorphology-rgb", lambda seed: RandomMorphology(strength=(-1, 1), kernel=5, p=0.6, seed=seed),
          rgb_batch),

@@ -13,6 +13,7 @@ from aad.image import (
     RandomHorizontalFlip,
     RandomMorphology,
     RandomVerticalFlip,
+    Warp,
 )
 from aad.image import functional as Fn
 
@@ -336,3 +337,78 @@ def test_transforms_of_different_kinds_seeded_alike_draw_apart():
     horizontal, vertical = flipped(RandomHorizontalFlip), flipped(RandomVerticalFlip)
     assert 0.3 < (horizontal != vertical).float().mean() < 0.7, "independent choices differ about half the time"
     assert torch.equal(horizontal, flipped(RandomHorizontalFlip)), "one kind and seed still repeat"
+
+
+# ---- Warp: geometric transforms chained into one resampling ---------------------------------------
+def ramp_images(b=4, size=28):
+    """Linear in x and y: bilinear reads of it are exact, so one read and two agree inside the image."""
+    t = torch.linspace(0.1, 0.9, size)
+    return (0.5 * t[None, :] + 0.5 * t[:, None]).expand(b, 1, size, size).contiguous()
+
+
+def stroke_images(b=8, size=28):
+    """Digit-like: 2-pixel bars at full ink on black, no grey."""
+    x = torch.zeros(b, 1, size, size)
+    x[:, :, 6:22, 13:15] = 1.0
+    x[:, :, 6:8, 9:19] = 1.0
+    return x
+
+
+def grey_share(x):
+    ink = x > 0.1
+    return float((ink & (x < 0.9)).sum() / ink.sum())
+
+
+def test_a_warp_of_affine_then_elastic_is_the_two_applied_in_turn_read_once():
+    x = ramp_images()
+    affine, elastic = RandomAffine(degrees=5, translate=0.02, scale=(0.95, 1.05)), ElasticDistortion(alpha=(1, 1.5))
+    warp = Warp([affine, elastic], interpolation="bilinear")
+    params = warp.make_params(len(x), tuple(x.shape[1:]), torch.Generator().manual_seed(0))
+    (_, affine_params), (_, elastic_params) = params["steps"]
+    in_turn = elastic.apply(affine.apply(x, affine_params), elastic_params)
+    inner = (slice(None), slice(None), slice(5, 23), slice(5, 23))   # away from the fill at the borders
+    assert torch.allclose(warp.apply(x, params)[inner], in_turn[inner], atol=1e-5)
+
+
+def test_warp_read_once_bicubic_keeps_strokes_sharp():
+    x, g = stroke_images(), torch.Generator
+    shape_warps = [RandomAffine(shear=(-15.0, 15.0), aspect=(0.75, 1.33)), ElasticDistortion()]
+    twice_bilinear = Warp(shape_warps, interpolation="bilinear")   # the same maps, read as Compose would...
+    params = twice_bilinear.make_params(len(x), tuple(x.shape[1:]), g().manual_seed(0))
+    (_, affine_params), (_, elastic_params) = params["steps"]
+    blurred = shape_warps[1].apply(shape_warps[0].apply(x, affine_params), elastic_params)   # ...in two reads
+    sharp = Warp(shape_warps).apply(x, params)
+    assert grey_share(sharp) < grey_share(blurred) - 0.1
+    assert 0 <= sharp.min() and sharp.max() <= 1   # bicubic overshoot is clamped
+
+
+def test_each_warp_keeps_its_own_p_and_an_unwarped_image_is_unchanged():
+    x = torch.rand(6, 1, 9, 9)
+    assert torch.allclose(Warp([RandomAffine(p=0.0)], interpolation="bilinear").augment(x, rng=0), x, atol=1e-6)
+    half = Warp([RandomAffine(degrees=(40, 50), p=0.5)], interpolation="bilinear").augment(x, rng=1)
+    unchanged = [torch.allclose(a, b, atol=1e-6) for a, b in zip(half, x)]
+    assert 0 < sum(unchanged) < len(x)
+
+
+def test_warp_is_seeded_saved_and_loaded(tmp_path):
+    from aad import Augmenter
+
+    x = stroke_images()
+    warp = Warp([RandomAffine(shear=(-15.0, 15.0)), ElasticDistortion()], seed=3)
+    warp.save(tmp_path / "warp")
+    loaded = Augmenter.load(tmp_path / "warp")
+    assert torch.equal(loaded.augment(x, rng=5), warp.augment(x, rng=5))
+    assert not torch.equal(warp.augment(x, rng=5), warp.augment(x, rng=6))
+
+
+@pytest.mark.parametrize("warp, error, match", [
+    (Warp([RandomErasing()]), TypeError, r"warps\[0\] must be a geometric transform .* got RandomErasing"),
+    (Warp([]), TypeError, "warps must be a non-empty list"),
+    (Warp(RandomAffine()), TypeError, "warps must be a non-empty list"),
+    (Warp([RandomAffine(fill=0.5)]), ValueError, r"warps\[0\] \(RandomAffine\) has fill 0.5, Warp has 0.0"),
+    (Warp([RandomAffine()], interpolation="cubic"), ValueError, "interpolation must be"),
+    (Warp([RandomAffine(degrees=(5, -5))]), ValueError, "degrees"),
+])
+def test_bad_warps_are_named(warp, error, match):
+    with pytest.raises(error, match=match):
+        warp.augment(torch.rand(2, 1, 8, 8))
