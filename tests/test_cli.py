@@ -109,7 +109,8 @@ def test_counts_labels_and_seeds_are_checked_when_parsed(argv, match, tmp_path, 
 
 def test_fit_names_shots_beyond_the_smallest_class(tmp_path, capsys):
     assert main(["fit", "image", "--dataset", "digits", "--shots", "100000", "--out", str(tmp_path / "o")]) == 2
-    assert "--shots must be an int in [1, " in capsys.readouterr().err   # it said "k must be"
+    assert "--shots must be an int in [1, " in (err := capsys.readouterr().err)   # it said "k must be"
+    assert "smallest class of the training split of digits" in err   # not of the whole folder
 
 
 def test_fit_checks_parameters_before_saving(tmp_path, capsys):

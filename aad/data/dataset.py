@@ -126,8 +126,9 @@ class Dataset:
         k = self.check_shots(k)
         return self.subsample_classes({c: k for c in range(self.num_classes)}, seed=seed)
 
-    def check_shots(self, k, name: str = "k") -> int:
-        """``k`` as an int, checked to be a k-shot size every class can give; errors name ``name``."""
+    def check_shots(self, k, name: str = "k", part: str = "") -> int:
+        """``k`` as an int, checked to be a k-shot size every class can give; errors name ``name``, and
+        ``part`` (e.g. "training split") says which part of the dataset this one is."""
         counts = self.class_counts()
         empty = [self.classes[c] for c in range(self.num_classes) if counts[c] == 0]
         if empty:
@@ -135,8 +136,9 @@ class Dataset:
                              f"classes {empty} have none")
         if isinstance(k, bool) or not isinstance(k, Integral) or not 1 <= k <= int(counts.min()):
             smallest = self.classes[int(counts.argmin())]
+            whole = f"the {part} of " if part else ""
             raise ValueError(f"{name} must be an int in [1, {int(counts.min())}] (the size of the smallest "
-                             f"class of {self.name or 'the data'}, {smallest!r}), got {k!r}")
+                             f"class of {whole}{self.name or 'the data'}, {smallest!r}), got {k!r}")
         return int(k)
 
     def subsample_classes(self, counts: Mapping[int | str, int] | int, seed: int = 0) -> Dataset:

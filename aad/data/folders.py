@@ -5,6 +5,7 @@ import csv
 import numbers
 import os
 import re
+import sys
 import unicodedata
 import warnings
 from pathlib import Path
@@ -68,13 +69,14 @@ def from_folder(path: str | Path, modality: str | None = None, image_size: int |
 
 
 def from_path(path: str | Path, *, text_col: str = "text", label_col: str = "label",
-              image_size: int | tuple[int, int] | None = None, sample_rate: int = 16_000,
-              clip_seconds: float = 1.0) -> Dataset:
+              modality: str | None = None, image_size: int | tuple[int, int] | None = None,
+              sample_rate: int = 16_000, clip_seconds: float = 1.0) -> Dataset:
     """Your own data at ``path``: a ``.csv`` file goes to ``from_csv`` with ``text_col`` and
     ``label_col``; a folder of class subfolders to ``from_folder`` with the other options."""
     path = check_path(path, "path")
     if path.is_dir():
-        return from_folder(path, image_size=image_size, sample_rate=sample_rate, clip_seconds=clip_seconds)
+        return from_folder(path, modality, image_size=image_size, sample_rate=sample_rate,
+                           clip_seconds=clip_seconds)
     if path.is_file() and path.suffix.lower() in (".csv", ".tsv"):
         return from_csv(path, text_col=text_col, label_col=label_col)
     if path.is_file():
@@ -86,8 +88,9 @@ def from_csv(path: str | Path, text_col: str, label_col: str, name: str | None =
              encoding: str = "utf-8-sig", delimiter: str | None = None) -> Dataset:
     """Texts and labels from two columns of a CSV file with a header.
 
-    Classes are sorted numerically when every label is an integer ("2" < "10"), else alphabetically.
-    Rows with an empty text or label are dropped; texts are kept as written (whitespace stripped).
+    Classes are sorted numerically when every label is a number ("2" < "10"), else alphabetically.
+    Rows with an empty text or label are dropped, with a warning; texts are kept as written
+    (whitespace stripped).
     ``encoding`` defaults to UTF-8 with or without a byte-order mark (Excel's "CSV UTF-8").
     ``delimiter`` None sniffs ",", ";" or tab from the first 8 KB (preferring one whose header holds
     both columns), falling back to ",".
@@ -128,8 +131,9 @@ def from_csv(path: str | Path, text_col: str, label_col: str, name: str | None =
 
 def _text_rows(reader: csv.DictReader, text_col: str, label_col: str, path: Path) -> list[tuple[str, str]]:
     """(text, label) of each row that has both. A row with more fields than the header is refused: an
-    unquoted delimiter in a text shifts the label, which would silently make up a class."""
-    rows = []
+    unquoted delimiter in a text shifts the label, which would silently make up a class. Rows without
+    one are dropped, with a warning that counts them."""
+    rows, dropped = [], []
     for r in reader:
         extra = [v for v in r.get(None) or [] if v.strip()]  # DictReader keeps fields past the header under None
         if extra:
@@ -138,6 +142,11 @@ def _text_rows(reader: csv.DictReader, text_col: str, label_col: str, path: Path
                              f"delimiter {reader.reader.dialect.delimiter!r}")
         if (r[text_col] or "").strip() and (r[label_col] or "").strip():
             rows.append((r[text_col].strip(), r[label_col].strip()))
+        else:
+            dropped.append(reader.line_num)
+    if dropped:
+        _warn_caller(f"dropped {len(dropped)} row(s) of {path.name} with an empty {text_col!r} or {label_col!r} "
+                     f"(lines {dropped[:5]}{' ...' if len(dropped) > 5 else ''})")
     return rows
 
 
@@ -160,9 +169,10 @@ def _sniff_delimiter(sample: str, columns: tuple[str, str]) -> str:
 
 
 def _sort_labels(labels) -> tuple[str, ...]:
-    """Numerically when every label is an integer ("2" < "10"), else alphabetically."""
-    if labels and all(re.fullmatch(r"[+-]?[0-9]+", label) for label in labels):
-        return tuple(sorted(labels, key=lambda label: (int(label), label)))
+    """Numerically when every label is a number ("2" < "10"; "2.0" < "10.0", as pandas writes integer
+    labels of a column with a gap), else alphabetically."""
+    if labels and all(re.fullmatch(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)", label) for label in labels):
+        return tuple(sorted(labels, key=lambda label: (float(label), label)))
     return tuple(sorted(labels))
 
 
@@ -222,8 +232,7 @@ def _of_modality(files: list[Path], labels: torch.Tensor, modality: str, folders
     keep = [f.suffix.lower() in suffixes for f in files]
     skipped = [f.name for f, k in zip(files, keep) if not k]
     if skipped:
-        warnings.warn(f"skipped {len(skipped)} file(s) that are not {modality} files (e.g. {skipped[:3]})",
-                      stacklevel=3)
+        _warn_caller(f"skipped {len(skipped)} file(s) that are not {modality} files (e.g. {skipped[:3]})")
     labels = labels[torch.tensor(keep, dtype=torch.bool)]
     empty = sorted(set(range(len(folders))) - set(labels.tolist()))
     if empty:
@@ -309,9 +318,21 @@ def _read_audio(files: list[Path], sample_rate: int, clip_seconds: float) -> tor
         raise ValueError(f"clip_seconds must hold at least one sample at {sample_rate} Hz, got {clip_seconds}")
     clips = []
     for f in files:
-        audio, rate = soundfile.read(f, dtype="float64", always_2d=True)  # [T, channels]
+        try:
+            audio, rate = soundfile.read(f, dtype="float64", always_2d=True)  # [T, channels]
+        except (soundfile.LibsndfileError, RuntimeError) as err:   # as a corrupt image is named
+            raise ValueError(f"cannot read audio file {str(f)!r}: {err}") from err
         if audio.shape[0] == 0:
             raise ValueError(f"audio file {str(f)!r} is empty (0 samples)")
         mono = resample(audio.mean(axis=1), rate, sample_rate)
         clips.append(fit_length(mono, length))
     return torch.from_numpy(np.stack(clips).astype(np.float32))
+
+
+def _warn_caller(message: str) -> None:
+    """Warn at the line that asked for the data: the first frame outside ``aad.data``, however deep the
+    loaders (``load``, ``from_path``, ``from_folder``) were called."""
+    here, frame, level = str(Path(__file__).parent), sys._getframe(1), 2   # 2: the frame below this one
+    while frame is not None and frame.f_code.co_filename.startswith(here):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, stacklevel=level)

@@ -192,7 +192,7 @@ def check_arguments(data, augmenters: dict, *, shots, seeds, factor, protocol, m
     shots, seeds = check_int_list(shots, option("shots"), 1), check_int_list(seeds, option("seeds"), 0)
     if max(seeds) >= 2**63:   # seeds torch generators, with room for the offsets derived from it
         raise ValueError(f"{option('seeds')} must be ints below 2**63, got {max(seeds)}")
-    train.check_shots(max(shots), option("shots"))
+    train.check_shots(max(shots), option("shots"), "training split")
     if protocol == "imbalance":
         if min(shots) < 2:
             raise ValueError(f"{option('shots')} must be >= 2 under protocol 'imbalance' (cut classes keep "

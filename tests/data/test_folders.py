@@ -102,7 +102,10 @@ def write_csv(path, rows):
 def test_csv_round_trip(tmp_path):
     write_csv(tmp_path / "reviews.csv", [["id", "review", "stars"], [1, " great, really ", "good"],
                                           [2, "awful", "bad"], [3, "", "bad"], [4, "fine", "good"]])
-    data = from_csv(tmp_path / "reviews.csv", text_col="review", label_col="stars")
+    with pytest.warns(UserWarning, match=r"dropped 1 row\(s\) of reviews.csv with an empty 'review' or 'stars' "
+                                         r"\(lines \[4\]\)") as caught:
+        data = from_csv(tmp_path / "reviews.csv", text_col="review", label_col="stars")
+    assert caught[0].filename == __file__, "the warning points at the caller's line"
     assert data.modality == "text" and data.name == "reviews"
     assert data.x == ["great, really", "awful", "fine"]
     assert data.classes == ("bad", "good") and data.y.tolist() == [1, 0, 1]
@@ -310,3 +313,29 @@ def test_load_reads_a_path_that_is_no_packaged_name(tmp_path, monkeypatch):
     write_image(tmp_path / "digits" / "x" / "a.png", np.zeros((2, 2)))
     assert load("digits").name == "digits" and len(load("digits")) > 1000, "a packaged name wins"
     assert len(load("./digits")) == 1, "a path reads the folder"
+
+
+def test_number_labels_sort_as_numbers_as_pandas_writes_them(tmp_path):
+    write_csv(tmp_path / "t.csv", [["text", "label"], ["a", "10.0"], ["b", "2.0"], ["c", "1.0"], ["d", ".5"]])
+    assert from_csv(tmp_path / "t.csv", "text", "label").classes == (".5", "1.0", "2.0", "10.0")
+
+
+def test_a_corrupt_audio_file_is_named(tmp_path):
+    (tmp_path / "a").mkdir()
+    soundfile.write(tmp_path / "a" / "ok.wav", np.full(800, 0.1), 8000)
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "bad.wav").write_bytes(b"RIFF" + bytes(40))
+    with pytest.raises(ValueError, match=r"cannot read audio file .*bad.wav"):
+        from_folder(tmp_path, sample_rate=8000, clip_seconds=0.1)
+
+
+def test_a_mixed_folder_is_read_with_the_modality_its_error_suggests(tmp_path):
+    from aad.data import load
+
+    write_image(tmp_path / "a" / "x.png", np.zeros((4, 4)))
+    write_image(tmp_path / "b" / "y.png", np.zeros((4, 4)))
+    soundfile.write(tmp_path / "b" / "z.wav", np.full(800, 0.1), 8000)
+    with pytest.raises(ValueError, match="pass modality="):
+        load(tmp_path)
+    with pytest.warns(UserWarning, match="skipped 1 file"):
+        assert load(tmp_path, modality="image").modality == "image"
