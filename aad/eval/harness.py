@@ -193,6 +193,10 @@ def check_arguments(data, augmenters: dict, *, shots, seeds, factor, protocol, m
     if max(seeds) >= 2**63:   # seeds torch generators, with room for the offsets derived from it
         raise ValueError(f"{option('seeds')} must be ints below 2**63, got {max(seeds)}")
     train.check_shots(max(shots), option("shots"), "training split")
+    untested = [train.classes[c] for c, n in enumerate(test.class_counts().tolist()) if n == 0]
+    if untested:   # a class of 1-2 samples keeps them all for training
+        warnings.warn(f"classes {untested} have no sample in the test split of {train.name or 'the data'}: "
+                      f"every score leaves them out (a class needs 3 or more samples to be tested)", stacklevel=3)
     if protocol == "imbalance":
         if min(shots) < 2:
             raise ValueError(f"{option('shots')} must be >= 2 under protocol 'imbalance' (cut classes keep "

@@ -192,9 +192,10 @@ def _table(group: dict, entries: list[dict]) -> list[str]:
 def settings_text(group: dict) -> str:
     """", factor 4, 1000 steps, 500 test samples" (and ", 3 trainings per seed" when more than one);
     a setting the rows do not record is left out."""
-    words = {"factor": "factor {}", "steps": "{} steps", "n_test": "{} test samples",
-             "minority": "{} samples per cut class"}
+    words = {"factor": "factor {}", "steps": "{} steps", "n_test": "{} test samples"}
     parts = [text.format(group[k]) for k, text in words.items() if group.get(k) is not None]
+    if group.get("minority") is not None:
+        parts.append(f"{group['minority']} sample{'s' * (group['minority'] != 1)} per cut class")
     if (group.get("repeats") or 1) > 1:
         parts.append(f"{group['repeats']} trainings per seed")
     if group.get("quick"):

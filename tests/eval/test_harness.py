@@ -478,6 +478,13 @@ def test_a_class_without_training_samples_is_named():
         evaluate((train.subset(train.y != 2), test), {}, **FAST)
 
 
+def test_a_class_without_test_samples_is_warned_about():
+    # a class of 1-2 samples keeps them all for training: scores silently left it out
+    train, test = image_dataset().split(0.3, seed=0)
+    with pytest.warns(UserWarning, match=r"classes \['c1'\] have no sample in the test split .* leaves them out"):
+        evaluate((train, test.subset(test.y != 1)), {}, **FAST)
+
+
 def test_an_arm_takes_a_list_of_parts_and_a_bool():
     with pytest.raises(TypeError, match="Arm parts must be a list of augmenters, got Jitter"):
         Arm(Jitter())

@@ -32,7 +32,7 @@ def test_runs_of_another_minority_or_judge_are_not_pooled_either():
     affine = [e for e in report.summary() if e["augmenter"] == "affine"]
     assert sorted((e["protocol"], e["minority"], e["quick"], e["n_seeds"]) for e in affine) == [
         ("imbalance", 1, None, 2), ("imbalance", 3, None, 2), ("kshot", None, True, 2)]
-    assert "1000 steps, 500 test samples, 1 samples per cut class" in report.to_markdown()
+    assert "1000 steps, 500 test samples, 1 sample per cut class" in report.to_markdown()
     assert "1000 steps, 500 test samples, quick" in report.to_markdown()
 
 
