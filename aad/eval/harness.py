@@ -30,6 +30,7 @@ from aad.eval.runs import KEY, check_same_settings, drop_redone_errors, kept_row
 from aad.seeding import derive_seed, make_generator
 
 PROTOCOLS = ("kshot", "imbalance")
+ALL = "all"   # shots: every sample of the training split, as imbalanced as it is
 
 
 def make_model(modality: str, name: str, steps: int, sample_rate: int | None = None,
@@ -64,9 +65,10 @@ def train_steps(n_real: int, quick: bool, batch_size: int = 32) -> int:
     return int(min(hi, max(lo, 60 * n_real // batch_size)))
 
 
-def draw_subset(train: Dataset, shots: int, seed: int, protocol: str, minority: int) -> Dataset:
-    """k-shot subset; under "imbalance" a seeded half of the classes is cut to ``minority`` samples."""
-    subset = train.kshot(shots, seed=seed)
+def draw_subset(train: Dataset, shots: int | str, seed: int, protocol: str, minority: int) -> Dataset:
+    """k-shot subset (``ALL``: the whole training split); under "imbalance" a seeded half of the classes
+    is cut to ``minority`` samples."""
+    subset = train if shots == ALL else train.kshot(shots, seed=seed)
     if protocol == "imbalance":
         g = torch.Generator().manual_seed(derive_seed("minority", seed) % 2**62)
         cut = torch.randperm(train.num_classes, generator=g)[: train.num_classes // 2]
@@ -189,20 +191,22 @@ def check_arguments(data, augmenters: dict, *, shots, seeds, factor, protocol, m
         check_int(steps, option("steps"), 1)
     check_int(repeats, option("repeats"), 1)
     check_device(device, option("device"))
-    shots, seeds = check_int_list(shots, option("shots"), 1), check_int_list(seeds, option("seeds"), 0)
+    shots, seeds = _check_shots(shots, option("shots")), check_int_list(seeds, option("seeds"), 0)
     if max(seeds) >= 2**63:   # seeds torch generators, with room for the offsets derived from it
         raise ValueError(f"{option('seeds')} must be ints below 2**63, got {max(seeds)}")
-    train.check_shots(max(shots), option("shots"), "training split")
+    counts = [k for k in shots if k != ALL]
+    train.check_shots(max(counts, default=1), option("shots"), "training split")
+    fewest = min(k if k != ALL else int(train.class_counts().min()) for k in shots)
     untested = [train.classes[c] for c, n in enumerate(test.class_counts().tolist()) if n == 0]
     if untested:   # a class of 1-2 samples keeps them all for training
         warnings.warn(f"classes {untested} have no sample in the test split of {train.name or 'the data'}: "
                       f"every score leaves them out (a class needs 3 or more samples to be tested)", stacklevel=3)
     if protocol == "imbalance":
-        if min(shots) < 2:
+        if fewest < 2:
             raise ValueError(f"{option('shots')} must be >= 2 under protocol 'imbalance' (cut classes keep "
-                             f"fewer), got {min(shots)}")
-        if isinstance(minority, bool) or not isinstance(minority, int) or not 1 <= minority < min(shots):
-            raise ValueError(f"{option('minority')} must be an int in [1, {min(shots) - 1}] (fewer than "
+                             f"fewer), got {fewest}")
+        if isinstance(minority, bool) or not isinstance(minority, int) or not 1 <= minority < fewest:
+            raise ValueError(f"{option('minority')} must be an int in [1, {fewest - 1}] (fewer than "
                              f"shots), got {minority!r}")
     if isinstance(models, str):   # a string would be read letter by letter
         raise TypeError(f"{option('models')} must be a list of model names, got {models!r}")
@@ -210,6 +214,17 @@ def check_arguments(data, augmenters: dict, *, shots, seeds, factor, protocol, m
     for model in models:
         make_model(modality, model, 1)  # validates the name early
     return train, test, arms, shots, seeds, models
+
+
+def _check_shots(shots, name: str) -> list:
+    """Distinct ints >= 1, and ``ALL``, in the order given."""
+    if isinstance(shots, (list, tuple)) and ALL in shots:
+        check_distinct(list(shots), name)
+        counts = [k for k in shots if k != ALL]
+        if counts:
+            check_int_list(counts, name, 1)
+        return [k if k == ALL else int(k) for k in shots]
+    return check_int_list(shots, name, 1)
 
 
 def plan_rows(train: Dataset, test: Dataset, arms: dict[str, Arm], shots: list[int], seeds: list[int],
@@ -244,7 +259,8 @@ def evaluate(data, augmenters: dict, *, shots=(10,), seeds=(0, 1, 2), factor: in
     """Compare ``augmenters`` (name -> Augmenter | Arm | None; the control "none" is always added) on
     ``data`` (a Dataset, split with ``Dataset.split``, or a (train, test) pair).
 
-    shots: samples per class of the training subsets; seeds: one subset (and model init) per seed;
+    shots: samples per class of the training subsets, or "all" for the whole training split as it is
+    (your own imbalanced data); seeds: one subset (and model init) per seed;
     factor: new samples per real one; protocol: "kshot", or "imbalance" (half the classes cut to
     ``minority`` samples; use ``Arm([gan], balance=True)`` to top them up); models: downstream model
     names (default: the modality's first); test_size: cap on test samples (a fixed random subset);

@@ -29,7 +29,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
                         help="a subset of the preset augmenters (default: all); 'none' is always run. "
                              + "; ".join(f"{m}: {' '.join(n for n in PRESETS[m] if n != 'none')}"
                                          for m in MODALITIES))
-    parser.add_argument("--shots", nargs="+", type=int, default=None, help="samples per class, e.g. 5 10 50")
+    parser.add_argument("--shots", nargs="+", type=shot_count, default=None,
+                        help="samples per class, e.g. 5 10 50; 'all': the whole training split, as imbalanced as it is")
     parser.add_argument("--seeds", nargs="+", type=int, default=None, help="one k-shot subset per seed")
     parser.add_argument("--factor", type=int, default=4, help="new samples per real one (default 4)")
     parser.add_argument("--protocol", choices=("kshot", "imbalance"), default="kshot")
@@ -62,6 +63,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
     add_data_options(parser)
     return parser
+
+
+def shot_count(value: str) -> int | str:
+    return value if value == "all" else int(value)
 
 
 def _option(argument: str) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import torch
 
-from aad.eval.report import SETTINGS, settings_text
+from aad.eval.report import SETTINGS, headline_metric, settings_text
 
 
 def _pyplot():
@@ -50,7 +50,8 @@ def save_figures(report, out: Path) -> list[str]:
 
 def gains_chart(summary: list[dict], path: Path) -> Path | None:
     """Horizontal bars: the gain over "none" in points (accuracy, or balanced accuracy under the
-    imbalance protocol) with its 95% interval, one bar per augmenter and setting."""
+    imbalance protocol and on a whole imbalanced training split) with its 95% interval, one bar per
+    augmenter and setting."""
     bars = gain_bars(summary)
     if not bars:
         return None
@@ -75,7 +76,7 @@ def gain_bars(summary: list[dict]) -> list[tuple[str, float, float]]:
     several = len({tuple(e.get(k) for k in SETTINGS) for e in summary}) > 1
     bars = []
     for e in summary:
-        metric = "balanced_accuracy" if e["protocol"] == "imbalance" else "accuracy"
+        metric = headline_metric(e)
         g = e.get(f"gain_{metric}")
         if g is not None:
             where = settings_text(e) if several else ""

@@ -174,9 +174,9 @@ def _points(value: float) -> str:
 
 def _table(group: dict, entries: list[dict]) -> list[str]:
     extra = [m for m in SAMPLE_METRICS if any(m in e for e in entries)]
-    main = "balanced_accuracy" if group["protocol"] == "imbalance" else "accuracy"
+    main = headline_metric(group)
     title = (f"## {group['modality']} / {group['dataset']} — model `{group['model']}`, "
-             f"{group['protocol']}, {group['shots']} shots{settings_text(group)}")
+             f"{group['protocol']}, {shots_text(group['shots'])}{settings_text(group)}")
     head = ["augmenter", "seeds", main.replace("_", " "), "gain", "macro-F1", "gain F1"] + extra
     lines = [title, "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for e in sorted(entries, key=lambda e: (e["augmenter"] != "none", -e.get(main, {"mean": 0})["mean"])):
@@ -187,6 +187,16 @@ def _table(group: dict, entries: list[dict]) -> list[str]:
             cells.append("" if stat is None else (_pct(stat) if m == "cas_accuracy" else f"{stat['mean']:.3g}"))
         lines.append("| " + " | ".join(cells) + " |")
     return lines + [""]
+
+
+def headline_metric(group: dict) -> str:
+    """Balanced accuracy where the classes are imbalanced (the imbalance protocol, or the whole training
+    split of the user's data, as it is), else accuracy."""
+    return "balanced_accuracy" if group["protocol"] == "imbalance" or group["shots"] == "all" else "accuracy"
+
+
+def shots_text(shots) -> str:
+    return "the whole training split" if shots == "all" else f"{shots} shots"
 
 
 def settings_text(group: dict) -> str:

@@ -422,6 +422,22 @@ def test_imbalance_protocol_and_balancing():
     assert "balanced accuracy" in report.to_markdown()
 
 
+def test_shots_all_trains_on_the_whole_training_split_as_imbalanced_as_it_is():
+    data = image_dataset(n_per_class=20, classes=3)
+    lopsided = data.subset(torch.cat([torch.arange(20), torch.arange(20, 26), torch.arange(40, 44)]))
+    report = evaluate(lopsided, {"means": Arm([ClassMeans()], balance=True)}, shots=["all", 2], seeds=[0, 1],
+                      factor=1, **FAST)
+    train, _ = lopsided.split()
+    rows = [r for r in report.rows if r["shots"] == "all"]
+    assert {r["n_real"] for r in rows} == {len(train)} and len(rows) == 4
+    balanced = next(r for r in rows if r["augmenter"] == "means")
+    assert balanced["n_new"] == 3 * 2 * int(train.class_counts().max()) - len(train)   # topped up to (1 + factor) x
+    markdown = report.to_markdown()
+    assert "the whole training split" in markdown and "2 shots" in markdown
+    assert "balanced accuracy" in markdown, "imbalanced classes: the headline is balanced accuracy"
+    assert {r["shots"] for r in report.rows} == {"all", 2}
+
+
 @pytest.mark.parametrize("kwargs, error, match", [
     ({"shots": [31]}, ValueError, "smallest class"),
     ({"protocol": "weird"}, ValueError, "protocol"),
@@ -439,6 +455,8 @@ def test_imbalance_protocol_and_balancing():
     ({"shots": [True]}, ValueError, "shots must hold ints >= 1"),
     ({"protocol": "imbalance", "shots": [1]}, ValueError, "shots must be >= 2 under protocol 'imbalance'"),
     ({"models": "cnn"}, TypeError, "models must be a list of model names, got 'cnn'"),   # was read as 'c', 'n'
+    ({"shots": ["all", "all"]}, ValueError, "shots must not repeat"),
+    ({"shots": ["all", "some"]}, ValueError, "shots must hold ints >= 1"),
 ])
 def test_bad_arguments(kwargs, error, match):
     with pytest.raises(error, match=match):

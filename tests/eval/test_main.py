@@ -72,6 +72,18 @@ def test_a_named_dataset_is_read_once(toy, monkeypatch, tmp_path):
     assert reads == ["toy-images"]   # a user's folder of images is decoded once, not to learn its modality
 
 
+def test_shots_all_runs_on_the_whole_training_split_and_resumes(toy, tmp_path):
+    argv = ["--dataset", "toy-images", "--augmenters", "jitter", "--shots", "all", "3", "--seeds", "0",
+            "--steps", "3", "--quick", "--out", str(tmp_path / "run"), "--no-progress"]
+    assert cli.run(parse(*argv)) == 0
+    rows = json.loads((tmp_path / "run" / "report.json").read_text())["rows"]
+    assert sorted((r["shots"] == "all", r["n_real"]) for r in rows) == [(False, 9), (False, 9), (True, 72), (True, 72)]
+    assert cli.run(parse(*argv, "--resume")) == 0   # the rows of "all" are found again, not redone
+    assert len(json.loads((tmp_path / "run" / "report.json").read_text())["rows"]) == 4
+    with pytest.raises(SystemExit):
+        parse("--shots", "every", "--out", "x")
+
+
 def test_repeats_reach_every_row_and_a_bad_count_is_named(toy, tmp_path):
     args = parse("--dataset", "toy-images", "--augmenters", "jitter", "--shots", "3", "--seeds", "0",
                  "--steps", "3", "--repeats", "2", "--quick", "--out", str(tmp_path / "run"), "--no-progress")
