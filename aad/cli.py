@@ -55,12 +55,26 @@ def seed_int(text: str) -> int:
     return int(text)
 
 
-def class_indices(text: str) -> list[int]:
-    """argparse type: comma-separated class indices, e.g. ``0,3,7``."""
-    parts = text.split(",")
-    if not all(part.strip().isdigit() for part in parts):
-        raise argparse.ArgumentTypeError(f"expected comma-separated class indices such as 0,3,7, got {text!r}")
-    return [int(part) for part in parts]
+def class_list(text: str) -> list[str]:
+    """argparse type: comma-separated class names or indices, e.g. ``cat,dog`` or ``0,3,7``."""
+    parts = [part.strip() for part in text.split(",")]
+    if not all(parts):
+        raise argparse.ArgumentTypeError(f"expected comma-separated class names or indices such as 0,3,7, got {text!r}")
+    return parts
+
+
+def class_labels(wanted: list[str], classes: list[str], option: str = "--labels") -> list[int]:
+    """Indices of ``wanted`` classes, each a class name or an index into ``classes``."""
+    labels = []
+    for item in wanted:
+        if item in classes:
+            labels.append(classes.index(item))
+        elif item.isdigit() and int(item) < len(classes):
+            labels.append(int(item))
+        else:
+            raise ValueError(f"{option}: {item!r} is neither a class name nor an index in [0, {len(classes) - 1}]; "
+                             f"classes: {classes}")
+    return labels
 
 
 def image_size(text: str) -> int | tuple[int, int]:
@@ -125,7 +139,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("generate", help="draw labeled samples from a saved generative augmenter")
     p.add_argument("model", type=Path, help="folder written by `aad fit`")
     p.add_argument("--per-class", type=positive_int, default=8, help="samples per class")
-    p.add_argument("--labels", type=class_indices, help="comma-separated class indices (default: every class)")
+    p.add_argument("--labels", type=class_list,
+                   help="comma-separated class names or indices (default: every class)")
+    p.add_argument("--folders", action="store_true",
+                   help="also write each sample to data/<class>/ (PNG or WAV), a folder --dataset reads back")
     p.add_argument("--seed", type=seed_int, default=0)
     p.add_argument("--device", help="where to load and run the model (e.g. cpu for one fitted on a GPU; "
                                     "default: where it was fitted)")
@@ -264,6 +281,8 @@ def run_fit(args) -> int:
 
 
 def run_generate(args) -> int:
+    from aad.export import save_class_folders
+
     _check_out(args.out, args.overwrite, model=args.model)
     augmenter = _load(args.model, "--device cpu", **({"device": args.device} if args.device else {}))
     if not augmenter.generative:
@@ -274,11 +293,18 @@ def run_generate(args) -> int:
     n = len(info.get("classes") or [])
     if not n:
         raise ValueError(f"{meta} names no classes: it is not the file `aad fit` writes")
-    if args.labels is not None and max(args.labels) >= n:
-        raise ValueError(f"--labels must be class indices in [0, {n - 1}] ({n} classes), got {max(args.labels)}")
-    labels = args.labels if args.labels is not None else _drawable_classes(augmenter, n)
+    labels = class_labels(args.labels, list(info["classes"])) if args.labels is not None \
+        else _drawable_classes(augmenter, n)
     x, y = _generate(augmenter, labels, args.per_class, args.seed)
-    _write_out(args.out, "generate", lambda folder: _save_samples(augmenter, x, y, info, folder))
+
+    def write(folder: Path) -> list[Path]:
+        paths = _save_samples(augmenter, x, y, info, folder)
+        if args.folders:
+            paths += save_class_folders(x, y, augmenter.modality, folder / "data", info["classes"],
+                                        info.get("sample_rate"))
+        return paths
+
+    _write_out(args.out, "generate", write)
     return 0
 
 
@@ -371,7 +397,7 @@ def _load(model, device_option: str, **overrides):
 # (another command's outputs, a model saved there, a fit's checkpoints).
 OUTPUTS = {
     "fit": ("config.json", "model.safetensors", "dataset.json", "samples"),
-    "generate": ("grid.png", "spectrograms.png", "wav", "samples.txt"),
+    "generate": ("grid.png", "spectrograms.png", "wav", "samples.txt", "data"),
     "augment": ("before_after.png", "before_after.md", "wav"),
 }
 

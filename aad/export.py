@@ -24,6 +24,47 @@ def image_grid(images: torch.Tensor, nrow: int, padding: int = 2) -> torch.Tenso
     return grid
 
 
+def _png(images: torch.Tensor):
+    """``[C, H, W]`` in [0, 1] as a PIL image (C = 1, 2, 3 or 4: gray, gray + alpha, RGB, RGBA)."""
+    from PIL import Image
+
+    if images.shape[0] not in (1, 2, 3, 4):
+        raise ValueError(f"images must have 1 to 4 channels to be saved as PNG, got {images.shape[0]}")
+    return Image.fromarray((images * 255).round().to(torch.uint8).permute(1, 2, 0).squeeze(2).numpy())
+
+
+def save_class_folders(x, y: torch.Tensor, modality: str, out: Path, classes, sample_rate=None) -> list[Path]:
+    """One file per sample in a folder per class, ``out/<class>/NNN.png`` (or ``.wav``): the layout
+    ``aad.data.from_folder`` and ``--dataset PATH`` read back, to train on or to add to your data."""
+    out = Path(out)
+    y = check_labels(y, len(x), len(classes)).cpu()
+    names = {c: check_path_part(str(classes[c]), "classes") for c in y.unique().tolist()}
+    paths = []
+    if modality == "image":
+        images = check_images(x, "x").detach().float().cpu()
+        for i, (image, label) in enumerate(zip(images, y.tolist())):
+            path = out / names[label] / f"{i:04d}.png"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(path, lambda tmp, image=image: _png(image).save(tmp, format="PNG"))
+            paths.append(path)
+        return paths
+    if modality == "audio":
+        if sample_rate is None:
+            raise ValueError("sample_rate is needed to write WAV files")
+        for label, name in names.items():   # levels kept (peak=None), as the model drew them
+            index = (y == label).nonzero().flatten()
+            paths += save_wavs(x[index], [f"{i:04d}" for i in index.tolist()], out / name, sample_rate, peak=None)
+        return paths
+    raise ValueError(f"modality must be 'image' or 'audio' to write class folders, got {modality!r}")
+
+
+def check_path_part(name: str, what: str) -> str:
+    """``name`` as one file or folder name: a class named "a/b" or ".." would write elsewhere."""
+    if not name or name in (".", "..") or "/" in name or "\\" in name:
+        raise ValueError(f"{what} must be usable as folder names, got {name!r}")
+    return name
+
+
 def save_image_grid(images: torch.Tensor, path: str | Path, nrow: int, padding: int = 2,
                     upscale: int = 3) -> Path:
     """Write ``images`` (``[B, C, H, W]`` in [0, 1]; C = 1, 2, 3 or 4: gray, gray + alpha, RGB, RGBA) as
@@ -31,11 +72,7 @@ def save_image_grid(images: torch.Tensor, path: str | Path, nrow: int, padding: 
     from PIL import Image
 
     check_int(upscale, "upscale", low=1)
-    grid = image_grid(images, nrow, padding)
-    if grid.shape[0] not in (1, 2, 3, 4):
-        raise ValueError(f"images must have 1 to 4 channels to be saved as PNG, got {grid.shape[0]}")
-    pixels = (grid * 255).round().to(torch.uint8).permute(1, 2, 0).squeeze(2).numpy()
-    picture = Image.fromarray(pixels)
+    picture = _png(image_grid(images, nrow, padding))
     if upscale > 1:
         picture = picture.resize((picture.width * upscale, picture.height * upscale), Image.NEAREST)
     path = Path(path)

@@ -95,7 +95,7 @@ def test_out_folder_is_refused_then_replaced_without_touching_other_files(tmp_pa
 
 @pytest.mark.parametrize("argv, match", [
     (["augment", "RandomAffine", "--dataset", "digits", "-n", "-3"], "argument -n: expected an int >= 1"),
-    (["generate", "m", "--labels", "a,b"], "expected comma-separated class indices"),
+    (["generate", "m", "--labels", "a,,b"], "expected comma-separated class names or indices"),
     (["generate", "m", "--per-class", "0"], "argument --per-class: expected an int >= 1"),
     (["fit", "image", "--shots", "0"], "argument --shots: expected an int >= 1"),
     (["fit", "image", "--seed", "-1"], "argument --seed: expected an int in [0, 2**64 - 1]"),
@@ -135,7 +135,8 @@ def test_generate_checks_labels_before_touching_out_and_loads_on_another_device(
                  "--param", "progress=false", "--param", "g_width=4", "--param", "d_width=4",
                  "--out", str(model)]) == 0
     assert main(["generate", str(model), "--labels", "0,12", "--out", str(tmp_path / "g")]) == 2
-    assert "--labels must be class indices in [0, 9]" in capsys.readouterr().err and not (tmp_path / "g").exists()
+    assert "--labels: '12' is neither a class name nor an index in [0, 9]" in capsys.readouterr().err
+    assert not (tmp_path / "g").exists()
     config = json.loads((model / "config.json").read_text())
     config["params"]["device"] = "cuda"                   # as if fitted on a GPU this machine lacks
     (model / "config.json").write_text(json.dumps(config))
@@ -363,3 +364,19 @@ def test_fit_holds_out_the_test_split_unless_all_is_given(tmp_path, capsys):
     held_out, every = (int(line.split(" on ")[1].split()[0]) for line in capsys.readouterr().err.splitlines()
                        if line.startswith("fitting"))
     assert every == len(aad.data.load("digits")) > held_out
+
+
+def test_generate_writes_class_folders_that_read_back_as_a_dataset(tmp_path):
+    model = tmp_path / "gan"
+    assert main(["fit", "image", "--dataset", "digits", "--shots", "2", "--param", "steps=1",
+                 "--param", "progress=False", "--param", "g_width=4", "--param", "d_width=4",
+                 "--out", str(model)]) == 0
+    classes = json.loads((model / "dataset.json").read_text())["classes"]
+    out = tmp_path / "g"
+    assert main(["generate", str(model), "--per-class", "3", "--labels", f"{classes[7]},2", "--folders",
+                 "--out", str(out)]) == 0
+    generated = aad.data.load(out / "data")
+    assert generated.classes == tuple(sorted([classes[7], classes[2]])) and generated.class_counts().tolist() == [3, 3]
+    assert generated.x.shape[1:] == aad.data.load("digits").x.shape[1:]
+    assert main(["generate", str(model), "--out", str(out), "--overwrite"]) == 0
+    assert not (out / "data").exists(), "--overwrite replaces generate's outputs, the folders among them"

@@ -146,3 +146,22 @@ def test_before_after_audio_keeps_the_levels_it_compares(tmp_path):
     assert top.max() > 0.99 and 0.5 < bottom.max() < 0.75, "30 of the 80 dB shown: the quieter clips draw darker"
     [clipping] = save_wavs(torch.full((1, 10), 4.0), ["hot"], tmp_path / "hot", 16000, peak=None)
     assert abs(soundfile.read(clipping)[0].max() - 1.0) < 1e-3, "turned down, not clipped, when too loud"
+
+
+def test_class_folders_of_clips_read_back_at_their_levels(tmp_path):
+    from aad.data import from_folder
+    from aad.export import save_class_folders
+
+    t = torch.arange(800) / 8000
+    x = torch.stack([0.2 * torch.sin(2 * torch.pi * 440 * t), 0.5 * torch.sin(2 * torch.pi * 880 * t)])
+    save_class_folders(x, torch.tensor([1, 0]), "audio", tmp_path, classes=["low", "high"], sample_rate=8000)
+    back = from_folder(tmp_path, sample_rate=8000, clip_seconds=0.1)
+    assert back.classes == ("high", "low") and back.y.tolist() == [0, 1]
+    assert torch.allclose(back.x, x, atol=1e-3)   # x[0] is "high" (label 1), first in sorted order; levels kept
+
+
+def test_class_folders_refuse_a_class_name_that_is_a_path(tmp_path):
+    from aad.export import save_class_folders
+
+    with pytest.raises(ValueError, match=r"classes must be usable as folder names, got '\.\.'"):
+        save_class_folders(torch.rand(1, 1, 4, 4), torch.tensor([0]), "image", tmp_path, classes=[".."])
