@@ -99,7 +99,7 @@ def _augmented_copies(x, y: Tensor, labels: Tensor, augmenter: Augmenter, rng):
     cycled, so every sample is used before any is used twice."""
     g = augmenter.generator(rng)
     sources = []
-    for c in labels.unique().tolist():
+    for c in labels.unique().tolist():   # labels come sorted by class (shortfall), as sources are built
         members = torch.nonzero(y.cpu() == c).flatten()
         if not len(members):
             raise ValueError(f"class {c} has no sample in y for {type(augmenter).__name__} to augment: a transform "

@@ -256,7 +256,8 @@ def run_fit(args) -> int:
         raise ValueError(f"--dataset {dataset.name} is {dataset.modality}, not {args.modality}")
     train = dataset if args.all else dataset.split()[0]   # the split `aad evaluate` uses: its test part stays unseen
     if args.shots is not None:
-        train = train.kshot(train.check_shots(args.shots, "--shots", "" if args.all else "training split"), seed=args.seed)
+        part = "" if args.all else "training split"
+        train = train.kshot(train.check_shots(args.shots, "--shots", part), seed=args.seed)
     cls = resolve_augmenter_class(args.augmenter or default_class, args.modality)
     params = {"seed": args.seed, **parse_params(args.param)}
     augmenter = for_data(build_augmenter(cls, params), dataset)

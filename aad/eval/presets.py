@@ -228,10 +228,11 @@ def _members(augmenter) -> list:
 
 
 def on_device(augmenter, device: str):
-    """``augmenter``, or each part of an ``Arm``, set to fit and run on ``device`` where it takes one:
+    """``augmenter`` (each part of an ``Arm``, each child of a composition) set to fit and run on ``device``
+    where it takes one:
     ``aad evaluate --device cuda`` is for training the GANs on the GPU, not only the small CNNs."""
     from aad.base import Augmenter
-    for part in augmenter.parts if isinstance(augmenter, Arm) else [augmenter]:
+    for part in _members(augmenter):
         if isinstance(part, Augmenter) and "device" in part._param_names():
             part.set_params(device=device)
     return augmenter
