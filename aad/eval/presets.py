@@ -229,8 +229,8 @@ def _members(augmenter) -> list:
 
 def on_device(augmenter, device: str):
     """``augmenter`` (each part of an ``Arm``, each child of a composition) set to fit and run on ``device``
-    where it takes one:
-    ``aad evaluate --device cuda`` is for training the GANs on the GPU, not only the small CNNs."""
+    where it takes one: ``aad evaluate --device cuda`` is for training the GANs on the GPU, not only the
+    small CNNs."""
     from aad.base import Augmenter
     for part in _members(augmenter):
         if isinstance(part, Augmenter) and "device" in part._param_names():
