@@ -66,11 +66,11 @@ def top_up(x, y, generator, target: int | None = None, *, num_classes: int | Non
     labels = shortfall(y, target, num_classes)
     if len(labels) == 0:
         return (x[:0] if isinstance(x, Tensor) else []), labels
+    if isinstance(generator, Augmenter):
+        _check_numbering(y, generator)
     if isinstance(generator, Augmenter) and not generator.generative:
         x_new = _augmented_copies(x, y, labels, generator, rng)
     elif hasattr(generator, "generate"):
-        if isinstance(generator, Augmenter):
-            _check_numbering(y, generator)
         try:
             x_new = generator.generate(labels, rng=rng)
         except ValueError as e:   # its message names "y", the labels built here, not the caller's y
@@ -86,8 +86,9 @@ def top_up(x, y, generator, target: int | None = None, *, num_classes: int | Non
 
 
 def _check_numbering(y: Tensor, generator: Augmenter) -> None:
-    """A generator fitted on fewer classes than ``y`` holds numbers them otherwise: a folder of classes
-    that gained one ("eight" before "one") shifts every index, and it would fill "eight" with "one"s."""
+    """A model fitted on fewer classes than ``y`` holds (a GAN, alone or inside a composition) numbers
+    them otherwise: a folder of classes that gained one ("eight" before "one") shifts every index, and
+    it would fill "eight" with "one"s."""
     known = generator._num_classes()
     if known is not None and len(y) and int(y.max()) >= known:
         raise ValueError(f"y has label {int(y.max())}, but generator was fitted on {known} classes (0 to "

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import shutil
 import sys
@@ -140,7 +141,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("model", type=Path, help="folder written by `aad fit`")
     p.add_argument("--per-class", type=positive_int, default=8, help="samples per class")
     p.add_argument("--labels", type=class_list,
-                   help="comma-separated class names or indices (default: every class)")
+                   help="comma-separated class names, or indices for items that name no class "
+                        "(default: every class)")
     p.add_argument("--folders", action="store_true",
                    help="also write each sample to data/<class>/ (PNG or WAV), a folder --dataset reads back")
     p.add_argument("--seed", type=seed_int, default=0)
@@ -190,7 +192,10 @@ def parse_params(pairs: list[str]) -> dict:
             continue
         try:
             params[key] = nested_augmenters(json.loads(value), f"--param {key}")
-        except json.JSONDecodeError:
+        except json.JSONDecodeError as err:
+            if value.lstrip()[:1] in ("[", "{"):   # meant as JSON: a string would hide the typo
+                raise ValueError(f"--param {key}: {value!r} is not valid JSON ({err}); JSON quotes with \" "
+                                 f"and spells true, false, null") from None
             params[key] = value
     return params
 
@@ -203,8 +208,9 @@ def nested_augmenters(value, name: str):
     ``--param fit_augmenter={"class": "RandomAffine", "params": {"shear": [-15, 15]}}`` passes one."""
     if isinstance(value, list):
         return [nested_augmenters(v, f"{name}[{i}]") for i, v in enumerate(value)]
-    if not (isinstance(value, dict) and set(value) == {"class", "params"}):
+    if not (isinstance(value, dict) and set(value) in ({"class", "params"}, {"class"})):
         return value
+    value = {"params": {}, **value}
     if not isinstance(value["class"], str) or not isinstance(value["params"], dict):
         raise TypeError(f"{name}: an augmenter is {{\"class\": NAME, \"params\": {{...}}}}, got {value!r:.120}")
     params = {k: nested_augmenters(v, f"{name}.{k}") for k, v in value["params"].items()}
@@ -243,6 +249,10 @@ def build_augmenter(cls, params: dict):
     for name in params:
         if name not in valid:
             raise ValueError(f"{cls.__name__} has no parameter {name!r}; valid: {valid}")
+    signature = inspect.signature(cls.__init__).parameters
+    missing = [name for name in valid if signature[name].default is inspect.Parameter.empty and name not in params]
+    if missing:
+        raise ValueError(f"{cls.__name__} needs {', '.join(f'--param {name}=...' for name in missing)} (no default)")
     return cls(**params)
 
 

@@ -51,7 +51,9 @@ def save_class_folders(x, y: torch.Tensor, modality: str, out: Path, classes, sa
     if modality == "audio":
         if sample_rate is None:
             raise ValueError("sample_rate is needed to write WAV files")
-        for label, name in names.items():   # levels kept (peak=None), as the model drew them
+        x = check_audio(x, "x").detach().float().cpu()
+        x = x / max(float(x.abs().max()), 1.0)   # levels kept as drawn, all turned down together if any would clip
+        for label, name in names.items():
             index = (y == label).nonzero().flatten()
             paths += save_wavs(x[index], [f"{i:04d}" for i in index.tolist()], out / name, sample_rate, peak=None)
         return paths

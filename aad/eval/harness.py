@@ -218,13 +218,14 @@ def check_arguments(data, augmenters: dict, *, shots, seeds, factor, protocol, m
 
 def _check_shots(shots, name: str) -> list:
     """Distinct ints >= 1, and ``ALL``, in the order given."""
-    if isinstance(shots, (list, tuple)) and ALL in shots:
-        check_distinct(list(shots), name)
-        counts = [k for k in shots if k != ALL]
-        if counts:
-            check_int_list(counts, name, 1)
-        return [k if k == ALL else int(k) for k in shots]
-    return check_int_list(shots, name, 1)
+    try:
+        if isinstance(shots, (list, tuple)) and ALL in shots:
+            check_distinct(list(shots), name)
+            check_int_list([k for k in shots if k != ALL] or [1], name, 1)
+            return [k if k == ALL else int(k) for k in shots]
+        return check_int_list(shots, name, 1)
+    except (TypeError, ValueError) as e:
+        raise type(e)(f"{e} (or {ALL!r}: the whole training split)") from None
 
 
 def plan_rows(train: Dataset, test: Dataset, arms: dict[str, Arm], shots: list[int], seeds: list[int],

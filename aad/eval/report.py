@@ -72,11 +72,12 @@ class Report:
             control = {seed: r for (name, *_), rows in by_arm.items() if name == "none"
                        for seed, r in rows.items() if "error" not in r}
             names = Counter(name for name, *_ in by_arm)
-            for (arm, config, _), by_seed in by_arm.items():
+            for (arm, config, balance), by_seed in by_arm.items():
                 rows = list(by_seed.values())
                 ok = [r for r in rows if "error" not in r]
                 label = arm if names[arm] == 1 else f"{arm} ({config})"
-                entry = {**dict(zip(GROUP + SETTINGS, key)), "augmenter": label, "n_seeds": len(ok),
+                entry = {**dict(zip(GROUP + SETTINGS, key)), "augmenter": label, "balance": bool(balance),
+                         "n_seeds": len(ok),
                          "errors": sorted({r["error"] for r in rows if "error" in r}),
                          "metrics_errors": sorted({r["metrics_error"] for r in ok if "metrics_error" in r})}
                 for metric in SCORES + SAMPLE_METRICS:
@@ -176,11 +177,12 @@ def _table(group: dict, entries: list[dict]) -> list[str]:
     extra = [m for m in SAMPLE_METRICS if any(m in e for e in entries)]
     main = headline_metric(group)
     title = (f"## {group['modality']} / {group['dataset']} — model `{group['model']}`, "
-             f"{group['protocol']}, {shots_text(group['shots'])}{settings_text(group)}")
+             f"{setup_text(group)}{settings_text(group)}")
     head = ["augmenter", "seeds", main.replace("_", " "), "gain", "macro-F1", "gain F1"] + extra
     lines = [title, "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for e in sorted(entries, key=lambda e: (e["augmenter"] != "none", -e.get(main, {"mean": 0})["mean"])):
-        cells = [f"`{e['augmenter']}`", str(e["n_seeds"]), _pct(e.get(main)), _gain(e.get(f"gain_{main}")),
+        name = f"`{e['augmenter']}`" + (" (balancing)" if e.get("balance") else "")
+        cells = [name, str(e["n_seeds"]), _pct(e.get(main)), _gain(e.get(f"gain_{main}")),
                  _pct(e.get("macro_f1")), _gain(e.get("gain_macro_f1"))]
         for m in extra:
             stat = e.get(m)
@@ -195,8 +197,11 @@ def headline_metric(group: dict) -> str:
     return "balanced_accuracy" if group["protocol"] == "imbalance" or group["shots"] == "all" else "accuracy"
 
 
-def shots_text(shots) -> str:
-    return "the whole training split" if shots == "all" else f"{shots} shots"
+def setup_text(group: dict) -> str:
+    """"kshot, 10 shots", "imbalance, 10 shots", or "the whole training split" (and ", imbalance")."""
+    if group["shots"] == "all":
+        return "the whole training split" + (", imbalance" if group["protocol"] == "imbalance" else "")
+    return f"{group['protocol']}, {group['shots']} shots"
 
 
 def settings_text(group: dict) -> str:

@@ -140,17 +140,20 @@ def identity_points(images: Tensor) -> Tensor:
 
 
 def affine_points(matrices: Tensor, points: Tensor) -> Tensor:
-    """Where ``affine`` reads each of ``points`` ``[B, H, W, 2]`` (normalised x, y) from."""
-    matrices = matrices.to(points.device, points.dtype)
+    """Where ``affine`` reads each of ``points`` ``[B, H, W, 2]`` (normalised x, y) from; ``matrices``
+    ``[B, 2, 3]``, or one ``[2, 3]`` for all."""
+    matrices = torch.as_tensor(matrices).to(points.device, points.dtype).expand(len(points), 2, 3)
     return torch.einsum("bij,bhwj->bhwi", matrices[:, :, :2], points) + matrices[:, None, None, :, 2]
 
 
 def elastic_points(displacement: Tensor, points: Tensor) -> Tensor:
     """Where ``elastic`` reads each of ``points`` from: the point moved by the field (``[B, H, W, 2]``
-    in pixels, given at the pixel centres) read there bilinearly; exact at the pixel centres."""
-    _, h, w, _ = displacement.shape
+    in pixels, given at the pixel centres, or one ``[H, W, 2]`` for all) read there bilinearly; exact at
+    the pixel centres."""
+    displacement = torch.as_tensor(displacement).to(points.device, points.dtype)
+    *_, h, w, _ = displacement.shape
     scale = torch.tensor([2 / w, 2 / h], device=points.device, dtype=points.dtype)
-    field = (displacement.to(points.device, points.dtype) * scale).permute(0, 3, 1, 2)
+    field = (displacement.expand(len(points), h, w, 2) * scale).permute(0, 3, 1, 2)
     moved = F.grid_sample(field, points, mode="bilinear", padding_mode="border", align_corners=False)
     return points + moved.permute(0, 2, 3, 1)
 

@@ -242,10 +242,11 @@ class Warp(ImageTransform):
 
     Args:
         warps: the transforms, in the order they apply; each keeps its ranges and ``p``, and all share
-            this one's stream (their own ``seed`` is not used) and ``fill``.
+            this one's stream and ``fill`` (their own ``seed`` and ``fill`` are not used).
         interpolation: "bicubic" (sharp; values clamped to [0, 1]), "bilinear" or "nearest".
         fill: value for pixels from outside the image, in [0, 1].
         p: probability that a sample is warped at all.
+        seed: seeds this augmenter's own stream (``rng=`` at a call overrides it).
     """
 
     def __init__(self, warps, interpolation: str = "bicubic", fill: float = 0.0, p: float = 1.0,
@@ -268,9 +269,6 @@ class Warp(ImageTransform):
                 raise TypeError(f"warps[{i}] must be a geometric transform (RandomAffine, ElasticDistortion), "
                                 f"got {type(warp).__name__}")
             warp._check_params()
-            if warp.fill != self.fill:
-                raise ValueError(f"warps[{i}] ({type(warp).__name__}) has fill {warp.fill}, Warp has {self.fill}: "
-                                 f"one resampling has one fill; set it on Warp")
 
     def make_params(self, n, shape, g):
         return {"steps": [(torch.rand(n, generator=g) < warp.p, warp.make_params(n, shape, g)) for warp in self.warps]}

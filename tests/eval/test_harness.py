@@ -367,7 +367,7 @@ def test_resume_after_a_row_cut_short_keeps_the_file_readable(tmp_path):
     assert [r["augmenter"] for r in Report.from_rows_file(rows).rows] == ["none", "jitter"]
 
 
-@pytest.mark.parametrize("changed, field", [({"factor": 2}, "factor"), ({"test_size": 5}, "n_test"),
+@pytest.mark.parametrize("changed, field", [({"factor": 2}, "factor"), ({"test_size": 9}, "n_test"),
                                             ({"steps": 9}, "steps"), ({"repeats": 2}, "repeats"),
                                             ({"quick": True}, "quick")])
 def test_resume_refuses_rows_made_with_other_settings(tmp_path, changed, field):
@@ -456,7 +456,8 @@ def test_shots_all_trains_on_the_whole_training_split_as_imbalanced_as_it_is():
     ({"protocol": "imbalance", "shots": [1]}, ValueError, "shots must be >= 2 under protocol 'imbalance'"),
     ({"models": "cnn"}, TypeError, "models must be a list of model names, got 'cnn'"),   # was read as 'c', 'n'
     ({"shots": ["all", "all"]}, ValueError, "shots must not repeat"),
-    ({"shots": ["all", "some"]}, ValueError, "shots must hold ints >= 1"),
+    ({"shots": ["all", "some"]}, ValueError, "shots must hold ints >= 1.*or 'all'"),
+    ({"shots": "all"}, TypeError, r"shots must be a list of ints, got 'all' \(or 'all'"),
 ])
 def test_bad_arguments(kwargs, error, match):
     with pytest.raises(error, match=match):

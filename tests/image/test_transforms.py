@@ -405,10 +405,19 @@ def test_warp_is_seeded_saved_and_loaded(tmp_path):
     (Warp([RandomErasing()]), TypeError, r"warps\[0\] must be a geometric transform .* got RandomErasing"),
     (Warp([]), TypeError, "warps must be a non-empty list"),
     (Warp(RandomAffine()), TypeError, "warps must be a non-empty list"),
-    (Warp([RandomAffine(fill=0.5)]), ValueError, r"warps\[0\] \(RandomAffine\) has fill 0.5, Warp has 0.0"),
     (Warp([RandomAffine()], interpolation="cubic"), ValueError, "interpolation must be"),
     (Warp([RandomAffine(degrees=(5, -5))]), ValueError, "degrees"),
 ])
 def test_bad_warps_are_named(warp, error, match):
     with pytest.raises(error, match=match):
         warp.augment(torch.rand(2, 1, 8, 8))
+
+
+def test_warps_fill_is_the_one_used_and_one_matrix_serves_a_batch():
+    x = torch.zeros(2, 1, 8, 8)
+    shifted = Warp([RandomAffine(degrees=0, translate=(0.5, 0.5), scale=(1, 1), fill=0.0)], fill=0.5,
+                   interpolation="bilinear").augment(x, rng=0)
+    assert shifted[:, :, :3, :3].eq(0.5).all(), "pixels from outside take Warp's fill, not the child's"
+    points = Fn.identity_points(x)
+    assert torch.allclose(Fn.affine_points(torch.eye(2, 3), points), points)
+    assert torch.allclose(Fn.elastic_points(torch.zeros(8, 8, 2), points), points)
