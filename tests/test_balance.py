@@ -178,3 +178,13 @@ def test_a_transform_cannot_fill_an_absent_class():
 
     with pytest.raises(ValueError, match="class 2 has no sample in y for RandomAffine"):
         balance(torch.rand(3, 1, 8, 8), torch.tensor([0, 0, 1]), RandomAffine(), num_classes=3)
+
+
+def test_the_numbering_check_reaches_a_generator_inside_a_composition():
+    from aad import OneOf
+    from aad.image import RandomAffine
+
+    x, y = torch.rand(6, 1, 4, 4), torch.tensor([0, 0, 1, 1, 2, 2])
+    generator = ClassMeans().fit(x, y)
+    with pytest.raises(ValueError, match="y has label 3, but generator was fitted on 3 classes"):
+        balance(torch.rand(7, 1, 4, 4), torch.tensor([0, 1, 2, 3, 3, 3, 3]), OneOf([generator, RandomAffine()]))

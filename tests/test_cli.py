@@ -380,3 +380,15 @@ def test_generate_writes_class_folders_that_read_back_as_a_dataset(tmp_path):
     assert generated.x.shape[1:] == aad.data.load("digits").x.shape[1:]
     assert main(["generate", str(model), "--out", str(out), "--overwrite"]) == 0
     assert not (out / "data").exists(), "--overwrite replaces generate's outputs, the folders among them"
+
+
+def test_param_names_malformed_json_and_missing_required_parameters(tmp_path, capsys):
+    with pytest.raises(ValueError, match=r"--param warps: .* is not valid JSON"):
+        parse_params(["warps=[{'class': 'RandomAffine'}]"])
+    with pytest.raises(ValueError, match="--param degrees"):
+        parse_params(["degrees=[-5,5"])
+    assert main(["augment", "Warp", "--dataset", "digits", "--out", str(tmp_path / "a")]) == 2
+    assert "Warp needs --param warps=... (no default)" in capsys.readouterr().err
+    warps = 'warps=[{"class": "RandomAffine"}, {"class": "ElasticDistortion", "params": {"sigma": 3}}]'
+    assert main(["augment", "Warp", "--dataset", "digits", "-n", "2", "--param", warps,
+                 "--out", str(tmp_path / "b")]) == 0

@@ -433,7 +433,8 @@ def test_shots_all_trains_on_the_whole_training_split_as_imbalanced_as_it_is():
     balanced = next(r for r in rows if r["augmenter"] == "means")
     assert balanced["n_new"] == 3 * 2 * int(train.class_counts().max()) - len(train)   # topped up to (1 + factor) x
     markdown = report.to_markdown()
-    assert "the whole training split" in markdown and "2 shots" in markdown
+    assert "cnn`, the whole training split," in markdown and "kshot, 2 shots" in markdown
+    assert "`means` (balancing)" in markdown, "a balancing arm is marked: it is measured against an unbalanced none"
     assert "balanced accuracy" in markdown, "imbalanced classes: the headline is balanced accuracy"
     assert {r["shots"] for r in report.rows} == {"all", 2}
 
