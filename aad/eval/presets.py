@@ -163,9 +163,14 @@ AUDIO = {
 
 PRESETS: dict[str, dict[str, Callable[[bool], Any]]] = {"image": IMAGE, "text": TEXT, "audio": AUDIO}
 
+# Plain copies of the real samples, a second control: with --balance, the random oversampling that a
+# balancing augmenter must beat; without, whether new samples beat seeing the same ones more often.
+for _table in PRESETS.values():
+    _table["copies"] = lambda quick: make("aad", "Identity")
+
 # Arms a --quick run leaves out unless named: a second GAN fit per subset, for a measured loss, would
-# cost the smoke test about two minutes.
-FULL_ONLY = {"warped-gan+affine+shear+aspect+elastic"}
+# cost the smoke test about two minutes; the copies control is for the user's own questions.
+FULL_ONLY = {"warped-gan+affine+shear+aspect+elastic", "copies"}
 
 # Downstream models per modality (the first is the default); text gets a second, pretrained probe.
 MODELS = {"image": ("cnn",), "text": ("bag", "minilm"), "audio": ("cnn",)}

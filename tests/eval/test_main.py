@@ -257,3 +257,11 @@ def test_the_full_run_warning_comes_only_when_a_learned_augmenter_trains(toy, tm
     assert "full run" not in capsys.readouterr().err, "transforms only: minutes, not hours"
     assert cli.run(parse(*argv, "--augmenters", "means", "--out", str(tmp_path / "b"))) == 0
     assert "learned augmenters train at full budget" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("modality", ["image", "text", "audio"])
+def test_every_modality_has_the_copies_control_outside_the_quick_run(modality):
+    from aad import Identity
+
+    assert "copies" not in build_presets(modality, quick=True)[0]
+    assert isinstance(build_presets(modality, quick=True, names=["copies"])[0]["copies"], Identity)
