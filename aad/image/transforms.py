@@ -236,9 +236,9 @@ class Warp(ImageTransform):
     once: their maps are chained into one sampling grid, read bicubic by default.
 
     Each resampling blurs thin strokes. After ``RandomAffine`` then ``ElasticDistortion`` (two bilinear
-    reads) 76% of a digit's ink pixels are grey, neither background nor full stroke, against 46-51% in
-    mnist's own digits; chained and read once bicubic, 55%, so the warped digits look like the test
-    digits, not like blurred copies of them.
+    reads) 82% of a digit's ink pixels are grey, neither background nor full stroke, against 51% in
+    mnist's own digits (1,000 of them); chained and read once bicubic, 60% (bilinear, 71%), so the
+    warped digits look more like the test digits than like blurred copies of them.
 
     Args:
         warps: the transforms, in the order they apply; each keeps its ranges and ``p``, and all share
