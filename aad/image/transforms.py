@@ -278,7 +278,9 @@ class Warp(ImageTransform):
         for warp, (chosen, warp_params) in reversed(list(zip(self.warps, params["steps"]))):
             moved = warp.warp_points(warp_params, points)
             points = torch.where(chosen.to(points.device)[:, None, None, None], moved, points)
-        return Fn.warp(x, points, self.fill, self.interpolation)
+        warped = Fn.warp(x, points, self.fill, self.interpolation)
+        untouched = ~torch.stack([chosen for chosen, _ in params["steps"]]).any(0)   # every warp missed its p
+        return torch.where(untouched.to(x.device)[:, None, None, None], x, warped)
 
 
 class RandomMorphology(ImageTransform):
