@@ -72,7 +72,8 @@ def _shape_affine_elastic(quick):
 
 def _sharp_warp(quick):
     # The same maps as affine + shear + aspect + elastic, chained and read once bicubic: strokes stay
-    # nearer the test digits' (grey share of the ink 60%, not 82%; mnist's own 51%).
+    # nearer the test digits' (grey share of the ink 60%, not 82%; mnist's own 51%). On mnist (10 shots,
+    # five trainings per subset) +5.05 on seeds 0-2, where the same warps read twice gained +4.7.
     shape = make("aad.image", "RandomAffine", shear=(-15.0, 15.0), aspect=(0.75, 1.33))
     return make("aad.image", "Warp", warps=[shape, _elastic(quick)])
 
