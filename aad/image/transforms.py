@@ -124,6 +124,7 @@ class RandomAffine(ImageTransform):
         return Fn.affine(x, params["matrices"].to(x.device), self.fill)
 
     def warp_points(self, params, points):
+        """Where this warp reads each of ``points`` from: what lets ``Warp`` chain it with others."""
         return Fn.affine_points(params["matrices"], points)
 
 
@@ -228,6 +229,7 @@ class ElasticDistortion(ImageTransform):
         return Fn.elastic(x, params["displacement"], self.fill)
 
     def warp_points(self, params, points):
+        """Where this warp reads each of ``points`` from: what lets ``Warp`` chain it with others."""
         return Fn.elastic_points(params["displacement"], points)
 
 
