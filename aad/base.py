@@ -58,10 +58,15 @@ class Augmenter:
 
     # ---- parameters ---------------------------------------------------------------------------
     @classmethod
-    def _param_names(cls) -> list[str]:
+    def _param_defaults(cls) -> dict[str, Any]:
+        """Constructor parameters and their defaults (``inspect.Parameter.empty``: none, required)."""
         sig = inspect.signature(cls.__init__)
-        return [p.name for p in sig.parameters.values()
-                if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+        return {p.name: p.default for p in sig.parameters.values()
+                if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
+
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        return list(cls._param_defaults())
 
     def get_params(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self._param_names()}

@@ -245,12 +245,11 @@ def resolve_augmenter_class(name: str, modality: str | None = None):
 
 def build_augmenter(cls, params: dict):
     """``cls(**params)``; an unknown ``--param`` is named with the valid ones, as ``set_params`` does."""
-    valid = cls._param_names()
+    defaults = cls._param_defaults()
     for name in params:
-        if name not in valid:
-            raise ValueError(f"{cls.__name__} has no parameter {name!r}; valid: {valid}")
-    signature = inspect.signature(cls.__init__).parameters
-    missing = [name for name in valid if signature[name].default is inspect.Parameter.empty and name not in params]
+        if name not in defaults:
+            raise ValueError(f"{cls.__name__} has no parameter {name!r}; valid: {list(defaults)}")
+    missing = [name for name, default in defaults.items() if default is inspect.Parameter.empty and name not in params]
     if missing:
         raise ValueError(f"{cls.__name__} needs {', '.join(f'--param {name}=...' for name in missing)} (no default)")
     return cls(**params)

@@ -62,9 +62,14 @@ def save_class_folders(x, y: torch.Tensor, modality: str, out: Path, classes, sa
 
 def check_path_part(name: str, what: str) -> str:
     """``name`` as one file or folder name: a class named "a/b" or ".." would write elsewhere."""
-    if not name or name in (".", "..") or "/" in name or "\\" in name:
+    if _has_folder(name) or name in (".", ".."):
         raise ValueError(f"{what} must be usable as folder names, got {name!r}")
     return name
+
+
+def _has_folder(name: str) -> bool:
+    """Whether ``name`` is empty or holds a folder separator: no name of one file or folder."""
+    return not name or "/" in name or "\\" in name
 
 
 def save_image_grid(images: torch.Tensor, path: str | Path, nrow: int, padding: int = 2,
@@ -113,7 +118,7 @@ def save_wavs(waves: torch.Tensor, names: list[str], folder: Path, sample_rate: 
     names = check_distinct(check_str_list(names, "names"), "names")   # a repeated name overwrote a clip
     if len(names) != len(waves):
         raise ValueError(f"names must give one name per clip ({len(waves)}), got {len(names)}")
-    bad = [name for name in names if not name or "/" in name or "\\" in name]
+    bad = [name for name in names if _has_folder(name)]
     if bad:
         raise ValueError(f"names must be file names without a folder, got {bad[:3]}")
     folder = Path(folder)

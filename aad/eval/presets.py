@@ -205,8 +205,6 @@ def for_data(augmenter, data):
     - an audio dataset's ``sample_rate``, and its clips' length as ``clip_seconds``: a spectrogram GAN
       or SpecAugment set for 16 kHz misreads 8 kHz clips, and a user's own clips are rarely 1 s long.
     """
-    import inspect
-
     from aad.base import Augmenter
     known = {"label_names": list(data.classes) if data.classes else None}
     if data.modality == "audio" and data.sample_rate:
@@ -214,9 +212,9 @@ def for_data(augmenter, data):
     for part in _members(augmenter):
         if not isinstance(part, Augmenter):
             continue
-        defaults = inspect.signature(type(part).__init__).parameters
+        defaults = part._param_defaults()
         given = {name: value for name, value in known.items() if value is not None and name in defaults
-                 and getattr(part, name) == defaults[name].default}
+                 and getattr(part, name) == defaults[name]}
         if given:
             part.set_params(**given)
     return augmenter
