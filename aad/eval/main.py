@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from aad.cli import DATASET_HELP, add_data_options, load_dataset
-from aad.eval.presets import DEFAULT_DATASETS, MODALITIES, MODELS, PRESETS, Arm, balanced, build_presets
+from aad.eval.presets import DEFAULT_DATASETS, MODALITIES, MODELS, PRESETS, balanced, build_presets, members
 
 if TYPE_CHECKING:
     from aad.data import Dataset
@@ -114,8 +114,7 @@ def _augmenter_names(plan, names: list[str] | None) -> dict[str, list[str] | Non
 
 def _learns(augmenters: dict) -> bool:
     """Whether any of the arms (an Augmenter, an Arm of them, or None) fits a model."""
-    parts = [p for a in augmenters.values() for p in (a.parts if isinstance(a, Arm) else [a])]
-    return any(p is not None and p.learned for p in parts)
+    return any(part is not None and part.learned for arm in augmenters.values() for part in members(arm))
 
 
 def command_line(argv: list[str]) -> str:

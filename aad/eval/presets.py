@@ -209,7 +209,7 @@ def for_data(augmenter, data):
     known = {"label_names": list(data.classes) if data.classes else None}
     if data.modality == "audio" and data.sample_rate:
         known.update(sample_rate=data.sample_rate, clip_seconds=data.x.shape[1] / data.sample_rate)
-    for part in _members(augmenter):
+    for part in members(augmenter):
         if not isinstance(part, Augmenter):
             continue
         defaults = part._param_defaults()
@@ -220,15 +220,15 @@ def for_data(augmenter, data):
     return augmenter
 
 
-def _members(augmenter) -> list:
+def members(augmenter) -> list:
     """``augmenter`` and everything it is made of: an ``Arm``'s parts, a composition's children."""
     from aad.compose import _Composite
-    members = []
+    found = []
     for part in augmenter.parts if isinstance(augmenter, Arm) else [augmenter]:
-        members.append(part)
+        found.append(part)
         if isinstance(part, _Composite):
-            members.extend(m for child in part._children() for m in _members(child))
-    return members
+            found.extend(m for child in part._children() for m in members(child))
+    return found
 
 
 def on_device(augmenter, device: str):
@@ -236,7 +236,7 @@ def on_device(augmenter, device: str):
     where it takes one: ``aad evaluate --device cuda`` is for training the GANs on the GPU, not only the
     small CNNs."""
     from aad.base import Augmenter
-    for part in _members(augmenter):
+    for part in members(augmenter):
         if isinstance(part, Augmenter) and "device" in part._param_names():
             part.set_params(device=device)
     return augmenter
